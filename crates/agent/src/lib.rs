@@ -1,0 +1,1 @@
+//! netpol-agent: not written yet.

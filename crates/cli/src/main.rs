@@ -1,0 +1,42 @@
+//! `netpol`: the command line. Argument parsing and output only; every answer
+//! comes from the library crates.
+//!
+//! Exit codes (a contract): 0 clean/allowed, 1 findings/denied/disagreement,
+//! 2 could not run. A closed stdout (broken pipe) exits 0.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+mod output;
+
+#[derive(Parser)]
+#[command(name = "netpol", version, about = "Kubernetes NetworkPolicy: validate, explain, compute and enforce")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate manifests like the API server and `kubectl apply --validate=strict`.
+    Validate(cmd::validate::Args),
+    /// Can A reach B on this port, and why?
+    Check(cmd::check::Args),
+    /// All-pairs reachability as a truth table.
+    Matrix(cmd::matrix::Args),
+    /// `kubectl describe networkpolicy`, plus the pods each selector matches now.
+    Describe(cmd::describe::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Validate(args) => cmd::validate::run(args),
+        Command::Check(args) => cmd::check::run(args),
+        Command::Matrix(args) => cmd::matrix::run(args),
+        Command::Describe(args) => cmd::describe::run(args),
+    };
+    output::finish(result)
+}

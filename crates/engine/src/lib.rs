@@ -1,0 +1,1 @@
+//! netpol-engine: not written yet.

@@ -1,0 +1,1 @@
+//! netpol-lab: not written yet.

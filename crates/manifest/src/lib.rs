@@ -1,0 +1,1 @@
+//! netpol-manifest: not written yet.

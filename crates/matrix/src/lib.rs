@@ -1,0 +1,1 @@
+//! netpol-matrix: not written yet.

@@ -1,0 +1,238 @@
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::IpAddr;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Labels, NetworkPolicy, Origin, PortRef, Protocol, METADATA_NAME_LABEL};
+
+/// A namespace and its labels (which `namespaceSelector`s read).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Namespace {
+    pub name: String,
+    /// Includes `kubernetes.io/metadata.name`, as the API server sets it.
+    pub labels: Labels,
+    /// False when no manifest declared it and it was created implicitly
+    /// (with only the `kubernetes.io/metadata.name` label).
+    pub declared: bool,
+    pub origin: Option<Origin>,
+}
+
+impl Namespace {
+    /// A namespace as the API server would create it: labelled with its name.
+    pub fn new(name: impl Into<String>, labels: Labels) -> Self {
+        let name = name.into();
+        let mut labels = labels;
+        labels.insert(METADATA_NAME_LABEL, name.clone());
+        Namespace { name, labels, declared: true, origin: None }
+    }
+
+    /// A namespace nobody declared: only the `kubernetes.io/metadata.name` label.
+    pub fn implicit(name: impl Into<String>) -> Self {
+        let mut ns = Namespace::new(name, Labels::new());
+        ns.declared = false;
+        ns
+    }
+}
+
+/// `namespace/name` of a pod or workload endpoint.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct PodKey {
+    pub namespace: String,
+    pub name: String,
+}
+
+impl PodKey {
+    pub fn new(namespace: impl Into<String>, name: impl Into<String>) -> Self {
+        PodKey { namespace: namespace.into(), name: name.into() }
+    }
+}
+
+impl fmt::Display for PodKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.namespace, self.name)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not NAMESPACE/NAME")]
+pub struct PodKeyError(pub String);
+
+impl FromStr for PodKey {
+    type Err = PodKeyError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.split_once('/') {
+            Some((ns, name)) if !ns.is_empty() && !name.is_empty() && !name.contains('/') => {
+                Ok(PodKey::new(ns, name))
+            }
+            _ => Err(PodKeyError(s.to_string())),
+        }
+    }
+}
+
+/// What declared an endpoint: a Pod, or a workload whose pod template stands for its pods.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum WorkloadKind {
+    #[default]
+    Pod,
+    Deployment,
+    StatefulSet,
+    DaemonSet,
+    ReplicaSet,
+    Job,
+    CronJob,
+}
+
+impl WorkloadKind {
+    pub fn parse(kind: &str) -> Option<WorkloadKind> {
+        Some(match kind {
+            "Pod" => WorkloadKind::Pod,
+            "Deployment" => WorkloadKind::Deployment,
+            "StatefulSet" => WorkloadKind::StatefulSet,
+            "DaemonSet" => WorkloadKind::DaemonSet,
+            "ReplicaSet" => WorkloadKind::ReplicaSet,
+            "Job" => WorkloadKind::Job,
+            "CronJob" => WorkloadKind::CronJob,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkloadKind::Pod => "Pod",
+            WorkloadKind::Deployment => "Deployment",
+            WorkloadKind::StatefulSet => "StatefulSet",
+            WorkloadKind::DaemonSet => "DaemonSet",
+            WorkloadKind::ReplicaSet => "ReplicaSet",
+            WorkloadKind::Job => "Job",
+            WorkloadKind::CronJob => "CronJob",
+        }
+    }
+}
+
+/// A declared container port (`spec.containers[*].ports[*]`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ContainerPort {
+    pub name: Option<String>,
+    pub port: u16,
+    pub protocol: Protocol,
+}
+
+/// A pod, or a workload's pod template standing for its pods (then `ips` is empty).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pod {
+    pub namespace: String,
+    pub name: String,
+    pub kind: WorkloadKind,
+    pub labels: Labels,
+    /// `status.podIPs` (or `status.podIP`); empty when unknown.
+    pub ips: Vec<IpAddr>,
+    /// Container ports of every container, in declaration order.
+    pub ports: Vec<ContainerPort>,
+    /// A hostNetwork pod shares the node's network: policies never select it and
+    /// its traffic is node traffic.
+    pub host_network: bool,
+    pub node: Option<String>,
+    pub origin: Option<Origin>,
+}
+
+impl Pod {
+    pub fn key(&self) -> PodKey {
+        PodKey::new(&self.namespace, &self.name)
+    }
+
+    /// Resolves a named port against this pod's container ports (name and protocol must match).
+    pub fn resolve_port(&self, name: &str, protocol: Protocol) -> Option<u16> {
+        self.ports
+            .iter()
+            .find(|p| p.protocol == protocol && p.name.as_deref() == Some(name))
+            .map(|p| p.port)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServicePort {
+    pub name: Option<String>,
+    pub port: u16,
+    pub target_port: PortRef,
+    pub protocol: Protocol,
+}
+
+/// A Service: kept for explanations (names users type) and DNS in the lab.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Service {
+    pub namespace: String,
+    pub name: String,
+    /// `None` for a Service without selector.
+    pub selector: Option<Labels>,
+    pub ports: Vec<ServicePort>,
+    pub cluster_ips: Vec<IpAddr>,
+    pub origin: Option<Origin>,
+}
+
+/// Everything loaded: the state of a cluster as the manifests declare it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cluster {
+    pub namespaces: BTreeMap<String, Namespace>,
+    pub pods: Vec<Pod>,
+    pub services: Vec<Service>,
+    pub policies: Vec<NetworkPolicy>,
+}
+
+impl Cluster {
+    pub fn namespace_labels(&self, namespace: &str) -> Option<&Labels> {
+        self.namespaces.get(namespace).map(|n| &n.labels)
+    }
+
+    pub fn pod(&self, key: &PodKey) -> Option<&Pod> {
+        self.pods.iter().find(|p| p.namespace == key.namespace && p.name == key.name)
+    }
+
+    pub fn pod_by_ip(&self, ip: IpAddr) -> Option<&Pod> {
+        self.pods.iter().find(|p| !p.host_network && p.ips.contains(&ip))
+    }
+
+    pub fn policy(&self, namespace: &str, name: &str) -> Option<&NetworkPolicy> {
+        self.policies.iter().find(|p| p.namespace == namespace && p.name == name)
+    }
+
+    /// Creates every namespace that a pod or policy uses but nobody declared,
+    /// and returns the names created (callers warn about them).
+    pub fn add_implicit_namespaces(&mut self) -> Vec<String> {
+        let used = self
+            .pods
+            .iter()
+            .map(|p| p.namespace.clone())
+            .chain(self.policies.iter().map(|p| p.namespace.clone()))
+            .chain(self.services.iter().map(|s| s.namespace.clone()));
+        let mut created = Vec::new();
+        for ns in used {
+            if !self.namespaces.contains_key(&ns) {
+                self.namespaces.insert(ns.clone(), Namespace::implicit(ns.clone()));
+                created.push(ns);
+            }
+        }
+        created
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pod_key_parses() {
+        assert_eq!("default/web".parse::<PodKey>().unwrap(), PodKey::new("default", "web"));
+        for bad in ["web", "/web", "default/", "a/b/c"] {
+            assert!(bad.parse::<PodKey>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn implicit_namespace_has_only_name_label() {
+        let ns = Namespace::implicit("db");
+        assert_eq!(ns.labels.to_string(), "kubernetes.io/metadata.name=db");
+        assert!(!ns.declared);
+    }
+}

@@ -1,0 +1,37 @@
+//! The netpol data model: namespaces, pods, services and `networking.k8s.io/v1`
+//! NetworkPolicy, as plain data.
+//!
+//! Where it sits: `manifest` turns YAML into these types (after validation and
+//! API-server defaulting), `engine` evaluates flows over them, `matrix` compiles
+//! them, `nft` renders them. This crate does no I/O and knows nothing of kube,
+//! serde-YAML, tokio or netlink.
+//!
+//! The model is *post-defaulting*: `policy_types` is always filled in the way
+//! the API server fills it, protocols default to TCP, and a policy that the API
+//! server would reject never reaches the model.
+//!
+//! ```
+//! use netpol_model::{LabelSelector, Labels};
+//! let sel = LabelSelector::from_labels([("app", "web")]);
+//! let labels = Labels::from_iter([("app", "web"), ("tier", "front")]);
+//! assert!(sel.matches(&labels));
+//! assert!(LabelSelector::default().matches(&Labels::new()));
+//! ```
+
+mod cluster;
+mod direction;
+mod ipblock;
+mod label;
+mod origin;
+mod policy;
+mod port;
+mod selector;
+
+pub use cluster::{Cluster, ContainerPort, Namespace, Pod, PodKey, PodKeyError, Service, ServicePort, WorkloadKind};
+pub use direction::Direction;
+pub use ipblock::IpBlock;
+pub use label::{Labels, METADATA_NAME_LABEL};
+pub use origin::Origin;
+pub use policy::{NetworkPolicy, Peer, Rule};
+pub use port::{PolicyPort, PortRef, Protocol, ProtocolError};
+pub use selector::{LabelSelector, Operator, Requirement};

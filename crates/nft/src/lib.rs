@@ -1,0 +1,1 @@
+//! netpol-nft: not written yet.

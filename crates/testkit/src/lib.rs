@@ -1,0 +1,1 @@
+//! netpol-testkit: not written yet.
