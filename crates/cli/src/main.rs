@@ -28,6 +28,14 @@ enum Command {
     Matrix(cmd::matrix::Args),
     /// `kubectl describe networkpolicy`, plus the pods each selector matches now.
     Describe(cmd::describe::Args),
+    /// Generate a seeded, realistic synthetic cluster as manifests (for benchmarks).
+    Synth(cmd::synth::Args),
+    /// Print the nftables script that enforces the policies on a node.
+    Render(cmd::render::Args),
+    /// Watch a folder of manifests and enforce it with nftables.
+    Agent(cmd::agent::Args),
+    /// A local lab: pods as network namespaces, real connections.
+    Lab(cmd::lab::Args),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +45,10 @@ fn main() -> ExitCode {
         Command::Check(args) => cmd::check::run(args),
         Command::Matrix(args) => cmd::matrix::run(args),
         Command::Describe(args) => cmd::describe::run(args),
+        Command::Synth(args) => cmd::synth::run(args),
+        Command::Render(args) => cmd::render::run(args),
+        Command::Agent(args) => cmd::agent::run(args),
+        Command::Lab(args) => cmd::lab::run(args),
     };
     output::finish(result)
 }

@@ -63,9 +63,7 @@ impl FromStr for PodKey {
     type Err = PodKeyError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.split_once('/') {
-            Some((ns, name)) if !ns.is_empty() && !name.is_empty() && !name.contains('/') => {
-                Ok(PodKey::new(ns, name))
-            }
+            Some((ns, name)) if !ns.is_empty() && !name.is_empty() && !name.contains('/') => Ok(PodKey::new(ns, name)),
             _ => Err(PodKeyError(s.to_string())),
         }
     }
@@ -144,10 +142,7 @@ impl Pod {
 
     /// Resolves a named port against this pod's container ports (name and protocol must match).
     pub fn resolve_port(&self, name: &str, protocol: Protocol) -> Option<u16> {
-        self.ports
-            .iter()
-            .find(|p| p.protocol == protocol && p.name.as_deref() == Some(name))
-            .map(|p| p.port)
+        self.ports.iter().find(|p| p.protocol == protocol && p.name.as_deref() == Some(name)).map(|p| p.port)
     }
 }
 

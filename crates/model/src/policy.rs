@@ -62,6 +62,9 @@ pub enum Peer {
     /// At least one of the two is `Some`. `pod_selector` alone: pods of the
     /// policy's namespace; `namespace_selector` alone: every pod of the matching
     /// namespaces; both: pods matching `pod_selector` in matching namespaces.
-    Pods { pod_selector: Option<LabelSelector>, namespace_selector: Option<LabelSelector> },
+    Pods {
+        pod_selector: Option<LabelSelector>,
+        namespace_selector: Option<LabelSelector>,
+    },
     IpBlock(IpBlock),
 }

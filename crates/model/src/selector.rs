@@ -164,8 +164,11 @@ mod tests {
     #[test]
     fn selector_ands_labels_and_expressions() {
         let labels = Labels::from_iter([("app", "web"), ("env", "prod")]);
-        let sel = LabelSelector::from_labels([("app", "web")])
-            .with_expression(Requirement::new("env", Operator::In, ["prod"]));
+        let sel = LabelSelector::from_labels([("app", "web")]).with_expression(Requirement::new(
+            "env",
+            Operator::In,
+            ["prod"],
+        ));
         assert!(sel.matches(&labels));
         let sel = sel.with_expression(Requirement::new("env", Operator::NotIn, ["prod"]));
         assert!(!sel.matches(&labels));

@@ -1,0 +1,1 @@
+//! netpol-synth: not written yet.
