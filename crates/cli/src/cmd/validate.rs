@@ -1,8 +1,50 @@
-use crate::output::Outcome;
+//! `netpol validate`: every finding, like the API server and
+//! `kubectl apply --validate=strict`. Exit 0 clean, 1 any error, 2 could not run.
+
+use crate::cmd::{counts, plural, read, InputArgs};
+use crate::output::{print, Outcome};
 
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    #[command(flatten)]
+    input: InputArgs,
+    /// Output format: `text` (file:line:col: error[NPxxxx]: message) or `json`
+    /// (a list of {code, severity, file, line, column, message, help}).
+    #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
+    output: Format,
+}
 
-pub fn run(_args: Args) -> anyhow::Result<Outcome> {
-    anyhow::bail!("not implemented yet")
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum Format {
+    Text,
+    Json,
+}
+
+pub fn run(args: Args) -> anyhow::Result<Outcome> {
+    let loaded = read(&args.input)?;
+    let (errors, warnings) = counts(&loaded);
+    match args.output {
+        Format::Json => print(&(serde_json::to_string_pretty(&loaded.diagnostics)? + "\n"))?,
+        Format::Text => {
+            let mut out = String::new();
+            for d in &loaded.diagnostics {
+                out.push_str(&d.to_string());
+                if !out.ends_with('\n') {
+                    out.push('\n');
+                }
+            }
+            let objects = loaded.cluster.policies.len()
+                + loaded.cluster.pods.len()
+                + loaded.cluster.services.len()
+                + loaded.cluster.namespaces.values().filter(|n| n.declared).count();
+            out.push_str(&format!(
+                "{errors} error{}, {warnings} warning{} ({objects} object{} accepted)\n",
+                plural(errors),
+                plural(warnings),
+                plural(objects)
+            ));
+            print(&out)?;
+        }
+    }
+    Ok(if errors > 0 { Outcome::Findings } else { Outcome::Clean })
 }

@@ -1,0 +1,134 @@
+//! The user-facing text of each command (insta snapshots) and the exit-code contract.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Runs netpol from the repository root, so file names in output are stable.
+fn netpol(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_netpol")).current_dir(root()).args(args).output().expect("run netpol")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+const STEP4: &str = "examples/seed-000-walkthrough/step-04-backend-ingress";
+const STEP10: &str = "examples/seed-000-walkthrough/step-10-default-labelled";
+
+#[test]
+fn check_denied_dns_explains_every_isolating_policy() {
+    let out = netpol(&[
+        "check", "-f", STEP4, "--from", "default/frontend", "--to", "kube-system/kube-dns", "--port", "53", "--protocol",
+        "UDP",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    insta::assert_snapshot!(stdout(&out));
+}
+
+#[test]
+fn check_allowed_names_the_rule() {
+    let out = netpol(&["check", "-f", STEP4, "--from", "default/frontend", "--to", "default/backend", "--port", "80"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    insta::assert_snapshot!(stdout(&out));
+}
+
+#[test]
+fn check_json_is_data() {
+    let out = netpol(&[
+        "check", "-f", STEP10, "--from", "default/backend", "--to", "cassandra/cassandra", "--port", "80", "-o", "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    insta::assert_json_snapshot!(value);
+}
+
+#[test]
+fn check_errors_exit_2() {
+    let cases: [(&str, &[&str]); 4] = [
+        ("unknown pod", &["check", "-f", STEP4, "--from", "default/nope", "--to", "default/backend", "--port", "80"]),
+        ("bad protocol", &["check", "-f", STEP4, "--from", "default/frontend", "--to", "default/backend", "--port", "80", "--protocol", "ICMP"]),
+        ("missing file", &["check", "-f", "no/such/dir", "--from", "a/b", "--to", "c/d", "--port", "80"]),
+        ("unknown named port", &["check", "-f", STEP4, "--from", "default/frontend", "--to", "default/backend", "--port", "https"]),
+    ];
+    for (name, args) in cases {
+        let out = netpol(args);
+        assert_eq!(out.status.code(), Some(2), "{name}: {}", stderr(&out));
+        assert!(stderr(&out).starts_with("error: "), "{name}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn describe_matches_kubectl_text_from_seed_002() {
+    // The seed ran `kubectl describe networkpolicy db-deny-all-ingress -n db` and printed this Spec.
+    let out = netpol(&["describe", "-f", "examples/seed-002-mongo/step-2-deny-all", "db/db-deny-all-ingress"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    let kubectl = "Name:         db-deny-all-ingress
+Namespace:    db
+";
+    assert!(text.starts_with(kubectl), "{text}");
+    let spec = "Labels:       <none>
+Annotations:  <none>
+Spec:
+  PodSelector:     app=mongo
+  Allowing ingress traffic:
+    <none> (Selected pods are isolated for ingress connectivity)
+  Not affecting egress traffic
+  Policy Types: Ingress
+";
+    assert!(text.contains(spec), "{text}");
+}
+
+#[test]
+fn describe_every_policy_with_matches() {
+    let out = netpol(&["describe", "-f", STEP10]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    insta::assert_snapshot!(stdout(&out));
+}
+
+#[test]
+fn validate_clean_examples_exit_0() {
+    for dir in ["examples/seed-000-walkthrough", "examples/seed-002-mongo/step-3-allow-backend"] {
+        let out = netpol(&["validate", "-f", dir]);
+        assert_eq!(out.status.code(), Some(0), "{dir}: {}", stdout(&out));
+    }
+}
+
+#[test]
+fn validate_broken_policy_text_and_json() {
+    let broken = "crates/cli/tests/data/broken.yaml";
+    let out = netpol(&["validate", "-f", broken]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    insta::assert_snapshot!("validate_broken_text", stdout(&out));
+    let out = netpol(&["validate", "-f", broken, "-o", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    let first = &value[0];
+    for key in ["code", "severity", "file", "line", "column", "message", "help"] {
+        assert!(first.get(key).is_some(), "missing {key} in {first}");
+    }
+    insta::assert_json_snapshot!("validate_broken_json", value);
+}
+
+#[test]
+fn strict_refuses_errors_lenient_evaluates_what_the_server_stores() {
+    let broken = "crates/cli/tests/data/broken.yaml";
+    let args = ["check", "-f", broken, "--from", "default/api", "--to", "default/db", "--port", "3306"];
+    let strict = netpol(&args);
+    assert_eq!(strict.status.code(), Some(2));
+    assert!(stderr(&strict).contains("--lenient"), "{}", stderr(&strict));
+    let mut lenient_args = args.to_vec();
+    lenient_args.push("--lenient");
+    let lenient = netpol(&lenient_args);
+    // `protocal:` is dropped, so the rule allows 3306/TCP (the default protocol) from api.
+    assert_eq!(lenient.status.code(), Some(0), "{}\n{}", stdout(&lenient), stderr(&lenient));
+    assert!(stderr(&lenient).contains("protocal"), "{}", stderr(&lenient));
+}
