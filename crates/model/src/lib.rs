@@ -32,6 +32,6 @@ pub use direction::Direction;
 pub use ipblock::IpBlock;
 pub use label::{Labels, METADATA_NAME_LABEL};
 pub use origin::Origin;
-pub use policy::{NetworkPolicy, Peer, Rule};
+pub use policy::{NetworkPolicy, ObjectMeta, Peer, Rule};
 pub use port::{PolicyPort, PortRef, Protocol, ProtocolError};
 pub use selector::{LabelSelector, Operator, Requirement};

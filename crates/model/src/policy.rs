@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-use crate::{Direction, IpBlock, LabelSelector, Origin, PolicyPort};
+use crate::{Direction, IpBlock, LabelSelector, Labels, Origin, PolicyPort};
 
 /// A validated, defaulted `networking.k8s.io/v1` NetworkPolicy.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -15,7 +15,18 @@ pub struct NetworkPolicy {
     pub policy_types_defaulted: bool,
     pub ingress: Vec<Rule>,
     pub egress: Vec<Rule>,
+    /// Labels, annotations and creation time, for `describe`.
+    pub meta: ObjectMeta,
     pub origin: Option<Origin>,
+}
+
+/// The parts of `metadata` that `kubectl describe` prints.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectMeta {
+    pub labels: Labels,
+    pub annotations: Labels,
+    /// `metadata.creationTimestamp` as written (RFC 3339), when present.
+    pub creation_timestamp: Option<String>,
 }
 
 impl NetworkPolicy {

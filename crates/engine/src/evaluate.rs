@@ -1,0 +1,480 @@
+//! The engine: an index over a [`Cluster`] and the evaluation of flows against it.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use netpol_model::{Cluster, Direction, Namespace, NetworkPolicy, Peer, Pod, PodKey, Protocol, Rule, WorkloadKind};
+
+use crate::decision::{
+    Check, Decision, DirectionDecision, EndpointInfo, EndpointKind, PolicyCheck, PolicyRef, RuleCheck, RuleMatch,
+    Status, Verdict,
+};
+use crate::peer::peer_spec;
+use crate::port::{check_port, port_set, port_spec};
+use crate::{Endpoint, EngineError, Flow, PortSet};
+
+/// Choices where network plugins differ (see docs/semantics.md).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// Whether ipBlock peers match the IPs of pods (default `true`, as the upstream
+    /// e2e tests, kube-network-policies, Calico and most plugins do; Cilium applies
+    /// ipBlocks to traffic from outside the cluster only, which `false` models).
+    pub ipblock_matches_pods: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { ipblock_matches_pods: true }
+    }
+}
+
+/// Evaluates flows over one [`Cluster`]. Building it indexes pods by key and
+/// IP and policies by namespace; each evaluation then reads only the policies
+/// of the two endpoints' namespaces.
+pub struct Engine<'c> {
+    cluster: &'c Cluster,
+    pub(crate) options: Options,
+    pods_by_key: HashMap<(&'c str, &'c str), &'c Pod>,
+    pods_by_ip: HashMap<IpAddr, &'c Pod>,
+    host_pods_by_ip: HashMap<IpAddr, &'c Pod>,
+    policies_by_ns: HashMap<&'c str, Vec<&'c NetworkPolicy>>,
+    /// Namespaces that pods or policies use but the cluster does not hold.
+    implicit: HashMap<String, Namespace>,
+}
+
+/// One end of a flow, resolved.
+pub(crate) struct Side<'c> {
+    pub endpoint: Endpoint,
+    /// The pod (or workload, or hostNetwork pod); `None` for an external IP.
+    pub pod: Option<&'c Pod>,
+    /// The address that ipBlock peers are matched against.
+    pub addr: Option<IpAddr>,
+}
+
+impl<'c> Engine<'c> {
+    pub fn new(cluster: &'c Cluster, options: Options) -> Self {
+        let mut pods_by_key = HashMap::with_capacity(cluster.pods.len());
+        let mut pods_by_ip = HashMap::with_capacity(cluster.pods.len());
+        let mut host_pods_by_ip = HashMap::new();
+        let mut implicit = HashMap::new();
+        for pod in &cluster.pods {
+            pods_by_key.entry((pod.namespace.as_str(), pod.name.as_str())).or_insert(pod);
+            let by_ip = if pod.host_network { &mut host_pods_by_ip } else { &mut pods_by_ip };
+            for ip in &pod.ips {
+                by_ip.entry(*ip).or_insert(pod);
+            }
+            if !cluster.namespaces.contains_key(&pod.namespace) {
+                implicit.entry(pod.namespace.clone()).or_insert_with(|| Namespace::implicit(&pod.namespace));
+            }
+        }
+        let mut policies_by_ns: HashMap<&str, Vec<&NetworkPolicy>> = HashMap::new();
+        for policy in &cluster.policies {
+            policies_by_ns.entry(policy.namespace.as_str()).or_default().push(policy);
+        }
+        Engine { cluster, options, pods_by_key, pods_by_ip, host_pods_by_ip, policies_by_ns, implicit }
+    }
+
+    pub fn cluster(&self) -> &'c Cluster {
+        self.cluster
+    }
+
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// The namespace `name`, or the implicit one (only `kubernetes.io/metadata.name`).
+    pub(crate) fn namespace(&self, name: &str) -> Cow<'_, Namespace> {
+        match self.cluster.namespaces.get(name).or_else(|| self.implicit.get(name)) {
+            Some(ns) => Cow::Borrowed(ns),
+            None => Cow::Owned(Namespace::implicit(name)),
+        }
+    }
+
+    /// The pods a policy selects as subjects (hostNetwork pods never are).
+    pub fn subjects(&self, policy: &NetworkPolicy) -> Vec<PodKey> {
+        self.cluster
+            .pods
+            .iter()
+            .filter(|p| p.namespace == policy.namespace && !p.host_network && policy.pod_selector.matches(&p.labels))
+            .map(Pod::key)
+            .collect()
+    }
+
+    /// The pods one peer of `policy` matches (for ipBlock peers: pods with any IP inside it).
+    pub fn peer_pods(&self, policy: &NetworkPolicy, peer: &Peer) -> Vec<PodKey> {
+        self.cluster
+            .pods
+            .iter()
+            .filter(|pod| {
+                let mut addrs: Vec<Option<IpAddr>> = pod.ips.iter().copied().map(Some).collect();
+                if addrs.is_empty() {
+                    addrs.push(None);
+                }
+                addrs.into_iter().any(|addr| {
+                    let side = Side { endpoint: Endpoint::Pod(pod.key()), pod: Some(pod), addr };
+                    self.check_peer(policy, peer, &side).matched
+                })
+            })
+            .map(Pod::key)
+            .collect()
+    }
+
+    /// The policies of the pod's namespace whose podSelector selects it (any direction).
+    pub fn selecting_policies(&self, pod: &Pod) -> Vec<&'c NetworkPolicy> {
+        if pod.host_network {
+            return Vec::new();
+        }
+        self.policies_by_ns
+            .get(pod.namespace.as_str())
+            .map(|ps| ps.iter().copied().filter(|p| p.pod_selector.matches(&pod.labels)).collect())
+            .unwrap_or_default()
+    }
+
+    fn resolve(&self, endpoint: &Endpoint) -> Result<(Option<&'c Pod>, Option<IpAddr>), EngineError> {
+        match endpoint {
+            Endpoint::Pod(key) => match self.pods_by_key.get(&(key.namespace.as_str(), key.name.as_str())) {
+                Some(pod) => Ok((Some(pod), None)),
+                None => Err(EngineError::UnknownPod { key: key.clone(), suggestions: self.suggest(key) }),
+            },
+            Endpoint::Ip(ip) => {
+                let pod = self.pods_by_ip.get(ip).or_else(|| self.host_pods_by_ip.get(ip)).copied();
+                Ok((pod, Some(*ip)))
+            }
+        }
+    }
+
+    /// Up to three pod keys close to `key` (same name in another namespace, or a small edit distance).
+    fn suggest(&self, key: &PodKey) -> Vec<PodKey> {
+        let wanted = key.to_string();
+        let limit = (wanted.len() / 3).max(2);
+        let mut scored: Vec<(usize, PodKey)> = self
+            .cluster
+            .pods
+            .iter()
+            .filter_map(|p| {
+                let d = if p.name == key.name { 1 } else { edit_distance(&wanted, &p.key().to_string()) };
+                (d <= limit).then(|| (d, p.key()))
+            })
+            .collect();
+        scored.sort();
+        scored.dedup_by(|a, b| a.1 == b.1);
+        // Only the closest candidates: a near miss should not drown in far ones.
+        let best = scored.first().map(|s| s.0).unwrap_or(0);
+        scored.into_iter().take_while(|s| s.0 == best).take(3).map(|(_, k)| k).collect()
+    }
+
+    /// Resolves both ends. A pod named by key uses its IP of the flow's address
+    /// family: the family of a literal IP endpoint, else of the destination pod's
+    /// first IP, else of the source pod's.
+    fn sides(&self, src: &Endpoint, dst: &Endpoint) -> Result<(Side<'c>, Side<'c>), EngineError> {
+        let (spod, sip) = self.resolve(src)?;
+        let (dpod, dip) = self.resolve(dst)?;
+        if let (Some(a), Some(b)) = (sip, dip) {
+            if a.is_ipv4() != b.is_ipv4() {
+                return Err(EngineError::MixedFamilies { src: a, dst: b });
+            }
+        }
+        let first = |p: Option<&Pod>| p.and_then(|p| p.ips.first()).map(IpAddr::is_ipv4);
+        let v4 = sip.or(dip).map(|ip| ip.is_ipv4()).or_else(|| first(dpod)).or_else(|| first(spod));
+        let addr = |pod: Option<&Pod>, lit: Option<IpAddr>| {
+            lit.or_else(|| pod.and_then(|p| p.ips.iter().find(|ip| Some(ip.is_ipv4()) == v4).copied()))
+        };
+        Ok((
+            Side { endpoint: src.clone(), pod: spod, addr: addr(spod, sip) },
+            Side { endpoint: dst.clone(), pod: dpod, addr: addr(dpod, dip) },
+        ))
+    }
+
+    /// Is `flow` allowed, and why? Egress is evaluated at the source, ingress at the destination.
+    pub fn evaluate(&self, flow: &Flow) -> Result<Decision, EngineError> {
+        if flow.port == 0 {
+            return Err(EngineError::PortZero);
+        }
+        let (src, dst) = self.sides(&flow.src, &flow.dst)?;
+        let self_traffic = is_self(&src, &dst);
+        let (egress, ingress) = if self_traffic {
+            (self_decision(Direction::Egress, &src), self_decision(Direction::Ingress, &dst))
+        } else {
+            (
+                self.direction(Direction::Egress, &src, &dst, &dst, flow.protocol, flow.port),
+                self.direction(Direction::Ingress, &dst, &src, &dst, flow.protocol, flow.port),
+            )
+        };
+        Ok(Decision {
+            flow: flow.clone(),
+            verdict: Verdict::from_allowed(egress.allowed && ingress.allowed),
+            src: endpoint_info(&src),
+            dst: endpoint_info(&dst),
+            egress,
+            ingress,
+        })
+    }
+
+    /// Every (protocol, port) on which `src` may open a connection to `dst`,
+    /// computed exactly over ports 1-65535 of TCP, UDP and SCTP.
+    pub fn allowed_connections(&self, src: &Endpoint, dst: &Endpoint) -> Result<PortSet, EngineError> {
+        let (s, d) = self.sides(src, dst)?;
+        if is_self(&s, &d) {
+            return Ok(PortSet::all());
+        }
+        let egress = self.direction_ports(Direction::Egress, &s, &d, &d);
+        if egress.is_empty() {
+            return Ok(egress);
+        }
+        let ingress = self.direction_ports(Direction::Ingress, &d, &s, &d);
+        Ok(egress.intersection(&ingress))
+    }
+
+    fn isolating(&self, direction: Direction, pod: &Pod) -> Vec<&'c NetworkPolicy> {
+        let mut v = self.selecting_policies(pod);
+        v.retain(|p| p.affects(direction));
+        v
+    }
+
+    fn direction_ports(&self, direction: Direction, subject: &Side, peer: &Side, dst: &Side) -> PortSet {
+        let Some(pod) = subject.pod.filter(|p| !p.host_network) else {
+            return PortSet::all();
+        };
+        let isolating = self.isolating(direction, pod);
+        if isolating.is_empty() {
+            return PortSet::all();
+        }
+        let mut allowed = PortSet::none();
+        for policy in isolating {
+            for rule in policy.rules(direction) {
+                if !rule.peers.is_empty() && !rule.peers.iter().any(|p| self.check_peer(policy, p, peer).matched) {
+                    continue;
+                }
+                if rule.ports.is_empty() {
+                    return PortSet::all();
+                }
+                for p in &rule.ports {
+                    if let Ok(set) = port_set(p, dst) {
+                        allowed = allowed.union(&set);
+                    }
+                }
+            }
+        }
+        allowed
+    }
+
+    fn direction(
+        &self,
+        direction: Direction,
+        subject: &Side,
+        peer: &Side,
+        dst: &Side,
+        protocol: Protocol,
+        port: u16,
+    ) -> DirectionDecision {
+        let dir = direction.as_str().to_lowercase();
+        let mut d = DirectionDecision {
+            direction,
+            endpoint: subject.endpoint.clone(),
+            status: Status::NotIsolated,
+            allowed: true,
+            summary: String::new(),
+            selected_by: Vec::new(),
+            isolated_by: Vec::new(),
+            allowed_by: Vec::new(),
+            policies: Vec::new(),
+            notes: Vec::new(),
+        };
+        let Some(pod) = subject.pod else {
+            d.status = Status::NotAPod;
+            d.summary = format!("not enforced here: {} is not a pod", subject.endpoint);
+            return d;
+        };
+        let key = format!("{}/{}", pod.namespace, pod.name);
+        if pod.host_network {
+            d.status = Status::HostNetwork;
+            d.summary = format!("not enforced here: {key} is a hostNetwork pod (node traffic, never selected)");
+            d.notes.push("hostNetwork pods are node traffic: no policy selects them as subjects".to_string());
+            return d;
+        }
+        let selecting = self.selecting_policies(pod);
+        d.selected_by = selecting.iter().map(|p| policy_ref(p)).collect();
+        let isolating: Vec<&NetworkPolicy> = selecting.iter().copied().filter(|p| p.affects(direction)).collect();
+        d.isolated_by = isolating.iter().map(|p| p.key()).collect();
+        if isolating.is_empty() {
+            d.summary = format!(
+                "not isolated for {dir}: no policy in {} selects {key} for {}",
+                pod.namespace,
+                direction.as_str()
+            );
+            if !selecting.is_empty() {
+                let names = selecting.iter().map(|p| p.key()).collect::<Vec<_>>().join(", ");
+                d.summary.push_str(&format!(" (selected by {names}, whose policyTypes omit {})", direction.as_str()));
+            }
+            return d;
+        }
+        d.status = Status::Isolated;
+        for policy in &isolating {
+            let mut check = PolicyCheck { policy: policy.key(), origin: policy.origin.clone(), rules: Vec::new() };
+            for (i, rule) in policy.rules(direction).iter().enumerate() {
+                let (rc, matches) =
+                    self.check_rule(policy, direction, i, rule, peer, dst, protocol, port, &mut d.notes);
+                check.rules.push(rc);
+                d.allowed_by.extend(matches);
+            }
+            d.policies.push(check);
+        }
+        d.allowed = !d.allowed_by.is_empty();
+        let by = isolating.iter().map(|p| p.key()).collect::<Vec<_>>().join(", ");
+        d.summary = if d.allowed {
+            let n = d.allowed_by.len();
+            format!("isolated for {dir} by {by}; allowed by {n} rule match{}", if n == 1 { "" } else { "es" })
+        } else {
+            format!(
+                "isolated for {dir} by {by}; no rule allows {port}/{protocol} {} {}",
+                if direction == Direction::Ingress { "from" } else { "to" },
+                peer.endpoint
+            )
+        };
+        d
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn check_rule(
+        &self,
+        policy: &NetworkPolicy,
+        direction: Direction,
+        index: usize,
+        rule: &Rule,
+        peer: &Side,
+        dst: &Side,
+        protocol: Protocol,
+        port: u16,
+        notes: &mut Vec<String>,
+    ) -> (RuleCheck, Vec<RuleMatch>) {
+        let mut peers = Vec::new();
+        let mut matched_peers: Vec<(Option<usize>, String)> = Vec::new();
+        if rule.peers.is_empty() {
+            matched_peers.push((None, format!("rule has no `{}`: every peer matches", direction.peers_key())));
+        }
+        for (i, p) in rule.peers.iter().enumerate() {
+            let o = self.check_peer(policy, p, peer);
+            if let Some(note) = o.note {
+                if !notes.contains(&note) {
+                    notes.push(note);
+                }
+            }
+            if o.matched {
+                matched_peers.push((Some(i), o.reason.clone()));
+            }
+            peers.push(Check { index: i, spec: peer_spec(p), matched: o.matched, reason: o.reason });
+        }
+        let mut ports = Vec::new();
+        let mut matched_ports: Vec<(Option<usize>, String)> = Vec::new();
+        let mut unresolved = Vec::new();
+        let mut allows = Vec::new();
+        if rule.ports.is_empty() {
+            matched_ports.push((None, "rule has no `ports`: every port matches".to_string()));
+        }
+        for (j, p) in rule.ports.iter().enumerate() {
+            let o = check_port(p, dst, protocol, port);
+            if o.matched {
+                matched_ports.push((Some(j), o.reason.clone()));
+            }
+            allows.push(o.allows);
+            if o.unresolved {
+                unresolved.push(format!("port[{j}] {}", o.reason));
+            }
+            ports.push(Check { index: j, spec: port_spec(p), matched: o.matched, reason: o.reason });
+        }
+        let origin = rule.origin.clone().or_else(|| policy.origin.clone());
+        let mut matches = Vec::new();
+        for (pi, pr) in &matched_peers {
+            for (qi, qr) in &matched_ports {
+                matches.push(RuleMatch {
+                    policy: policy.key(),
+                    direction,
+                    rule: index,
+                    peer: *pi,
+                    port: *qi,
+                    origin: origin.clone(),
+                    peer_reason: pr.clone(),
+                    port_reason: qr.clone(),
+                });
+            }
+        }
+        let mut reasons = Vec::new();
+        if matched_peers.is_empty() {
+            reasons.extend(peers.iter().map(|c| format!("peer[{}] {}", c.index, c.reason)));
+        }
+        if matched_ports.is_empty() {
+            let allows = allows.join(", ");
+            let lead = if matched_peers.is_empty() { "and port" } else { "peer matched but port" };
+            reasons.push(format!("{lead}: rule allows {allows}; flow is {port}/{protocol}"));
+            reasons.extend(unresolved);
+        }
+        let allowed = !matches.is_empty();
+        (RuleCheck { index, origin, allowed, peers, ports, reasons }, matches)
+    }
+}
+
+fn is_self(src: &Side, dst: &Side) -> bool {
+    matches!((src.pod, dst.pod), (Some(a), Some(b)) if std::ptr::eq(a, b))
+}
+
+fn policy_ref(p: &NetworkPolicy) -> PolicyRef {
+    PolicyRef { policy: p.key(), policy_types: p.policy_types.clone(), origin: p.origin.clone() }
+}
+
+fn self_decision(direction: Direction, side: &Side) -> DirectionDecision {
+    DirectionDecision {
+        direction,
+        endpoint: side.endpoint.clone(),
+        status: Status::SelfTraffic,
+        allowed: true,
+        summary: format!("allowed: {} is connecting to itself", side.endpoint),
+        selected_by: Vec::new(),
+        isolated_by: Vec::new(),
+        allowed_by: Vec::new(),
+        policies: Vec::new(),
+        notes: vec!["a pod can always reach itself (upstream: a pod cannot block access to itself)".to_string()],
+    }
+}
+
+fn endpoint_info(side: &Side) -> EndpointInfo {
+    let (kind, pod) = match side.pod {
+        None => (EndpointKind::External, None),
+        Some(p) if p.host_network => (EndpointKind::HostNetworkPod, Some(p)),
+        Some(p) if p.kind != WorkloadKind::Pod => (EndpointKind::Workload, Some(p)),
+        Some(p) => (EndpointKind::Pod, Some(p)),
+    };
+    let key = pod.map(|p| format!("{}/{}", p.namespace, p.name));
+    let note = match (&side.endpoint, pod) {
+        (Endpoint::Ip(ip), Some(p)) if p.host_network => {
+            Some(format!("{ip} is the IP of hostNetwork pod {}/{} (node traffic)", p.namespace, p.name))
+        }
+        (Endpoint::Ip(ip), Some(p)) => Some(format!("{ip} is the IP of {}/{}", p.namespace, p.name)),
+        (Endpoint::Ip(ip), None) => Some(format!("{ip} is not the IP of any pod: external")),
+        (Endpoint::Pod(_), Some(p)) if p.kind != WorkloadKind::Pod => Some(format!(
+            "{}/{} is a {}: it stands for its pods, whose IPs are not known",
+            p.namespace,
+            p.name,
+            p.kind.as_str()
+        )),
+        (Endpoint::Pod(_), Some(p)) if p.ips.len() > 1 => {
+            side.addr.map(|a| format!("{}/{} has several IPs; this flow uses {a}", p.namespace, p.name))
+        }
+        _ => None,
+    };
+    EndpointInfo { endpoint: side.endpoint.clone(), kind, pod: key, address: side.addr, note }
+}
+
+/// Levenshtein distance, for "did you mean" suggestions.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
