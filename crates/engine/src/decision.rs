@@ -93,6 +93,9 @@ pub enum Status {
     NotAPod,
     /// The endpoint is a hostNetwork pod: policies never select it.
     HostNetwork,
+    /// Ingress from a hostNetwork pod on the destination's own node: node traffic,
+    /// which upstream says pods cannot block.
+    OwnNode,
     /// No policy isolates the endpoint for this direction: allowed.
     NotIsolated,
     /// At least one policy isolates the endpoint: allowed iff some rule matches.

@@ -193,14 +193,23 @@ impl<'c> Engine<'c> {
         }
         let (src, dst) = self.sides(&flow.src, &flow.dst)?;
         let self_traffic = is_self(&src, &dst);
-        let (egress, ingress) = if self_traffic {
+        let (mut egress, mut ingress) = if self_traffic {
             (self_decision(Direction::Egress, &src), self_decision(Direction::Ingress, &dst))
+        } else if let Some(node) = from_own_node(&src, &dst) {
+            (
+                self.direction(Direction::Egress, &src, &dst, &dst, flow.protocol, flow.port),
+                own_node_decision(&src, &dst, node),
+            )
         } else {
             (
                 self.direction(Direction::Egress, &src, &dst, &dst, flow.protocol, flow.port),
                 self.direction(Direction::Ingress, &dst, &src, &dst, flow.protocol, flow.port),
             )
         };
+        if let Some(note) = replicas_note(&src, &dst) {
+            egress.notes.insert(0, note.clone());
+            ingress.notes.insert(0, note);
+        }
         Ok(Decision {
             flow: flow.clone(),
             verdict: Verdict::from_allowed(egress.allowed && ingress.allowed),
@@ -219,7 +228,7 @@ impl<'c> Engine<'c> {
             return Ok(PortSet::all());
         }
         let egress = self.direction_ports(Direction::Egress, &s, &d, &d);
-        if egress.is_empty() {
+        if egress.is_empty() || from_own_node(&s, &d).is_some() {
             return Ok(egress);
         }
         let ingress = self.direction_ports(Direction::Ingress, &d, &s, &d);
@@ -374,6 +383,11 @@ impl<'c> Engine<'c> {
         }
         for (j, p) in rule.ports.iter().enumerate() {
             let o = check_port(p, dst, protocol, port);
+            if let Some(note) = &o.note {
+                if !notes.contains(note) {
+                    notes.push(note.clone());
+                }
+            }
             if o.matched {
                 matched_ports.push((Some(j), o.reason.clone()));
             }
@@ -414,8 +428,59 @@ impl<'c> Engine<'c> {
     }
 }
 
+/// A pod reaching itself. A workload endpoint stands for its pods, so a flow from
+/// a workload to itself is one replica reaching another: not self traffic.
 fn is_self(src: &Side, dst: &Side) -> bool {
-    matches!((src.pod, dst.pod), (Some(a), Some(b)) if std::ptr::eq(a, b))
+    matches!((src.pod, dst.pod), (Some(a), Some(b)) if std::ptr::eq(a, b) && a.kind == WorkloadKind::Pod)
+}
+
+/// For a flow from a workload to itself, what the flow stands for.
+fn replicas_note(src: &Side, dst: &Side) -> Option<String> {
+    match (src.pod, dst.pod) {
+        (Some(a), Some(b)) if std::ptr::eq(a, b) && a.kind != WorkloadKind::Pod => Some(format!(
+            "{}/{} is a {}: this flow is one of its pods reaching another (a pod reaching itself is always allowed)",
+            a.namespace,
+            a.name,
+            a.kind.as_str()
+        )),
+        _ => None,
+    }
+}
+
+/// The node, when the source is a hostNetwork pod (node traffic) on the node the
+/// destination pod runs on: upstream, pods cannot block access from their resident node.
+fn from_own_node<'a>(src: &Side<'a>, dst: &Side<'a>) -> Option<&'a str> {
+    let (s, d) = (src.pod?, dst.pod?);
+    if !s.host_network || d.host_network {
+        return None;
+    }
+    match (s.node.as_deref(), d.node.as_deref()) {
+        (Some(a), Some(b)) if a == b => Some(a),
+        _ => None,
+    }
+}
+
+fn own_node_decision(src: &Side, dst: &Side, node: &str) -> DirectionDecision {
+    let key = |side: &Side| side.pod.map(|p| format!("{}/{}", p.namespace, p.name)).unwrap_or_default();
+    DirectionDecision {
+        direction: Direction::Ingress,
+        endpoint: dst.endpoint.clone(),
+        status: Status::OwnNode,
+        allowed: true,
+        summary: format!(
+            "allowed: {} is node traffic from {node}, the node of {}, which no policy can block",
+            key(src),
+            key(dst)
+        ),
+        selected_by: Vec::new(),
+        isolated_by: Vec::new(),
+        allowed_by: Vec::new(),
+        policies: Vec::new(),
+        notes: vec![
+            "traffic from a pod's own node is always allowed (upstream: pods cannot block access from their resident node)"
+                .to_string(),
+        ],
+    }
 }
 
 fn policy_ref(p: &NetworkPolicy) -> PolicyRef {

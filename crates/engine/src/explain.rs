@@ -17,9 +17,12 @@ pub fn explain(decision: &Decision) -> String {
     let mut out = String::new();
     let f = &decision.flow;
     let _ = writeln!(out, "{}: {} -> {} on {}/{}", decision.verdict.as_str(), f.src, f.dst, f.port, f.protocol);
+    let mut printed: Vec<&str> = Vec::new();
     for info in [&decision.src, &decision.dst] {
-        if let Some(note) = &info.note {
+        // A flow from a workload to itself would otherwise say the same thing twice.
+        if let Some(note) = info.note.as_deref().filter(|n| !printed.contains(n)) {
             let _ = writeln!(out, "  note: {note}");
+            printed.push(note);
         }
     }
     direction(&mut out, &decision.egress, "source");
@@ -32,7 +35,7 @@ fn direction(out: &mut String, d: &DirectionDecision, role: &str) {
     let dir = d.direction.as_str().to_lowercase();
     let _ = writeln!(out, "\n{dir} at {role} {}: {word}", d.endpoint);
     match d.status {
-        Status::SelfTraffic | Status::NotAPod | Status::HostNetwork | Status::NotIsolated => {
+        Status::SelfTraffic | Status::NotAPod | Status::HostNetwork | Status::OwnNode | Status::NotIsolated => {
             let _ = writeln!(out, "  {}", d.summary);
         }
         Status::Isolated => isolated(out, d),

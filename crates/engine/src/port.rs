@@ -25,26 +25,46 @@ pub(crate) fn port_set(p: &PolicyPort, dst: &Side) -> Result<PortSet, String> {
         (Some(PortRef::Number(n)), None) => set.insert(p.protocol, PortRange::single(*n)),
         (Some(PortRef::Number(n)), Some(e)) => set.insert(p.protocol, PortRange::new(*n, e)),
         (Some(PortRef::Name(name)), _) => {
-            let port = resolve_named(name, p.protocol, dst)?;
-            set.insert(p.protocol, PortRange::single(port));
+            for port in resolve_named(name, p.protocol, dst)? {
+                set.insert(p.protocol, PortRange::single(port));
+            }
         }
     }
     Ok(set)
 }
 
-fn resolve_named(name: &str, protocol: Protocol, dst: &Side) -> Result<u16, String> {
+/// Every number the destination declares for `name`/`protocol`, sorted. Port names
+/// are unique within one container only, so several containers may declare the
+/// same name; like kube-network-policies and Calico, every declaration counts
+/// (not only the first, as a Service's `targetPort` would take).
+fn resolve_named(name: &str, protocol: Protocol, dst: &Side) -> Result<Vec<u16>, String> {
     let Some(pod) = dst.pod else {
         return Err(format!(
             "named port `{name}` never matches an external destination ({} is not a pod)",
             dst.endpoint
         ));
     };
-    if let Some(port) = pod.resolve_port(name, protocol) {
-        return Ok(port);
-    }
     let key = format!("{}/{}", pod.namespace, pod.name);
-    let others: Vec<&str> =
+    if pod.host_network {
+        return Err(format!(
+            "named port `{name}` never matches {key}: a hostNetwork pod is node traffic, whose ports have no names"
+        ));
+    }
+    let mut ports: Vec<u16> = pod
+        .ports
+        .iter()
+        .filter(|c| c.protocol == protocol && c.name.as_deref() == Some(name))
+        .map(|c| c.port)
+        .collect();
+    ports.sort_unstable();
+    ports.dedup();
+    if !ports.is_empty() {
+        return Ok(ports);
+    }
+    let mut others: Vec<&str> =
         pod.ports.iter().filter(|c| c.name.as_deref() == Some(name)).map(|c| c.protocol.as_str()).collect();
+    others.sort_unstable();
+    others.dedup();
     if others.is_empty() {
         Err(format!("named port `{name}` is not declared by the destination {key}"))
     } else {
@@ -62,20 +82,30 @@ pub(crate) struct PortOutcome {
     pub unresolved: bool,
     /// The entry as written, with a named port's resolution: "named port `http`/TCP (8080 on x/b)".
     pub allows: String,
+    /// An implementation-defined choice that decided this entry (see docs/semantics.md).
+    pub note: Option<String>,
 }
+
+/// The note for a named port that cannot resolve on a hostNetwork destination.
+const HOST_NETWORK_NAMED_PORT: &str =
+    "hostNetwork pods are node traffic: named ports never match them (numbered ports do)";
 
 /// Does one `ports` entry match the flow's `port`/`protocol` towards `dst`?
 pub(crate) fn check_port(p: &PolicyPort, dst: &Side, protocol: Protocol, port: u16) -> PortOutcome {
     let spec = port_spec(p);
     let flow = format!("{port}/{protocol}");
     match port_set(p, dst) {
-        Err(reason) => PortOutcome { matched: false, reason, unresolved: true, allows: spec },
+        Err(reason) => {
+            let note = dst.pod.filter(|d| d.host_network).map(|_| HOST_NETWORK_NAMED_PORT.to_string());
+            PortOutcome { matched: false, reason, unresolved: true, allows: spec, note }
+        }
         Ok(set) => {
             let matched = set.contains(protocol, port);
             let (resolved, allows) = match &p.port {
                 Some(PortRef::Name(_)) => {
                     let on = dst.pod.map(|d| format!("{}/{}", d.namespace, d.name)).unwrap_or_default();
-                    let n = set.ranges(p.protocol).first().map(ToString::to_string).unwrap_or_else(|| "0".to_string());
+                    let numbers = set.ranges(p.protocol).iter().flat_map(|r| r.start..=r.end);
+                    let n = numbers.map(|n| n.to_string()).collect::<Vec<_>>().join(", ");
                     (format!("{spec} is {n} on {on}"), format!("{spec} ({n} on {on})"))
                 }
                 _ => (spec.clone(), spec),
@@ -85,7 +115,7 @@ pub(crate) fn check_port(p: &PolicyPort, dst: &Side, protocol: Protocol, port: u
             } else {
                 format!("{resolved} does not match {flow}")
             };
-            PortOutcome { matched, reason, unresolved: false, allows }
+            PortOutcome { matched, reason, unresolved: false, allows, note: None }
         }
     }
 }

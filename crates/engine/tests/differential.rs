@@ -4,7 +4,7 @@
 
 use netpol_engine::{Endpoint, Engine, Flow, Options, Status};
 use netpol_model::{
-    Cluster, Direction, LabelSelector, Operator, Peer, Pod, PolicyPort, PortRef, Protocol, Requirement,
+    Cluster, Direction, LabelSelector, Operator, Peer, Pod, PolicyPort, PortRef, Protocol, Requirement, WorkloadKind,
 };
 use netpol_testkit::*;
 use proptest::prelude::*;
@@ -69,12 +69,22 @@ fn random_cluster(d: &mut Dice) -> Cluster {
         }
         if d.roll(4) != 0 {
             p = p.ip(&format!("10.0.0.{}", i * 2 + d.roll(2)));
+        } else if d.roll(2) == 0 {
+            // A workload endpoint: its pods, without IPs.
+            p = p.workload(WorkloadKind::Deployment);
         }
         if d.roll(2) == 0 {
             p = p.port("http", d.pick(&[80, 8080, 53]), d.pick(&[Protocol::Tcp, Protocol::Udp]));
+            if d.roll(3) == 0 {
+                // A second container declaring the same name (names are unique per container only).
+                p = p.port("http", d.pick(&[81, 8080]), d.pick(&[Protocol::Tcp, Protocol::Udp]));
+            }
         }
         if d.roll(8) == 0 {
             p = p.host_network();
+        }
+        if d.roll(2) == 0 {
+            p = p.node(d.pick(&["n1", "n2"]));
         }
         c = c.pod(p);
     }
@@ -109,6 +119,10 @@ fn oracle(c: &Cluster, ipblock_matches_pods: bool, s: &Pod, t: &Pod, protocol: P
         if subject.host_network {
             return true;
         }
+        // Pods cannot block access from their resident node (a hostNetwork pod is node traffic).
+        if dir == Direction::Ingress && other.host_network && subject.node.is_some() && subject.node == other.node {
+            return true;
+        }
         let isolating: Vec<_> = c
             .policies
             .iter()
@@ -140,7 +154,15 @@ fn oracle(c: &Cluster, ipblock_matches_pods: bool, s: &Pod, t: &Pod, protocol: P
                                     None => port == *n,
                                     Some(e) => *n <= port && port <= e,
                                 },
-                                Some(PortRef::Name(name)) => t.resolve_port(name, p.protocol) == Some(port),
+                                // Every container's declaration counts; a hostNetwork pod's ports have no names.
+                                Some(PortRef::Name(name)) => {
+                                    !t.host_network
+                                        && t.ports.iter().any(|c| {
+                                            c.name.as_deref() == Some(name.as_str())
+                                                && c.protocol == p.protocol
+                                                && c.port == port
+                                        })
+                                }
                             }
                     };
                     (r.peers.is_empty() || r.peers.iter().any(peer_ok))
@@ -148,7 +170,8 @@ fn oracle(c: &Cluster, ipblock_matches_pods: bool, s: &Pod, t: &Pod, protocol: P
                 })
             })
     };
-    s.key() == t.key() || (direction_ok(Direction::Egress, s, t) && direction_ok(Direction::Ingress, t, s))
+    (s.key() == t.key() && s.kind == WorkloadKind::Pod)
+        || (direction_ok(Direction::Egress, s, t) && direction_ok(Direction::Ingress, t, s))
 }
 
 const PROBES: [u16; 14] = [1, 8, 9, 10, 52, 53, 54, 78, 79, 80, 81, 82, 8080, 65535];

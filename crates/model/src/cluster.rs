@@ -140,7 +140,17 @@ impl Pod {
         PodKey::new(&self.namespace, &self.name)
     }
 
-    /// Resolves a named port against this pod's container ports (name and protocol must match).
+    /// Every number this pod declares for the port `name` with `protocol`.
+    ///
+    /// Port names are unique only within one container, so several containers may
+    /// declare the same name with different numbers; a NetworkPolicy named port
+    /// matches all of them (as kube-network-policies and Calico do).
+    pub fn named_ports<'a>(&'a self, name: &'a str, protocol: Protocol) -> impl Iterator<Item = u16> + 'a {
+        self.ports.iter().filter(move |p| p.protocol == protocol && p.name.as_deref() == Some(name)).map(|p| p.port)
+    }
+
+    /// The first number declared for the port `name` with `protocol` (how a Service's
+    /// `targetPort` resolves, and how `netpol check --port NAME` picks a port).
     pub fn resolve_port(&self, name: &str, protocol: Protocol) -> Option<u16> {
         self.ports.iter().find(|p| p.protocol == protocol && p.name.as_deref() == Some(name)).map(|p| p.port)
     }
