@@ -1,0 +1,189 @@
+//! Findings as data: [`Diagnostic`], its [`Severity`], and the single code table
+//! ([`codes`]) that `docs/diagnostics.md` is generated from.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// How bad a finding is. Only errors make `netpol validate` fail and other
+/// commands refuse their input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+    Note,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note => "note",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One finding at a 1-based position of a file.
+///
+/// Its JSON form is exactly `{code, severity, file, line, column, message, help}`
+/// (`help` is `null` when absent).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    pub code: &'static str,
+    pub severity: Severity,
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// `file:line:col: error[NP0012]: message`, then `  = help: ...` when there is help.
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: {}[{}]: {}", self.file, self.line, self.column, self.severity, self.code, self.message)?;
+        if let Some(help) = &self.help {
+            write!(f, "\n  = help: {help}")?;
+        }
+        Ok(())
+    }
+}
+
+/// One entry of the code table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct CodeInfo {
+    pub code: &'static str,
+    /// The severity in strict mode (see [`CodeInfo::lenient_severity`] for `--lenient`).
+    pub severity: Severity,
+    pub summary: &'static str,
+}
+
+impl CodeInfo {
+    /// Unknown and duplicate fields are warnings under `--lenient` (the API
+    /// server drops them when validation is off); every other code keeps its severity.
+    pub fn lenient_severity(&self) -> Severity {
+        if self.code == UNKNOWN_FIELD.code || self.code == DUPLICATE_FIELD.code {
+            Severity::Warning
+        } else {
+            self.severity
+        }
+    }
+}
+
+macro_rules! code_table {
+    ($($name:ident = $code:literal, $sev:ident, $summary:literal;)*) => {
+        $(pub(crate) const $name: CodeInfo = CodeInfo { code: $code, severity: Severity::$sev, summary: $summary };)*
+        static CODES: &[CodeInfo] = &[$($name),*];
+    };
+}
+
+code_table! {
+    YAML_SYNTAX = "NP0001", Error, "the file is not valid YAML or JSON; other files still load";
+    NOT_AN_OBJECT = "NP0002", Error, "a document (or list item) is not a mapping with apiVersion, kind and metadata";
+    MISSING_API_VERSION = "NP0003", Error, "`apiVersion` is missing: the API server rejects the object";
+    MISSING_KIND = "NP0004", Error, "`kind` is missing: the API server rejects the object";
+    WRONG_API_VERSION = "NP0005", Error, "a known kind under an apiVersion that does not serve it (e.g. `extensions/v1beta1` NetworkPolicy)";
+    KIND_CASE = "NP0006", Error, "a kind spelled with the wrong case (kinds are case-sensitive)";
+    NOT_A_KUBERNETES_KIND = "NP0007", Warning, "a kind the core `v1` API does not have (e.g. Calico's calicoctl `kind: policy`): skipped";
+    SKIPPED_KIND = "NP0008", Note, "a Kubernetes kind netpol does not model (ConfigMap, Ingress, ...): skipped";
+    UNKNOWN_FIELD = "NP0010", Error, "unknown or misplaced field (a warning under --lenient, where it is dropped)";
+    DUPLICATE_FIELD = "NP0011", Error, "the same field twice in one mapping (a warning under --lenient, where the last wins)";
+    INVALID_TYPE = "NP0012", Error, "a value of the wrong type (e.g. a list where a mapping belongs, an unquoted `true` label value)";
+    MISSING_NAME = "NP0020", Error, "`metadata.name` is missing";
+    INVALID_NAME = "NP0021", Error, "an object or namespace name that is not a valid DNS name";
+    GENERATE_NAME = "NP0022", Warning, "only `metadata.generateName`: netpol uses it as the name";
+    INVALID_LABEL_KEY = "NP0023", Error, "a label key (or selector key) that is not a qualified name";
+    INVALID_LABEL_VALUE = "NP0024", Error, "a label value (or selector value) that is not a valid label value";
+    INVALID_OPERATOR = "NP0025", Error, "a selector operator other than In, NotIn, Exists, DoesNotExist";
+    SELECTOR_VALUES_REQUIRED = "NP0026", Error, "`In`/`NotIn` without values";
+    SELECTOR_VALUES_FORBIDDEN = "NP0027", Error, "`Exists`/`DoesNotExist` with values";
+    EMPTY_PEER = "NP0030", Error, "a `from`/`to` entry that sets no peer";
+    IPBLOCK_WITH_SELECTOR = "NP0031", Error, "a peer that sets `ipBlock` together with a selector";
+    INVALID_CIDR = "NP0032", Error, "an `ipBlock` `cidr` or `except` that is not a CIDR (or is empty)";
+    EXCEPT_NOT_INSIDE = "NP0033", Error, "an `except` block that is not strictly inside its `cidr`";
+    CIDR_HOST_BITS = "NP0034", Warning, "a CIDR with host bits set (`10.0.0.5/24` means `10.0.0.0/24`)";
+    PORT_OUT_OF_RANGE = "NP0035", Error, "a port number outside 1..=65535";
+    INVALID_PORT_NAME = "NP0036", Error, "a named port that is not an IANA service name";
+    END_PORT_WITHOUT_PORT = "NP0037", Error, "`endPort` without a numeric `port`";
+    END_PORT_BELOW_PORT = "NP0038", Error, "`endPort` below `port`";
+    INVALID_PROTOCOL = "NP0039", Error, "a protocol other than TCP, UDP, SCTP";
+    INVALID_POLICY_TYPE = "NP0040", Error, "a policyTypes value other than Ingress or Egress, or more than two values";
+    DUPLICATE_POLICY_TYPE = "NP0041", Warning, "a policyTypes value listed twice (accepted, and redundant)";
+    DUPLICATE_PORT_NAME = "NP0042", Error, "two ports of one container with the same name";
+    INVALID_IP = "NP0043", Error, "a pod or service IP that is not an IP address";
+    NULL_POD_SELECTOR = "NP0050", Warning, "`podSelector` null or missing: it selects every pod of the namespace, like `{}`";
+    POLICY_WITHOUT_NAMESPACE = "NP0051", Warning, "a NetworkPolicy without `metadata.namespace` lands in `default`";
+    IMPLICIT_NAMESPACE = "NP0052", Warning, "a namespace that objects use but no manifest declares (only its name label exists)";
+    DUPLICATE_OBJECT = "NP0053", Warning, "the same object twice: the later one wins, as with `kubectl apply`";
+    DNS_EGRESS_BLOCKED = "NP0054", Warning, "egress isolated and no egress rule of the namespace allows DNS (port 53)";
+}
+
+/// The single code table, in code order.
+pub fn codes() -> &'static [CodeInfo] {
+    CODES
+}
+
+/// The Markdown page `docs/diagnostics.md`, rendered from [`codes`].
+pub fn render_code_table() -> String {
+    let mut out = String::from(
+        "# netpol diagnostics\n\n\
+         Generated from `netpol_manifest::codes()` (crates/manifest/src/diagnostic.rs); do not edit by hand.\n\
+         Regenerate with `UPDATE_DOCS=1 cargo test -p netpol-manifest`.\n\n\
+         Every finding prints as `file:line:col: severity[CODE]: message`, with an optional\n\
+         `  = help: ...` line; `-o json` gives `{code, severity, file, line, column, message, help}`.\n\
+         Errors reject the object (the API server would not store it); warnings and notes do not.\n\n\
+         | code | severity | under --lenient | meaning |\n| --- | --- | --- | --- |\n",
+    );
+    for c in codes() {
+        out.push_str(&format!("| {} | {} | {} | {} |\n", c.code, c.severity, c.lenient_severity(), c.summary));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_sorted() {
+        for pair in codes().windows(2) {
+            assert!(pair[0].code < pair[1].code, "{} then {}", pair[0].code, pair[1].code);
+        }
+        for c in codes() {
+            assert!(c.code.len() == 6 && c.code.starts_with("NP"), "{}", c.code);
+        }
+    }
+
+    #[test]
+    fn display_and_json_forms() {
+        let d = Diagnostic {
+            code: "NP0010",
+            severity: Severity::Error,
+            file: "a.yaml".into(),
+            line: 3,
+            column: 7,
+            message: "unknown field `spec.x`".into(),
+            help: Some("did you mean `y`?".into()),
+        };
+        assert_eq!(d.to_string(), "a.yaml:3:7: error[NP0010]: unknown field `spec.x`\n  = help: did you mean `y`?");
+        let json = serde_json::to_string(&Diagnostic { help: None, ..d }).unwrap();
+        assert_eq!(
+            json,
+            r#"{"code":"NP0010","severity":"error","file":"a.yaml","line":3,"column":7,"message":"unknown field `spec.x`","help":null}"#
+        );
+    }
+}

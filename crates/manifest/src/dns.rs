@@ -1,0 +1,70 @@
+//! The DNS trap (seed 000): a namespace whose pods are isolated for egress while
+//! no egress rule there allows port 53 to anything that could be a DNS server.
+//! Service names then stop resolving, although connections by IP still work.
+
+use std::collections::BTreeMap;
+
+use netpol_model::{Cluster, Direction, NetworkPolicy, Origin, Peer, PortRef, Protocol, Rule};
+
+pub(crate) struct DnsFinding {
+    pub namespace: String,
+    pub origin: Origin,
+    pub message: String,
+    pub help: String,
+}
+
+/// True when `rule` may allow DNS: its ports admit 53 (a named port might be DNS)
+/// and its peers may include a DNS server (anyone, an ipBlock, other namespaces,
+/// or any pod when the policy lives in kube-system).
+fn may_allow_dns(rule: &Rule, policy: &NetworkPolicy) -> bool {
+    let port_ok = rule.ports.is_empty()
+        || rule.ports.iter().any(|p| {
+            matches!(p.protocol, Protocol::Udp | Protocol::Tcp)
+                && match (&p.port, p.end_port) {
+                    (None, _) | (Some(PortRef::Name(_)), _) => true,
+                    (Some(PortRef::Number(n)), None) => *n == 53,
+                    (Some(PortRef::Number(n)), Some(end)) => (*n..=end).contains(&53),
+                }
+        });
+    let peer_ok = rule.peers.is_empty()
+        || policy.namespace == "kube-system"
+        || rule.peers.iter().any(|peer| match peer {
+            Peer::IpBlock(_) => true,
+            Peer::Pods { namespace_selector, .. } => namespace_selector.is_some(),
+        });
+    port_ok && peer_ok
+}
+
+pub(crate) fn check(cluster: &Cluster) -> Vec<DnsFinding> {
+    let mut by_namespace: BTreeMap<&str, Vec<&NetworkPolicy>> = BTreeMap::new();
+    for p in cluster.policies.iter().filter(|p| p.affects(Direction::Egress)) {
+        by_namespace.entry(&p.namespace).or_default().push(p);
+    }
+    let mut out = Vec::new();
+    for (namespace, policies) in by_namespace {
+        if policies.iter().any(|p| p.egress.iter().any(|r| may_allow_dns(r, p))) {
+            continue;
+        }
+        // The first policy that isolates an existing pod of this namespace.
+        let isolating = policies.iter().find(|p| {
+            cluster
+                .pods
+                .iter()
+                .any(|pod| pod.namespace == namespace && !pod.host_network && p.pod_selector.matches(&pod.labels))
+        });
+        let Some(policy) = isolating else { continue };
+        let Some(origin) = policy.origin.clone() else { continue };
+        out.push(DnsFinding {
+            namespace: namespace.to_string(),
+            origin,
+            message: format!(
+                "`{}` isolates pods for egress and no egress rule in namespace `{namespace}` allows DNS (port 53): service names will not resolve",
+                policy.key()
+            ),
+            help: "connections by IP still work; to allow DNS add an egress rule with `ports: [{port: 53, protocol: UDP}, {port: 53, protocol: TCP}]` \
+                   (and `to:` the kube-dns pods, e.g. `namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}`)"
+                .to_string(),
+        });
+    }
+    out
+}

@@ -1,0 +1,392 @@
+//! The spanned document tree: every YAML/JSON node with its 1-based line and
+//! column, built by serde-saphyr (`Spanned`) through `deserialize_any`.
+//!
+//! Everything else in this crate finds positions here: a finding carries a
+//! [`FieldPath`] (`spec.ingress[0].ports[1].protocol`) and [`Node::find`] turns
+//! it back into the key's or the value's position.
+
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::Spanned;
+
+/// A YAML node and where it starts.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Node {
+    pub line: u32,
+    pub column: u32,
+    pub value: Value,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    UInt(u64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Node>),
+    /// Entries in document order; duplicate keys are kept (the last one wins).
+    Map(Vec<(Node, Node)>),
+}
+
+/// One step of a path into a document.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+/// A path from an object's root, displayed as `spec.ingress[0].from[1]`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub(crate) struct FieldPath(pub Vec<Seg>);
+
+impl FieldPath {
+    pub fn root() -> Self {
+        FieldPath(Vec::new())
+    }
+
+    pub fn key(&self, key: &str) -> Self {
+        let mut p = self.clone();
+        p.0.push(Seg::Key(key.to_string()));
+        p
+    }
+
+    pub fn index(&self, index: usize) -> Self {
+        let mut p = self.clone();
+        p.0.push(Seg::Index(index));
+        p
+    }
+
+    pub fn parent(&self) -> FieldPath {
+        let mut p = self.clone();
+        p.0.pop();
+        p
+    }
+
+    pub fn last_key(&self) -> Option<&str> {
+        match self.0.last() {
+            Some(Seg::Key(k)) => Some(k),
+            _ => None,
+        }
+    }
+
+    pub fn is_root(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Display for FieldPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, seg) in self.0.iter().enumerate() {
+            match seg {
+                Seg::Key(k) if i == 0 => f.write_str(k)?,
+                Seg::Key(k) => write!(f, ".{k}")?,
+                Seg::Index(n) => write!(f, "[{n}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What a path resolves to: the value node, and the key node when the last step was a key.
+pub(crate) struct Found<'a> {
+    pub key: Option<&'a Node>,
+    pub value: &'a Node,
+    /// False when the path went further than the document (a missing field):
+    /// then `value` is the deepest node that exists.
+    pub exact: bool,
+}
+
+impl Node {
+    pub fn is_null(&self) -> bool {
+        matches!(self.value, Value::Null)
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_map(&self) -> Option<&[(Node, Node)]> {
+        match &self.value {
+            Value::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    pub fn as_seq(&self) -> Option<&[Node]> {
+        match &self.value {
+            Value::Seq(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The text of a mapping key (non-string keys as YAML would print them).
+    pub fn key_text(&self) -> String {
+        match &self.value {
+            Value::Str(s) => s.clone(),
+            Value::Null => "null".to_string(),
+            Value::Bool(b) => b.to_string(),
+            Value::Int(n) => n.to_string(),
+            Value::UInt(n) => n.to_string(),
+            Value::Float(x) => x.to_string(),
+            Value::Seq(_) | Value::Map(_) => "<complex key>".to_string(),
+        }
+    }
+
+    /// The entry for `key` in a mapping (the last one, as the last duplicate wins).
+    pub fn entry(&self, key: &str) -> Option<(&Node, &Node)> {
+        self.as_map()?.iter().rev().find(|(k, _)| k.as_str() == Some(key)).map(|(k, v)| (k, v))
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.entry(key).map(|(_, v)| v)
+    }
+
+    /// Follows `path` as far as the document goes.
+    pub fn find(&self, path: &FieldPath) -> Found<'_> {
+        let mut found = Found { key: None, value: self, exact: true };
+        for seg in &path.0 {
+            let next = match seg {
+                Seg::Key(k) => found.value.entry(k).map(|(k, v)| (Some(k), v)),
+                Seg::Index(i) => found.value.as_seq().and_then(|s| s.get(*i)).map(|v| (None, v)),
+            };
+            match next {
+                Some((key, value)) => found = Found { key, value, exact: true },
+                None => {
+                    found.exact = false;
+                    break;
+                }
+            }
+        }
+        found
+    }
+
+    /// The JSON the typed decoders read. Duplicate keys: the last wins, as in Go's
+    /// `encoding/json`. Non-finite floats become `null`.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match &self.value {
+            Value::Null => J::Null,
+            Value::Bool(b) => J::Bool(*b),
+            Value::Int(n) => J::from(*n),
+            Value::UInt(n) => J::from(*n),
+            Value::Float(x) => serde_json::Number::from_f64(*x).map_or(J::Null, J::Number),
+            Value::Str(s) => J::String(s.clone()),
+            Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
+            Value::Map(entries) => {
+                let mut map = serde_json::Map::with_capacity(entries.len());
+                for (k, v) in entries {
+                    map.insert(k.key_text(), v.to_json());
+                }
+                J::Object(map)
+            }
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let spanned = Spanned::<Value>::deserialize(deserializer)?;
+        let line = u32::try_from(spanned.referenced.line()).unwrap_or(u32::MAX);
+        let column = u32::try_from(spanned.referenced.column()).unwrap_or(u32::MAX);
+        Ok(Node { line, column, value: spanned.value })
+    }
+}
+
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ValueVisitor)
+    }
+}
+
+struct ValueVisitor;
+
+impl<'de> Visitor<'de> for ValueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any YAML value")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        Value::deserialize(deserializer)
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Int(v))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::UInt(v))
+    }
+
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<Value, E> {
+        Ok(i64::try_from(v).map(Value::Int).unwrap_or(Value::Float(v as f64)))
+    }
+
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<Value, E> {
+        Ok(u64::try_from(v).map(Value::UInt).unwrap_or(Value::Float(v as f64)))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::Float(v))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::Str(v.to_string()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
+        Ok(Value::Str(v))
+    }
+
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Value, E> {
+        Ok(Value::Str(String::from_utf8_lossy(v).into_owned()))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+        while let Some(item) = seq.next_element::<Node>()? {
+            items.push(item);
+        }
+        Ok(Value::Seq(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0).min(1024));
+        while let Some(key) = map.next_key::<Node>()? {
+            let value = map.next_value::<Node>()?;
+            entries.push((key, value));
+        }
+        Ok(Value::Map(entries))
+    }
+}
+
+/// A syntax error: message and 1-based position (1:1 when the parser gave none).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct SyntaxError {
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+}
+
+/// Parses a YAML (or JSON) stream into its non-empty documents.
+pub(crate) fn parse_documents(text: &str) -> Result<Vec<Node>, SyntaxError> {
+    // Budgets scale with the input so 100,000-object streams load, while alias
+    // bombs and absurd nesting are still refused (as errors, never panics).
+    let scale = text.len().saturating_mul(2).saturating_add(10_000);
+    let mut budget = serde_saphyr::budget::Budget::default();
+    budget.max_events = scale;
+    budget.max_nodes = scale;
+    budget.max_documents = scale;
+    // Kubernetes objects nest about 15 deep; the visitor recursion must stay far from the stack limit.
+    budget.max_depth = 48;
+    budget.flow_nesting_limit = 48;
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget);
+    options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::PassThrough;
+    options.merge_keys = serde_saphyr::MergeKeyPolicy::AsOrdinary;
+    options.with_snippet = false;
+    match serde_saphyr::from_multiple_with_options::<Node>(text, options) {
+        Ok(docs) => Ok(docs.into_iter().filter(|d| !d.is_null()).collect()),
+        Err(e) => {
+            let (line, column) = e
+                .location()
+                .map(|l| {
+                    (
+                        u32::try_from(l.line()).unwrap_or(u32::MAX).max(1),
+                        u32::try_from(l.column()).unwrap_or(u32::MAX).max(1),
+                    )
+                })
+                .unwrap_or((1, 1));
+            let message = e.to_string();
+            let mut message = message.lines().next().unwrap_or("invalid YAML").trim().to_string();
+            // The position is the diagnostic's own: drop the parser's copy of it.
+            if let Some(at) = message.rfind(" at line ") {
+                message.truncate(at);
+            }
+            Err(SyntaxError { line, column, message })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(text: &str) -> Node {
+        let mut docs = parse_documents(text).unwrap();
+        assert_eq!(docs.len(), 1);
+        docs.remove(0)
+    }
+
+    #[test]
+    fn keys_and_values_have_positions() {
+        let doc = one("kind: Pod\nspec:\n  ports:\n  - port: 80\n    protocol: TCP\n");
+        let found = doc.find(&FieldPath::root().key("spec").key("ports").index(0).key("protocol"));
+        assert!(found.exact);
+        let key = found.key.unwrap();
+        assert_eq!((key.line, key.column), (5, 5));
+        assert_eq!((found.value.line, found.value.column), (5, 15));
+        let item = doc.find(&FieldPath::root().key("spec").key("ports").index(0)).value;
+        assert_eq!((item.line, item.column), (4, 5));
+    }
+
+    #[test]
+    fn missing_path_stops_at_deepest_node() {
+        let doc = one("spec:\n  a: 1\n");
+        let found = doc.find(&FieldPath::root().key("spec").key("b").key("c"));
+        assert!(!found.exact);
+        assert_eq!(found.value.line, 2);
+    }
+
+    #[test]
+    fn empty_documents_are_skipped_and_streams_split() {
+        let docs = parse_documents("---\n---\na: 1\n---\n# only a comment\n---\nb: [1, 2]\n").unwrap();
+        assert_eq!(docs.len(), 2);
+        assert_eq!(docs[1].line, 7);
+    }
+
+    #[test]
+    fn json_goes_through_the_same_parser() {
+        let doc = one("{\"kind\": \"Pod\", \"metadata\": {\"name\": \"a\", \"labels\": {\"x\": \"1\"}}}");
+        assert_eq!(doc.find(&FieldPath::root().key("metadata").key("name")).value.as_str(), Some("a"));
+        assert_eq!(doc.to_json()["metadata"]["labels"]["x"], "1");
+    }
+
+    #[test]
+    fn syntax_error_has_a_position() {
+        let err = parse_documents("a: 1\nb: [1, 2\nc: 3\n").unwrap_err();
+        assert!(err.line >= 2, "{err:?}");
+    }
+
+    #[test]
+    fn duplicate_keys_are_kept_and_last_wins() {
+        let doc = one("a: 1\na: 2\n");
+        assert_eq!(doc.as_map().unwrap().len(), 2);
+        assert_eq!(doc.to_json()["a"], 2);
+    }
+
+    #[test]
+    fn path_display() {
+        let p = FieldPath::root().key("spec").key("ingress").index(0).key("from").index(1);
+        assert_eq!(p.to_string(), "spec.ingress[0].from[1]");
+    }
+}
