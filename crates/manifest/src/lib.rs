@@ -44,12 +44,14 @@
 //! assert_eq!(lenient.cluster.policies[0].ingress[0].ports[0].to_string(), "3306/TCP");
 //! ```
 
+mod check;
 mod convert;
 mod decode;
 mod diagnostic;
 mod dns;
 mod load;
 mod node;
+mod parse;
 mod schema;
 mod validate;
 
@@ -85,9 +87,6 @@ impl Loaded {
 /// Loads `(file name, text)` sources. Never panics and never stops at the first
 /// finding: a file that is not YAML is one diagnostic, and the other files still load.
 pub fn load<'a>(sources: impl IntoIterator<Item = (&'a str, &'a str)>, options: &LoadOptions) -> Loaded {
-    let mut loader = load::Loader::new(options);
-    for (name, text) in sources {
-        loader.file(name, text);
-    }
-    loader.finish()
+    let sources: Vec<(&str, &str)> = sources.into_iter().collect();
+    load::load(&sources, options)
 }

@@ -1,35 +1,38 @@
-//! Loading: files -> documents -> objects by kind -> typed decode -> validation
-//! -> model, with the cluster-wide checks (duplicates, implicit namespaces, DNS).
+//! Loading: files -> documents -> checked objects ([`crate::check`]) -> model,
+//! with the cluster-wide checks (duplicates, implicit namespaces, DNS).
+//!
+//! Design. Model: every file is a stream of documents, and each document is
+//! checked on its own into [`Step`]s (findings, objects); only the merge of the
+//! steps into the cluster depends on order (a later duplicate wins, the first
+//! use of a namespace is reported). Goals: the same diagnostics, in the same
+//! order, as a one-document-at-a-time load, on every core. Implementation:
+//! files are cut at their `---` lines into chunks of documents
+//! ([`crate::parse::split`]); `std::thread::scope` workers take chunks in turn,
+//! parse each on the fast path ([`crate::parse`]) and check its documents; then
+//! the steps are merged in file and document order. Threads: at most one per
+//! core, none for small inputs; nothing is shared but the chunk counter and the
+//! result slots. A file the fast path refuses (a syntax error, YAML beyond what
+//! manifests use) is parsed whole by serde-saphyr and checked in the merge, as
+//! before.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
-use k8s_openapi::api::apps::v1 as apps;
-use k8s_openapi::api::batch::v1 as batch;
-use k8s_openapi::api::core::v1 as core;
-use k8s_openapi::api::networking::v1 as net;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use netpol_model::{Cluster, Origin, WorkloadKind};
-use serde::de::DeserializeOwned;
+use netpol_model::{Cluster, Origin};
 
-use crate::convert;
-use crate::decode::decode;
-use crate::diagnostic::{self as d, Diagnostic, Severity};
+use crate::check::{Category, Checker, Step, Upsert};
+use crate::diagnostic::{self as d, Diagnostic};
 use crate::dns;
-use crate::node::{parse_documents, FieldPath, Node, Value};
-use crate::schema::{self, Level};
-use crate::validate::{self, At, Finding, NameRule};
+use crate::node::parse_documents;
+use crate::parse::{self, Chunk, Cost};
 use crate::{LoadOptions, Loaded};
 
-/// Which list of the model an object lands in (a Pod and a Deployment of the same
-/// name are the same endpoint).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-enum Category {
-    Namespace,
-    Pod,
-    Service,
-    Policy,
-}
+/// Below this many bytes per chunk, a thread costs more than it saves.
+const MIN_CHUNK: usize = 64 * 1024;
+
+/// Chunks per thread, so that a slow chunk does not leave a core idle.
+const CHUNKS_PER_THREAD: usize = 4;
 
 struct Seen {
     index: usize,
@@ -37,7 +40,71 @@ struct Seen {
     kind: &'static str,
 }
 
-pub(crate) struct Loader<'o> {
+/// What the workers made of one chunk: `None` when the fast path refused it.
+type Checked = Option<(Vec<Step>, Cost)>;
+
+pub(crate) fn load(sources: &[(&str, &str)], options: &LoadOptions) -> Loaded {
+    let files: Vec<Arc<str>> = sources.iter().map(|(name, _)| Arc::from(*name)).collect();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let total: usize = sources.iter().map(|(_, text)| text.len()).sum();
+    let target = (total / (threads * CHUNKS_PER_THREAD).max(1)).max(MIN_CHUNK);
+    // (file index, chunk) in load order.
+    let chunks: Vec<(usize, Chunk<'_>)> = sources
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (_, text))| parse::split(text, target).into_iter().map(move |c| (i, c)))
+        .collect();
+    let check = |(file, chunk): &(usize, Chunk<'_>)| -> Checked {
+        let (docs, cost) = parse::parse_fast(*chunk)?;
+        let mut checker = Checker::new(options, files[*file].clone(), false);
+        for doc in &docs {
+            checker.document(doc);
+        }
+        Some((checker.steps, cost))
+    };
+    let checked: Vec<Checked> = if threads <= 1 || chunks.len() <= 1 {
+        chunks.iter().map(check).collect()
+    } else {
+        let slots: Vec<Mutex<Checked>> = chunks.iter().map(|_| Mutex::new(None)).collect();
+        let next = AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            for _ in 0..threads.min(chunks.len()) {
+                scope.spawn(|| loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(chunk) = chunks.get(i) else { break };
+                    let result = check(chunk);
+                    *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = result;
+                });
+            }
+        });
+        slots.into_iter().map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner())).collect()
+    };
+
+    let mut loader = Loader::new(options);
+    let mut results = chunks.iter().map(|(file, _)| *file).zip(checked).peekable();
+    for (index, (_, text)) in sources.iter().enumerate() {
+        let mut mine = Vec::new();
+        while let Some((_, result)) = results.next_if(|(file, _)| *file == index) {
+            mine.push(result);
+        }
+        let fast = mine.iter().try_fold(Cost::default(), |mut sum, result| {
+            sum.add(result.as_ref()?.1);
+            Some(sum)
+        });
+        match fast {
+            Some(cost) if cost.within_budget(text.len()) => {
+                for (steps, _) in mine.into_iter().flatten() {
+                    loader.merge(steps);
+                }
+            }
+            _ => loader.file(&files[index], text),
+        }
+        loader.file_index += 1;
+    }
+    loader.finish()
+}
+
+struct Loader<'o> {
     options: &'o LoadOptions,
     cluster: Cluster,
     diagnostics: Vec<(usize, Diagnostic)>,
@@ -45,138 +112,10 @@ pub(crate) struct Loader<'o> {
     seen: HashMap<(Category, String, String), Seen>,
     /// The first object (in load order) that put something in each namespace.
     first_use: HashMap<String, (usize, Origin)>,
-    /// Set while re-reading the part of a file before its syntax error: then only
-    /// unknown and duplicate fields are reported (they do not depend on what the
-    /// cut removed), and nothing is loaded.
-    recovering: bool,
 }
-
-/// One object being loaded: its file and root node.
-struct Obj<'a> {
-    file: &'a Arc<str>,
-    doc: &'a Node,
-}
-
-impl Obj<'_> {
-    fn origin_at(&self, path: &FieldPath) -> Origin {
-        let node = self.doc.find(path).value;
-        Origin::new(self.file.clone(), node.line, node.column)
-    }
-
-    fn origin(&self) -> Origin {
-        self.origin_at(&FieldPath::root())
-    }
-
-    fn position(&self, path: &FieldPath, at: At) -> (u32, u32) {
-        let found = self.doc.find(path);
-        match (at, found.exact, found.key) {
-            (At::Key, true, Some(k)) => (k.line, k.column),
-            // An empty value has no text of its own: point at its key.
-            (At::Value, true, Some(k)) if found.value.is_null() => (k.line, k.column),
-            _ => (found.value.line, found.value.column),
-        }
-    }
-}
-
-/// The apiVersion that serves each kind netpol reads.
-fn served_api_version(kind: &str) -> Option<&'static str> {
-    Some(match kind {
-        "Namespace" | "Pod" | "Service" => "v1",
-        "NetworkPolicy" => "networking.k8s.io/v1",
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" => "apps/v1",
-        "Job" | "CronJob" => "batch/v1",
-        _ => return None,
-    })
-}
-
-const KNOWN_KINDS: &[&str] = &[
-    "Namespace",
-    "Pod",
-    "Service",
-    "NetworkPolicy",
-    "Deployment",
-    "StatefulSet",
-    "DaemonSet",
-    "ReplicaSet",
-    "Job",
-    "CronJob",
-    "List",
-];
-
-/// Every kind the core `v1` group serves (besides lists).
-const CORE_V1_KINDS: &[&str] = &[
-    "Binding",
-    "ComponentStatus",
-    "ConfigMap",
-    "Endpoints",
-    "Event",
-    "LimitRange",
-    "Namespace",
-    "Node",
-    "PersistentVolume",
-    "PersistentVolumeClaim",
-    "Pod",
-    "PodTemplate",
-    "ReplicationController",
-    "ResourceQuota",
-    "Secret",
-    "Service",
-    "ServiceAccount",
-    "Status",
-    "DeleteOptions",
-    "List",
-];
-
-fn wrong_version_help(kind: &str, given: &str, served: &str) -> String {
-    let removed = match given {
-        "extensions/v1beta1" => " (`extensions/v1beta1` was removed in Kubernetes 1.16; the fields are the same)",
-        "apps/v1beta1" | "apps/v1beta2" => " (`apps/v1beta1` and `apps/v1beta2` were removed in Kubernetes 1.16)",
-        "batch/v1beta1" => " (`batch/v1beta1` was removed in Kubernetes 1.25)",
-        _ => "",
-    };
-    format!("{kind} is served as `apiVersion: {served}`{removed}")
-}
-
-/// Workload kinds whose pod template stands for their pods.
-trait Workload: DeserializeOwned {
-    const KIND: WorkloadKind;
-    fn meta(&self) -> &ObjectMeta;
-    /// The pod template and its path.
-    fn template(&self) -> Option<(&core::PodTemplateSpec, FieldPath)>;
-}
-
-fn spec_template() -> FieldPath {
-    FieldPath::root().key("spec").key("template")
-}
-
-macro_rules! workload {
-    ($ty:ty, $kind:ident, |$s:ident| $template:expr) => {
-        impl Workload for $ty {
-            const KIND: WorkloadKind = WorkloadKind::$kind;
-            fn meta(&self) -> &ObjectMeta {
-                &self.metadata
-            }
-            fn template(&self) -> Option<(&core::PodTemplateSpec, FieldPath)> {
-                let $s = self.spec.as_ref()?;
-                $template
-            }
-        }
-    };
-}
-
-workload!(apps::Deployment, Deployment, |s| Some((&s.template, spec_template())));
-workload!(apps::StatefulSet, StatefulSet, |s| Some((&s.template, spec_template())));
-workload!(apps::DaemonSet, DaemonSet, |s| Some((&s.template, spec_template())));
-workload!(apps::ReplicaSet, ReplicaSet, |s| s.template.as_ref().map(|t| (t, spec_template())));
-workload!(batch::Job, Job, |s| Some((&s.template, spec_template())));
-workload!(batch::CronJob, CronJob, |s| s
-    .job_template
-    .spec
-    .as_ref()
-    .map(|j| (&j.template, FieldPath::root().key("spec").key("jobTemplate").key("spec").key("template"))));
 
 impl<'o> Loader<'o> {
-    pub fn new(options: &'o LoadOptions) -> Self {
+    fn new(options: &'o LoadOptions) -> Self {
         Loader {
             options,
             cluster: Cluster::default(),
@@ -184,17 +123,18 @@ impl<'o> Loader<'o> {
             file_index: 0,
             seen: HashMap::new(),
             first_use: HashMap::new(),
-            recovering: false,
         }
     }
 
-    pub fn file(&mut self, name: &str, text: &str) {
-        let file: Arc<str> = Arc::from(name);
+    /// A file the fast path refused: serde-saphyr parses it whole.
+    fn file(&mut self, file: &Arc<str>, text: &str) {
         match parse_documents(text) {
             Ok(docs) => {
+                let mut checker = Checker::new(self.options, file.clone(), false);
                 for doc in &docs {
-                    self.object(&Obj { file: &file, doc }, 0);
+                    checker.document(doc);
                 }
+                self.merge(checker.steps);
             }
             Err(e) => {
                 let help = e.message.contains("did not find expected").then(|| {
@@ -202,17 +142,16 @@ impl<'o> Loader<'o> {
                 });
                 let diag = self.diagnostic(
                     d::YAML_SYNTAX,
-                    &file,
+                    file,
                     e.line,
                     e.column,
                     format!("invalid YAML: {}", e.message),
                     help,
                 );
                 self.push(diag);
-                self.recover(&file, text, e.line);
+                self.recover(file, text, e.line);
             }
         }
-        self.file_index += 1;
     }
 
     /// Re-reads the lines before a syntax error, to report the unknown fields
@@ -224,15 +163,24 @@ impl<'o> Loader<'o> {
         }
         let prefix: String = text.split_inclusive('\n').take(keep).collect();
         if let Ok(docs) = parse_documents(&prefix) {
-            self.recovering = true;
+            let mut checker = Checker::new(self.options, file.clone(), true);
             for doc in &docs {
-                self.object(&Obj { file, doc }, 0);
+                checker.document(doc);
             }
-            self.recovering = false;
+            self.merge(checker.steps);
         }
     }
 
-    pub fn finish(mut self) -> Loaded {
+    fn merge(&mut self, steps: Vec<Step>) {
+        for step in steps {
+            match step {
+                Step::Diagnostic(diag) => self.push(diag),
+                Step::Upsert(upsert) => self.upsert(*upsert),
+            }
+        }
+    }
+
+    fn finish(mut self) -> Loaded {
         let created = self.cluster.add_implicit_namespaces();
         for ns in created {
             let Some((file_index, origin)) = self.first_use.get(&ns).cloned() else { continue };
@@ -257,14 +205,6 @@ impl<'o> Loader<'o> {
         Loaded { cluster: self.cluster, diagnostics: self.diagnostics.into_iter().map(|(_, d)| d).collect() }
     }
 
-    fn severity(&self, code: &d::CodeInfo) -> Severity {
-        if self.options.lenient {
-            code.lenient_severity()
-        } else {
-            code.severity
-        }
-    }
-
     fn diagnostic(
         &self,
         code: d::CodeInfo,
@@ -274,241 +214,22 @@ impl<'o> Loader<'o> {
         message: String,
         help: Option<String>,
     ) -> Diagnostic {
-        Diagnostic {
-            code: code.code,
-            severity: self.severity(&code),
-            file: file.to_string(),
-            line,
-            column,
-            message,
-            help,
-        }
+        let severity = if self.options.lenient { code.lenient_severity() } else { code.severity };
+        Diagnostic { code: code.code, severity, file: file.to_string(), line, column, message, help }
     }
 
     fn push(&mut self, diag: Diagnostic) {
         self.diagnostics.push((self.file_index, diag));
     }
 
-    /// Emits an object's findings; true when any is an error (the object is rejected).
-    fn emit(&mut self, obj: &Obj<'_>, findings: Vec<Finding>) -> bool {
-        let mut rejected = self.recovering;
-        for f in findings {
-            if self.recovering && f.code != d::UNKNOWN_FIELD && f.code != d::DUPLICATE_FIELD {
-                continue;
-            }
-            let (line, column) = obj.position(&f.path, f.at);
-            let diag = self.diagnostic(f.code, obj.file, line, column, f.message, f.help);
-            rejected |= diag.is_error();
-            self.push(diag);
-        }
-        rejected
-    }
-
-    fn object(&mut self, obj: &Obj<'_>, depth: usize) {
-        let doc = obj.doc;
-        if doc.as_map().is_none() {
-            let what = match &doc.value {
-                Value::Seq(_) => "a list",
-                _ => "a plain value",
-            };
-            let f = Finding::value(
-                d::NOT_AN_OBJECT,
-                FieldPath::root(),
-                format!("expected an object with `apiVersion` and `kind`, found {what}"),
-            );
-            self.emit(obj, vec![f]);
-            return;
-        }
-        let mut findings = Vec::new();
-        let kind = string_field(doc, "kind", &mut findings);
-        let api_version = string_field(doc, "apiVersion", &mut findings);
-        if !findings.is_empty() {
-            self.emit(obj, findings);
-            return;
-        }
-        let Some(kind) = kind else {
-            let message =
-                if api_version.is_none() { "`apiVersion` and `kind` are missing" } else { "`kind` is missing" };
-            let mut f = Finding::value(d::MISSING_KIND, FieldPath::root(), message);
-            if doc.get("spec").is_some() || doc.get("podSelector").is_some() {
-                f = f.help("this looks like a fragment of an object, not a manifest: a manifest needs `apiVersion`, `kind` and `metadata` (for a policy: `apiVersion: networking.k8s.io/v1`, `kind: NetworkPolicy`)");
-            }
-            self.emit(obj, vec![f]);
-            return;
-        };
-        if let Some(items) = doc.get("items").filter(|_| kind.ends_with("List")) {
-            self.list(obj, kind, api_version, items, depth);
-            return;
-        }
-        let Some(served) = served_api_version(kind) else {
-            self.other_kind(obj, kind, api_version);
-            return;
-        };
-        match api_version {
-            None => findings.push(
-                Finding::value(
-                    d::MISSING_API_VERSION,
-                    FieldPath::root(),
-                    format!("`apiVersion` is missing for kind `{kind}`"),
-                )
-                .help(format!("add `apiVersion: {served}`")),
-            ),
-            Some(given) if given != served => findings.push(
-                Finding::value(
-                    d::WRONG_API_VERSION,
-                    FieldPath::root().key("apiVersion"),
-                    format!("`{given}` does not serve kind `{kind}`"),
-                )
-                .help(wrong_version_help(kind, given, served)),
-            ),
-            Some(_) => {}
-        }
-        duplicate_keys(doc, &mut FieldPath::root(), &mut findings);
-        let mut json = doc.to_json();
-        if let Some(map) = json.as_object_mut() {
-            map.remove("apiVersion");
-            map.remove("kind");
-        }
-        let level = schema::root_level(kind);
-        match kind {
-            "NetworkPolicy" => self.network_policy(obj, &json, level, findings),
-            "Pod" => self.pod(obj, &json, level, findings),
-            "Service" => self.service(obj, &json, level, findings),
-            "Namespace" => self.namespace(obj, &json, level, findings),
-            "Deployment" => self.workload::<apps::Deployment>(obj, &json, level, findings),
-            "StatefulSet" => self.workload::<apps::StatefulSet>(obj, &json, level, findings),
-            "DaemonSet" => self.workload::<apps::DaemonSet>(obj, &json, level, findings),
-            "ReplicaSet" => self.workload::<apps::ReplicaSet>(obj, &json, level, findings),
-            "Job" => self.workload::<batch::Job>(obj, &json, level, findings),
-            "CronJob" => self.workload::<batch::CronJob>(obj, &json, level, findings),
-            // served_api_version lists exactly the kinds above.
-            _ => self.other_kind(obj, kind, api_version),
-        }
-    }
-
-    fn list(&mut self, obj: &Obj<'_>, kind: &str, api_version: Option<&str>, items: &Node, depth: usize) {
-        if api_version.is_none() {
-            let f = Finding::value(
-                d::MISSING_API_VERSION,
-                FieldPath::root(),
-                format!("`apiVersion` is missing for kind `{kind}`"),
-            )
-            .help("add `apiVersion: v1`");
-            self.emit(obj, vec![f]);
-        }
-        match &items.value {
-            Value::Seq(seq) => {
-                for item in seq {
-                    self.object(&Obj { file: obj.file, doc: item }, depth + 1);
-                }
-            }
-            Value::Null => {}
-            _ => {
-                let f = Finding::value(
-                    d::INVALID_TYPE,
-                    FieldPath::root().key("items"),
-                    "`items` must be a list of objects",
-                );
-                self.emit(obj, vec![f]);
-            }
-        }
-    }
-
-    fn other_kind(&mut self, obj: &Obj<'_>, kind: &str, api_version: Option<&str>) {
-        let at = FieldPath::root().key("kind");
-        let f = if let Some(known) = KNOWN_KINDS.iter().find(|k| k.eq_ignore_ascii_case(kind)) {
-            Finding::value(d::KIND_CASE, at, format!("unknown kind `{kind}`"))
-                .help(format!("kinds are case-sensitive: did you mean `{known}`?"))
-        } else if api_version.is_none() {
-            Finding::value(
-                d::MISSING_API_VERSION,
-                FieldPath::root(),
-                format!("`apiVersion` is missing for kind `{kind}`"),
-            )
-            .help("the API server rejects an object without `apiVersion`")
-        } else if api_version == Some("v1") && !CORE_V1_KINDS.contains(&kind) && !kind.ends_with("List") {
-            let help = if kind.starts_with(|c: char| c.is_ascii_lowercase()) {
-                "this looks like a Calico policy for `calicoctl` (Calico's own v1 API), not a Kubernetes object: \
-                 `kubectl apply` rejects it, and netpol models only Kubernetes NetworkPolicy, so its rules take no part in netpol's verdicts"
-            } else {
-                "the core `v1` API has no such kind: `kubectl apply` rejects it; netpol skips it"
-            };
-            Finding::value(
-                d::NOT_A_KUBERNETES_KIND,
-                at,
-                format!("kind `{kind}` does not exist in apiVersion `v1`: skipped"),
-            )
-            .help(help)
-        } else {
-            Finding::value(d::SKIPPED_KIND, at, format!("skipped kind `{kind}`: netpol does not model it"))
-        };
-        self.emit(obj, vec![f]);
-    }
-
-    /// Typed decoding with unknown fields and type errors as findings.
-    fn typed<T: DeserializeOwned>(
-        &self,
-        obj: &Obj<'_>,
-        json: &serde_json::Value,
-        level: Option<&'static Level>,
-        findings: &mut Vec<Finding>,
-    ) -> Option<T> {
-        let decoded = decode::<T>(json);
-        let dropped = if self.options.lenient { " (dropped)" } else { "" };
-        for path in decoded.unknown {
-            let explained = level.map(|l| schema::explain_unknown(l, obj.doc, &path));
-            let mut f = Finding::key(d::UNKNOWN_FIELD, path.clone(), format!("unknown field `{path}`{dropped}"));
-            f.help = explained.as_ref().and_then(|e| e.help.clone());
-            findings.push(f);
-            if let Some(meant) = explained.and_then(|e| e.meant_as) {
-                let mut nested = Vec::new();
-                schema::unknown_inside(obj.doc.find(&path).value, &path, meant, &mut nested);
-                for n in nested {
-                    let mut f =
-                        Finding::key(d::UNKNOWN_FIELD, n.path.clone(), format!("unknown field `{}`{dropped}", n.path));
-                    f.help = n.help;
-                    findings.push(f);
-                }
-            }
-        }
-        if let Some((path, message)) = decoded.type_error {
-            let node = obj.doc.find(&path).value;
-            let mut f = Finding::value(d::INVALID_TYPE, path.clone(), format!("`{path}`: {message}"));
-            if message.contains("expected a string")
-                && matches!(node.value, Value::Bool(_) | Value::Int(_) | Value::UInt(_) | Value::Float(_))
-            {
-                f = f.help("quote it: YAML reads unquoted true/false/yes/no/on/off as booleans and digits as numbers");
-            } else if message.starts_with("missing field") {
-                f = f.help("add the missing field");
-            }
-            findings.push(f);
-        }
-        decoded.value
-    }
-
-    fn note_namespace_use(&mut self, namespace: &str, origin: &Origin) {
-        let file_index = self.file_index;
-        self.first_use.entry(namespace.to_string()).or_insert_with(|| (file_index, origin.clone()));
-    }
-
     /// Adds or replaces (a later duplicate wins, with a warning) an object in the cluster.
-    fn upsert(
-        &mut self,
-        obj: &Obj<'_>,
-        category: Category,
-        kind: &'static str,
-        namespace: &str,
-        name: &str,
-        insert: Insert,
-    ) {
-        let origin = obj.origin();
-        if category != Category::Namespace {
-            let at = FieldPath::root().key("metadata").key("namespace");
-            let used_at = if obj.doc.find(&at).exact { obj.origin_at(&at) } else { origin.clone() };
-            self.note_namespace_use(namespace, &used_at);
+    fn upsert(&mut self, upsert: Upsert) {
+        let Upsert { category, kind, namespace, name, insert, origin, namespace_at } = upsert;
+        if category != Category::Namespace && !self.first_use.contains_key(&namespace) {
+            self.first_use.insert(namespace.clone(), (self.file_index, namespace_at));
         }
-        let key = (category, namespace.to_string(), name.to_string());
-        let shown = if namespace.is_empty() { name.to_string() } else { format!("{namespace}/{name}") };
+        let shown = if namespace.is_empty() { name.clone() } else { format!("{namespace}/{name}") };
+        let key = (category, namespace, name);
         if let Some(prev) = self.seen.get(&key) {
             let message = if prev.kind == kind {
                 format!(
@@ -522,7 +243,7 @@ impl<'o> Loader<'o> {
                 )
             };
             let index = prev.index;
-            let diag = self.diagnostic(d::DUPLICATE_OBJECT, obj.file, origin.line, origin.column, message, None);
+            let diag = self.diagnostic(d::DUPLICATE_OBJECT, &origin.file, origin.line, origin.column, message, None);
             self.push(diag);
             insert.replace(&mut self.cluster, index);
             self.seen.insert(key, Seen { index, origin, kind });
@@ -530,292 +251,5 @@ impl<'o> Loader<'o> {
             let index = insert.push(&mut self.cluster);
             self.seen.insert(key, Seen { index, origin, kind });
         }
-    }
-
-    fn network_policy(
-        &mut self,
-        obj: &Obj<'_>,
-        json: &serde_json::Value,
-        level: Option<&'static Level>,
-        mut findings: Vec<Finding>,
-    ) {
-        let np = self.typed::<net::NetworkPolicy>(obj, json, level, &mut findings);
-        let mut name = String::new();
-        if let Some(np) = &np {
-            name = validate::object_meta(&np.metadata, NameRule::Subdomain, true, &mut findings);
-            if let Some(spec) = &np.spec {
-                validate::network_policy_spec(spec, &mut findings);
-            }
-            policy_warnings(obj.doc, &name, &np.metadata, &mut findings);
-            for f in findings.iter_mut().filter(|f| f.code == d::EMPTY_PEER) {
-                f.help = Some(empty_peer_help(obj.doc.find(&f.path).value));
-            }
-        }
-        let rejected = self.emit(obj, findings);
-        let Some(np) = np.filter(|_| !rejected) else { return };
-        let namespace = effective_namespace(&np.metadata);
-        let policy = convert::network_policy(&np, &namespace, &name, &|p| obj.origin_at(p));
-        self.upsert(obj, Category::Policy, "NetworkPolicy", &namespace, &name, Insert::Policy(policy));
-    }
-
-    fn pod(
-        &mut self,
-        obj: &Obj<'_>,
-        json: &serde_json::Value,
-        level: Option<&'static Level>,
-        mut findings: Vec<Finding>,
-    ) {
-        let pod = self.typed::<core::Pod>(obj, json, level, &mut findings);
-        let mut name = String::new();
-        if let Some(pod) = &pod {
-            name = validate::object_meta(&pod.metadata, NameRule::Subdomain, true, &mut findings);
-            if let Some(spec) = &pod.spec {
-                validate::pod_spec(spec, &FieldPath::root().key("spec"), &mut findings);
-            }
-            if let Some(status) = &pod.status {
-                validate::pod_status(status, &mut findings);
-            }
-        }
-        let rejected = self.emit(obj, findings);
-        let Some(pod) = pod.filter(|_| !rejected) else { return };
-        let namespace = effective_namespace(&pod.metadata);
-        let parts = convert::PodParts {
-            namespace: &namespace,
-            name: &name,
-            kind: WorkloadKind::Pod,
-            labels: pod.metadata.labels.as_ref(),
-            spec: pod.spec.as_ref(),
-            status: pod.status.as_ref(),
-        };
-        let model = convert::pod(parts, obj.origin());
-        self.upsert(obj, Category::Pod, "Pod", &namespace, &name, Insert::Pod(model));
-    }
-
-    fn workload<W: Workload>(
-        &mut self,
-        obj: &Obj<'_>,
-        json: &serde_json::Value,
-        level: Option<&'static Level>,
-        mut findings: Vec<Finding>,
-    ) {
-        let w = self.typed::<W>(obj, json, level, &mut findings);
-        let mut name = String::new();
-        if let Some(w) = &w {
-            name = validate::object_meta(w.meta(), NameRule::Subdomain, true, &mut findings);
-            if let Some((template, path)) = w.template() {
-                if let Some(labels) = template.metadata.as_ref().and_then(|m| m.labels.as_ref()) {
-                    validate::validate_labels(labels, &path.key("metadata").key("labels"), &mut findings);
-                }
-                if let Some(spec) = &template.spec {
-                    validate::pod_spec(spec, &path.key("spec"), &mut findings);
-                }
-            }
-        }
-        let rejected = self.emit(obj, findings);
-        let Some(w) = w.filter(|_| !rejected) else { return };
-        let namespace = effective_namespace(w.meta());
-        let template = w.template().map(|(t, _)| t);
-        let parts = convert::PodParts {
-            namespace: &namespace,
-            name: &name,
-            kind: W::KIND,
-            labels: template.and_then(|t| t.metadata.as_ref()).and_then(|m| m.labels.as_ref()),
-            spec: template.and_then(|t| t.spec.as_ref()),
-            status: None,
-        };
-        let model = convert::pod(parts, obj.origin());
-        self.upsert(obj, Category::Pod, W::KIND.as_str(), &namespace, &name, Insert::Pod(model));
-    }
-
-    fn service(
-        &mut self,
-        obj: &Obj<'_>,
-        json: &serde_json::Value,
-        level: Option<&'static Level>,
-        mut findings: Vec<Finding>,
-    ) {
-        let svc = self.typed::<core::Service>(obj, json, level, &mut findings);
-        let mut name = String::new();
-        if let Some(svc) = &svc {
-            name = validate::object_meta(&svc.metadata, NameRule::Dns1035, true, &mut findings);
-            if let Some(spec) = &svc.spec {
-                validate::service_spec(spec, &mut findings);
-            }
-        }
-        let rejected = self.emit(obj, findings);
-        let Some(svc) = svc.filter(|_| !rejected) else { return };
-        let namespace = effective_namespace(&svc.metadata);
-        let model = convert::service(&svc, &namespace, &name, obj.origin());
-        self.upsert(obj, Category::Service, "Service", &namespace, &name, Insert::Service(model));
-    }
-
-    fn namespace(
-        &mut self,
-        obj: &Obj<'_>,
-        json: &serde_json::Value,
-        level: Option<&'static Level>,
-        mut findings: Vec<Finding>,
-    ) {
-        let ns = self.typed::<core::Namespace>(obj, json, level, &mut findings);
-        let mut name = String::new();
-        if let Some(ns) = &ns {
-            name = validate::object_meta(&ns.metadata, NameRule::Label, false, &mut findings);
-        }
-        let rejected = self.emit(obj, findings);
-        let Some(ns) = ns.filter(|_| !rejected) else { return };
-        let model = convert::namespace(&ns, &name, obj.origin());
-        self.upsert(obj, Category::Namespace, "Namespace", "", &name, Insert::Namespace(model));
-    }
-}
-
-/// What `upsert` adds to the cluster.
-enum Insert {
-    Namespace(netpol_model::Namespace),
-    Pod(netpol_model::Pod),
-    Service(netpol_model::Service),
-    Policy(netpol_model::NetworkPolicy),
-}
-
-impl Insert {
-    /// Appends; returns the index (0 for namespaces, which are keyed by name).
-    fn push(self, cluster: &mut Cluster) -> usize {
-        match self {
-            Insert::Namespace(ns) => {
-                cluster.namespaces.insert(ns.name.clone(), ns);
-                0
-            }
-            Insert::Pod(p) => {
-                cluster.pods.push(p);
-                cluster.pods.len() - 1
-            }
-            Insert::Service(s) => {
-                cluster.services.push(s);
-                cluster.services.len() - 1
-            }
-            Insert::Policy(p) => {
-                cluster.policies.push(p);
-                cluster.policies.len() - 1
-            }
-        }
-    }
-
-    fn replace(self, cluster: &mut Cluster, index: usize) {
-        match self {
-            Insert::Namespace(ns) => {
-                cluster.namespaces.insert(ns.name.clone(), ns);
-            }
-            Insert::Pod(p) => cluster.pods[index] = p,
-            Insert::Service(s) => cluster.services[index] = s,
-            Insert::Policy(p) => cluster.policies[index] = p,
-        }
-    }
-}
-
-/// `metadata.namespace`, or `default` as `kubectl apply` without `-n` uses.
-fn effective_namespace(meta: &ObjectMeta) -> String {
-    meta.namespace.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| "default".to_string())
-}
-
-/// A top-level string field; a non-string value is a finding.
-fn string_field<'a>(doc: &'a Node, key: &str, findings: &mut Vec<Finding>) -> Option<&'a str> {
-    let node = doc.get(key)?;
-    match &node.value {
-        Value::Str(s) => Some(s),
-        Value::Null => None,
-        _ => {
-            findings.push(Finding::value(
-                d::INVALID_TYPE,
-                FieldPath::root().key(key),
-                format!("`{key}` must be a string"),
-            ));
-            None
-        }
-    }
-}
-
-/// Keys written twice in one mapping (the later one wins, as in the API server's
-/// decoder). Linear in the document: one path stack, no allocation unless found.
-fn duplicate_keys(node: &Node, path: &mut FieldPath, findings: &mut Vec<Finding>) {
-    match &node.value {
-        Value::Map(entries) => {
-            let mut seen = (entries.len() > 32).then(|| std::collections::HashSet::with_capacity(entries.len()));
-            for (i, (k, _)) in entries.iter().enumerate() {
-                let Some(key) = k.as_str() else { continue };
-                let repeated = match seen.as_mut() {
-                    Some(seen) => !seen.insert(key),
-                    None => entries[..i].iter().any(|e| e.0.as_str() == Some(key)),
-                };
-                if repeated {
-                    // find() resolves to the last copy: the one that wins.
-                    let at = path.key(key);
-                    findings.push(
-                        Finding::key(d::DUPLICATE_FIELD, at.clone(), format!("duplicate field `{at}`"))
-                            .help("the later value wins: remove one of them"),
-                    );
-                }
-            }
-            for (k, v) in entries {
-                if matches!(v.value, Value::Map(_) | Value::Seq(_)) {
-                    path.0.push(crate::node::Seg::Key(k.key_text()));
-                    duplicate_keys(v, path, findings);
-                    path.0.pop();
-                }
-            }
-        }
-        Value::Seq(items) => {
-            for (i, item) in items.iter().enumerate() {
-                if matches!(item.value, Value::Map(_) | Value::Seq(_)) {
-                    path.0.push(crate::node::Seg::Index(i));
-                    duplicate_keys(item, path, findings);
-                    path.0.pop();
-                }
-            }
-        }
-        _ => {}
-    }
-}
-
-/// Why a peer came out empty: selectors left null, or only unknown fields.
-fn empty_peer_help(peer: &Node) -> String {
-    let entries = peer.as_map().unwrap_or(&[]);
-    let null_known = entries
-        .iter()
-        .find(|(k, v)| v.is_null() && matches!(k.as_str(), Some("podSelector" | "namespaceSelector" | "ipBlock")));
-    match null_known.and_then(|(k, _)| k.as_str()) {
-        Some("ipBlock") => "`ipBlock` has nothing under it (null): put `cidr:` under it, indented".to_string(),
-        Some(key) => format!(
-            "`{key}` has nothing under it, which is null, not `{{}}`: write `{key}: {{}}` to mean every pod, or put its fields under it"
-        ),
-        None if !entries.is_empty() => "its fields are all unknown (see above), so the API server sees an empty peer".to_string(),
-        None => "set `podSelector`, `namespaceSelector` or `ipBlock`; `podSelector: {}` means every pod of the namespace".to_string(),
-    }
-}
-
-/// Warnings that do not reject a policy: a null or missing podSelector, no namespace.
-fn policy_warnings(doc: &Node, name: &str, meta: &ObjectMeta, findings: &mut Vec<Finding>) {
-    let spec = FieldPath::root().key("spec");
-    match doc.get("spec") {
-        None => findings.push(
-            Finding::value(d::NULL_POD_SELECTOR, FieldPath::root(), format!("NetworkPolicy `{name}` has no `spec`: it selects every pod of its namespace and denies them all ingress"))
-                .help("add a `spec` with a `podSelector` and the rules you mean"),
-        ),
-        Some(spec_node) => match spec_node.entry("podSelector") {
-            Some((_, v)) if v.is_null() => findings.push(
-                Finding::key(d::NULL_POD_SELECTOR, spec.key("podSelector"), "`podSelector` is empty (null): it is treated as `{}` and selects every pod of the namespace")
-                    .help("write `podSelector: {}` to say so, or add `matchLabels` under it to select some pods"),
-            ),
-            Some(_) => {}
-            None if spec_node.as_map().is_some() => findings.push(
-                Finding::key(d::NULL_POD_SELECTOR, spec.clone(), "`spec.podSelector` is missing: it defaults to `{}` and selects every pod of the namespace")
-                    .help("write `podSelector: {}` to say so, or add `matchLabels` to select some pods"),
-            ),
-            None => {}
-        },
-    }
-    if meta.namespace.as_deref().is_none_or(str::is_empty) {
-        findings.push(
-            Finding::key(d::POLICY_WITHOUT_NAMESPACE, FieldPath::root().key("metadata"), format!("NetworkPolicy `{name}` has no `metadata.namespace`: it goes to `default`, as `kubectl apply` without -n"))
-                .help("set `metadata.namespace` to the namespace of the pods it should select"),
-        );
     }
 }

@@ -5,6 +5,7 @@
 //! [`FieldPath`] (`spec.ingress[0].ports[1].protocol`) and [`Node::find`] turns
 //! it back into the key's or the value's position.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -12,23 +13,24 @@ use serde_saphyr::Spanned;
 
 /// A YAML node and where it starts.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Node {
+pub(crate) struct Node<'a> {
     pub line: u32,
     pub column: u32,
-    pub value: Value,
+    pub value: Value<'a>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) enum Value {
+pub(crate) enum Value<'a> {
     Null,
     Bool(bool),
     Int(i64),
     UInt(u64),
     Float(f64),
-    Str(String),
-    Seq(Vec<Node>),
+    /// Borrowed from the text when it is there as it is.
+    Str(Cow<'a, str>),
+    Seq(Vec<Node<'a>>),
     /// Entries in document order; duplicate keys are kept (the last one wins).
-    Map(Vec<(Node, Node)>),
+    Map(Vec<(Node<'a>, Node<'a>)>),
 }
 
 /// One step of a path into a document.
@@ -90,16 +92,61 @@ impl fmt::Display for FieldPath {
     }
 }
 
+/// A path being walked, on the stack: made a [`FieldPath`] only when a finding
+/// needs one, so that checking a valid object builds no path at all.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Walk<'a> {
+    Root,
+    /// Keys from the root.
+    Keys(&'a [&'a str]),
+    Key(&'a Walk<'a>, &'a str),
+    Index(&'a Walk<'a>, usize),
+}
+
+impl<'a> Walk<'a> {
+    pub fn key(&'a self, key: &'a str) -> Walk<'a> {
+        Walk::Key(self, key)
+    }
+
+    pub fn index(&'a self, index: usize) -> Walk<'a> {
+        Walk::Index(self, index)
+    }
+
+    pub fn path(&self) -> FieldPath {
+        let mut segs = Vec::new();
+        let mut at = self;
+        loop {
+            match at {
+                Walk::Root => break,
+                Walk::Keys(keys) => {
+                    segs.extend(keys.iter().rev().map(|k| Seg::Key((*k).to_string())));
+                    break;
+                }
+                Walk::Key(parent, key) => {
+                    segs.push(Seg::Key((*key).to_string()));
+                    at = parent;
+                }
+                Walk::Index(parent, index) => {
+                    segs.push(Seg::Index(*index));
+                    at = parent;
+                }
+            }
+        }
+        segs.reverse();
+        FieldPath(segs)
+    }
+}
+
 /// What a path resolves to: the value node, and the key node when the last step was a key.
 pub(crate) struct Found<'a> {
-    pub key: Option<&'a Node>,
-    pub value: &'a Node,
+    pub key: Option<&'a Node<'a>>,
+    pub value: &'a Node<'a>,
     /// False when the path went further than the document (a missing field):
     /// then `value` is the deepest node that exists.
     pub exact: bool,
 }
 
-impl Node {
+impl<'a> Node<'a> {
     pub fn is_null(&self) -> bool {
         matches!(self.value, Value::Null)
     }
@@ -111,14 +158,14 @@ impl Node {
         }
     }
 
-    pub fn as_map(&self) -> Option<&[(Node, Node)]> {
+    pub fn as_map(&self) -> Option<&[(Node<'a>, Node<'a>)]> {
         match &self.value {
             Value::Map(m) => Some(m),
             _ => None,
         }
     }
 
-    pub fn as_seq(&self) -> Option<&[Node]> {
+    pub fn as_seq(&self) -> Option<&[Node<'a>]> {
         match &self.value {
             Value::Seq(s) => Some(s),
             _ => None,
@@ -128,7 +175,7 @@ impl Node {
     /// The text of a mapping key (non-string keys as YAML would print them).
     pub fn key_text(&self) -> String {
         match &self.value {
-            Value::Str(s) => s.clone(),
+            Value::Str(s) => s.to_string(),
             Value::Null => "null".to_string(),
             Value::Bool(b) => b.to_string(),
             Value::Int(n) => n.to_string(),
@@ -139,11 +186,11 @@ impl Node {
     }
 
     /// The entry for `key` in a mapping (the last one, as the last duplicate wins).
-    pub fn entry(&self, key: &str) -> Option<(&Node, &Node)> {
+    pub fn entry(&self, key: &str) -> Option<(&Node<'a>, &Node<'a>)> {
         self.as_map()?.iter().rev().find(|(k, _)| k.as_str() == Some(key)).map(|(k, v)| (k, v))
     }
 
-    pub fn get(&self, key: &str) -> Option<&Node> {
+    pub fn get(&self, key: &str) -> Option<&Node<'a>> {
         self.entry(key).map(|(_, v)| v)
     }
 
@@ -176,7 +223,7 @@ impl Node {
             Value::Int(n) => J::from(*n),
             Value::UInt(n) => J::from(*n),
             Value::Float(x) => serde_json::Number::from_f64(*x).map_or(J::Null, J::Number),
-            Value::Str(s) => J::String(s.clone()),
+            Value::Str(s) => J::String(s.to_string()),
             Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
             Value::Map(entries) => {
                 let mut map = serde_json::Map::with_capacity(entries.len());
@@ -189,7 +236,7 @@ impl Node {
     }
 }
 
-impl<'de> Deserialize<'de> for Node {
+impl<'de> Deserialize<'de> for Node<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let spanned = Spanned::<Value>::deserialize(deserializer)?;
         let line = u32::try_from(spanned.referenced.line()).unwrap_or(u32::MAX);
@@ -198,7 +245,7 @@ impl<'de> Deserialize<'de> for Node {
     }
 }
 
-impl<'de> Deserialize<'de> for Value {
+impl<'de> Deserialize<'de> for Value<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_any(ValueVisitor)
     }
@@ -207,61 +254,65 @@ impl<'de> Deserialize<'de> for Value {
 struct ValueVisitor;
 
 impl<'de> Visitor<'de> for ValueVisitor {
-    type Value = Value;
+    type Value = Value<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any YAML value")
     }
 
-    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+    fn visit_unit<E: de::Error>(self) -> Result<Value<'de>, E> {
         Ok(Value::Null)
     }
 
-    fn visit_none<E: de::Error>(self) -> Result<Value, E> {
+    fn visit_none<E: de::Error>(self) -> Result<Value<'de>, E> {
         Ok(Value::Null)
     }
 
-    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value<'de>, D::Error> {
         Value::deserialize(deserializer)
     }
 
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value<'de>, E> {
         Ok(Value::Bool(v))
     }
 
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value<'de>, E> {
         Ok(Value::Int(v))
     }
 
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value<'de>, E> {
         Ok(Value::UInt(v))
     }
 
-    fn visit_i128<E: de::Error>(self, v: i128) -> Result<Value, E> {
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<Value<'de>, E> {
         Ok(i64::try_from(v).map(Value::Int).unwrap_or(Value::Float(v as f64)))
     }
 
-    fn visit_u128<E: de::Error>(self, v: u128) -> Result<Value, E> {
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<Value<'de>, E> {
         Ok(u64::try_from(v).map(Value::UInt).unwrap_or(Value::Float(v as f64)))
     }
 
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value<'de>, E> {
         Ok(Value::Float(v))
     }
 
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::Str(v.to_string()))
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value<'de>, E> {
+        Ok(Value::Str(Cow::Owned(v.to_string())))
     }
 
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
-        Ok(Value::Str(v))
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Value<'de>, E> {
+        Ok(Value::Str(Cow::Borrowed(v)))
     }
 
-    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Value, E> {
-        Ok(Value::Str(String::from_utf8_lossy(v).into_owned()))
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Value<'de>, E> {
+        Ok(Value::Str(Cow::Owned(v)))
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Value<'de>, E> {
+        Ok(Value::Str(Cow::Owned(String::from_utf8_lossy(v).into_owned())))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value<'de>, A::Error> {
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
         while let Some(item) = seq.next_element::<Node>()? {
             items.push(item);
@@ -269,7 +320,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
         Ok(Value::Seq(items))
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value<'de>, A::Error> {
         let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0).min(1024));
         while let Some(key) = map.next_key::<Node>()? {
             let value = map.next_value::<Node>()?;
@@ -287,8 +338,13 @@ pub(crate) struct SyntaxError {
     pub message: String,
 }
 
+/// Nesting deeper than this is refused: Kubernetes objects nest about 15 deep,
+/// and the visitor recursion must stay far from the stack limit.
+pub(crate) const MAX_DEPTH: usize = 48;
+pub(crate) const FLOW_NESTING_LIMIT: usize = 48;
+
 /// Parses a YAML (or JSON) stream into its non-empty documents.
-pub(crate) fn parse_documents(text: &str) -> Result<Vec<Node>, SyntaxError> {
+pub(crate) fn parse_documents(text: &str) -> Result<Vec<Node<'_>>, SyntaxError> {
     // Budgets scale with the input so 100,000-object streams load, while alias
     // bombs and absurd nesting are still refused (as errors, never panics).
     let scale = text.len().saturating_mul(2).saturating_add(10_000);
@@ -296,15 +352,14 @@ pub(crate) fn parse_documents(text: &str) -> Result<Vec<Node>, SyntaxError> {
     budget.max_events = scale;
     budget.max_nodes = scale;
     budget.max_documents = scale;
-    // Kubernetes objects nest about 15 deep; the visitor recursion must stay far from the stack limit.
-    budget.max_depth = 48;
-    budget.flow_nesting_limit = 48;
+    budget.max_depth = MAX_DEPTH;
+    budget.flow_nesting_limit = FLOW_NESTING_LIMIT;
     let mut options = serde_saphyr::Options::default();
     options.budget = Some(budget);
     options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::PassThrough;
     options.merge_keys = serde_saphyr::MergeKeyPolicy::AsOrdinary;
     options.with_snippet = false;
-    match serde_saphyr::from_multiple_with_options::<Node>(text, options) {
+    match serde_saphyr::from_multiple_with_options::<Node<'_>>(text, options) {
         Ok(docs) => Ok(docs.into_iter().filter(|d| !d.is_null()).collect()),
         Err(e) => {
             let (line, column) = e
@@ -331,7 +386,7 @@ pub(crate) fn parse_documents(text: &str) -> Result<Vec<Node>, SyntaxError> {
 mod tests {
     use super::*;
 
-    fn one(text: &str) -> Node {
+    fn one(text: &str) -> Node<'_> {
         let mut docs = parse_documents(text).unwrap();
         assert_eq!(docs.len(), 1);
         docs.remove(0)

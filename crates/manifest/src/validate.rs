@@ -5,7 +5,8 @@
 //! `IsValidPortName`, `IsValidPortNum`; core's `validateContainerPorts`).
 //!
 //! Every check runs and every finding is collected, each with the [`FieldPath`] it
-//! is about; the loader turns paths into positions.
+//! is about; the loader turns paths into positions. The checks walk with a
+//! [`Walk`] on the stack and build a path only for a finding.
 
 use std::collections::{BTreeMap, HashSet};
 use std::net::IpAddr;
@@ -17,7 +18,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::diagnostic::{self as d, CodeInfo};
-use crate::node::FieldPath;
+use crate::node::{FieldPath, Walk};
 
 /// Whether a finding is about a field's key or its value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -208,11 +209,11 @@ fn protocols_help(p: &str) -> String {
     }
 }
 
-fn validate_protocol(protocol: Option<&str>, path: FieldPath, out: &mut Vec<Finding>) {
+fn validate_protocol(protocol: Option<&str>, path: Walk<'_>, out: &mut Vec<Finding>) {
     if let Some(p) = protocol {
         if !["TCP", "UDP", "SCTP"].contains(&p) {
             out.push(
-                Finding::value(d::INVALID_PROTOCOL, path, format!("unsupported protocol `{p}`"))
+                Finding::value(d::INVALID_PROTOCOL, path.path(), format!("unsupported protocol `{p}`"))
                     .help(protocols_help(p)),
             );
         }
@@ -275,32 +276,35 @@ pub(crate) fn object_meta(meta: &ObjectMeta, rule: NameRule, namespaced: bool, o
         }
     }
     if let Some(labels) = &meta.labels {
-        validate_labels(labels, &root.key("labels"), out);
+        let metadata = Walk::Root;
+        let metadata = metadata.key("metadata");
+        validate_labels(labels, metadata.key("labels"), out);
     }
     name
 }
 
-pub(crate) fn validate_labels(labels: &BTreeMap<String, String>, path: &FieldPath, out: &mut Vec<Finding>) {
+pub(crate) fn validate_labels(labels: &BTreeMap<String, String>, path: Walk<'_>, out: &mut Vec<Finding>) {
     for (k, v) in labels {
         for e in qualified_name(k) {
-            out.push(Finding::key(d::INVALID_LABEL_KEY, path.key(k), format!("invalid label key `{k}`: {e}")));
+            out.push(Finding::key(d::INVALID_LABEL_KEY, path.key(k).path(), format!("invalid label key `{k}`: {e}")));
         }
         for e in label_value(v) {
             out.push(Finding::value(
                 d::INVALID_LABEL_VALUE,
-                path.key(k),
+                path.key(k).path(),
                 format!("invalid label value `{v}` for `{k}`: {e}"),
             ));
         }
     }
 }
 
-pub(crate) fn validate_selector(sel: &LabelSelector, path: &FieldPath, out: &mut Vec<Finding>) {
+pub(crate) fn validate_selector(sel: &LabelSelector, path: Walk<'_>, out: &mut Vec<Finding>) {
     if let Some(labels) = &sel.match_labels {
-        validate_labels(labels, &path.key("matchLabels"), out);
+        validate_labels(labels, path.key("matchLabels"), out);
     }
+    let exprs = path.key("matchExpressions");
     for (i, req) in sel.match_expressions.iter().flatten().enumerate() {
-        let rpath = path.key("matchExpressions").index(i);
+        let rpath = exprs.index(i);
         let values = req.values.as_deref().unwrap_or(&[]);
         match req.operator.as_str() {
             "In" | "NotIn" => {
@@ -308,7 +312,7 @@ pub(crate) fn validate_selector(sel: &LabelSelector, path: &FieldPath, out: &mut
                     out.push(
                         Finding::value(
                             d::SELECTOR_VALUES_REQUIRED,
-                            rpath.key("values"),
+                            rpath.key("values").path(),
                             format!("`values` must be specified when `operator` is '{}'", req.operator),
                         )
                         .help("list at least one value, or use `Exists`/`DoesNotExist`"),
@@ -320,7 +324,7 @@ pub(crate) fn validate_selector(sel: &LabelSelector, path: &FieldPath, out: &mut
                     out.push(
                         Finding::value(
                             d::SELECTOR_VALUES_FORBIDDEN,
-                            rpath.key("values"),
+                            rpath.key("values").path(),
                             format!("`values` may not be specified when `operator` is '{}'", req.operator),
                         )
                         .help("remove `values`, or use `In`/`NotIn` to match specific values"),
@@ -330,7 +334,7 @@ pub(crate) fn validate_selector(sel: &LabelSelector, path: &FieldPath, out: &mut
             other => {
                 let mut f = Finding::value(
                     d::INVALID_OPERATOR,
-                    rpath.key("operator"),
+                    rpath.key("operator").path(),
                     format!("`{other}` is not a valid selector operator"),
                 );
                 let ops = ["In", "NotIn", "Exists", "DoesNotExist"];
@@ -344,7 +348,7 @@ pub(crate) fn validate_selector(sel: &LabelSelector, path: &FieldPath, out: &mut
         for e in qualified_name(&req.key) {
             out.push(Finding::value(
                 d::INVALID_LABEL_KEY,
-                rpath.key("key"),
+                rpath.key("key").path(),
                 format!("invalid label key `{}`: {e}", req.key),
             ));
         }
@@ -352,7 +356,7 @@ pub(crate) fn validate_selector(sel: &LabelSelector, path: &FieldPath, out: &mut
             for e in label_value(v) {
                 out.push(Finding::value(
                     d::INVALID_LABEL_VALUE,
-                    rpath.key("values").index(j),
+                    rpath.key("values").index(j).path(),
                     format!("invalid label value `{v}`: {e}"),
                 ));
             }
@@ -363,30 +367,38 @@ pub(crate) fn validate_selector(sel: &LabelSelector, path: &FieldPath, out: &mut
 // ---- NetworkPolicy ----------------------------------------------------------
 
 pub(crate) fn network_policy_spec(spec: &net::NetworkPolicySpec, out: &mut Vec<Finding>) {
-    let path = FieldPath::root().key("spec");
+    let root = Walk::Root;
+    let path = root.key("spec");
     if let Some(sel) = &spec.pod_selector {
-        validate_selector(sel, &path.key("podSelector"), out);
+        validate_selector(sel, path.key("podSelector"), out);
     }
+    let ingress = path.key("ingress");
     for (i, rule) in spec.ingress.iter().flatten().enumerate() {
-        let rpath = path.key("ingress").index(i);
+        let rpath = ingress.index(i);
+        let (ports, from) = (rpath.key("ports"), rpath.key("from"));
         for (j, port) in rule.ports.iter().flatten().enumerate() {
-            policy_port(port, rpath.key("ports").index(j), out);
+            policy_port(port, ports.index(j), out);
         }
         for (j, peer) in rule.from.iter().flatten().enumerate() {
-            policy_peer(peer, rpath.key("from").index(j), out);
+            policy_peer(peer, from.index(j), out);
         }
     }
+    let egress = path.key("egress");
     for (i, rule) in spec.egress.iter().flatten().enumerate() {
-        let rpath = path.key("egress").index(i);
+        let rpath = egress.index(i);
+        let (to, ports) = (rpath.key("to"), rpath.key("ports"));
         for (j, peer) in rule.to.iter().flatten().enumerate() {
-            policy_peer(peer, rpath.key("to").index(j), out);
+            policy_peer(peer, to.index(j), out);
         }
         for (j, port) in rule.ports.iter().flatten().enumerate() {
-            policy_port(port, rpath.key("ports").index(j), out);
+            policy_port(port, ports.index(j), out);
         }
     }
     let types = spec.policy_types.as_deref().unwrap_or(&[]);
-    let tpath = path.key("policyTypes");
+    if types.is_empty() {
+        return;
+    }
+    let tpath = FieldPath::root().key("spec").key("policyTypes");
     if types.len() > 2 {
         out.push(
             Finding::value(d::INVALID_POLICY_TYPE, tpath, "may not specify more than two policyTypes")
@@ -413,51 +425,52 @@ pub(crate) fn network_policy_spec(spec: &net::NetworkPolicySpec, out: &mut Vec<F
     }
 }
 
-fn policy_peer(peer: &net::NetworkPolicyPeer, path: FieldPath, out: &mut Vec<Finding>) {
+fn policy_peer(peer: &net::NetworkPolicyPeer, path: Walk<'_>, out: &mut Vec<Finding>) {
     let mut count = 0;
     if let Some(sel) = &peer.pod_selector {
         count += 1;
-        validate_selector(sel, &path.key("podSelector"), out);
+        validate_selector(sel, path.key("podSelector"), out);
     }
     if let Some(sel) = &peer.namespace_selector {
         count += 1;
-        validate_selector(sel, &path.key("namespaceSelector"), out);
+        validate_selector(sel, path.key("namespaceSelector"), out);
     }
     if let Some(block) = &peer.ip_block {
         count += 1;
-        ip_block(block, &path.key("ipBlock"), out);
+        ip_block(block, path.key("ipBlock"), out);
     }
     if count == 0 {
         out.push(
             Finding::value(
                 d::EMPTY_PEER,
-                path,
+                path.path(),
                 "must specify a peer: this entry sets no podSelector, namespaceSelector or ipBlock",
             )
             .help("a selector with nothing under it is null, not `{}`: write `podSelector: {}` to mean every pod"),
         );
     } else if count > 1 && peer.ip_block.is_some() {
         out.push(
-            Finding::value(d::IPBLOCK_WITH_SELECTOR, path, "may not specify both ipBlock and another peer")
+            Finding::value(d::IPBLOCK_WITH_SELECTOR, path.path(), "may not specify both ipBlock and another peer")
                 .help("start a new list entry (`- `) for the selector to allow either of them"),
         );
     }
 }
 
-fn ip_block(block: &net::IPBlock, path: &FieldPath, out: &mut Vec<Finding>) {
+fn ip_block(block: &net::IPBlock, path: Walk<'_>, out: &mut Vec<Finding>) {
     if block.cidr.is_empty() {
-        out.push(Finding::value(d::INVALID_CIDR, path.key("cidr"), "`cidr` is required"));
+        out.push(Finding::value(d::INVALID_CIDR, path.key("cidr").path(), "`cidr` is required"));
         return;
     }
     let Some(cidr) = cidr_checked(&block.cidr, path.key("cidr"), out) else { return };
+    let excepts = path.key("except");
     for (i, except) in block.except.iter().flatten().enumerate() {
-        let epath = path.key("except").index(i);
-        let Some(ex) = cidr_checked(except, epath.clone(), out) else { continue };
+        let epath = excepts.index(i);
+        let Some(ex) = cidr_checked(except, epath, out) else { continue };
         if !cidr.contains(&ex.network()) || cidr.prefix_len() >= ex.prefix_len() {
             out.push(
                 Finding::value(
                     d::EXCEPT_NOT_INSIDE,
-                    epath,
+                    epath.path(),
                     format!("`{except}` must be a strict subset of `cidr` `{}`", block.cidr),
                 )
                 .help("every `except` block must lie inside `cidr` and be smaller than it"),
@@ -466,13 +479,13 @@ fn ip_block(block: &net::IPBlock, path: &FieldPath, out: &mut Vec<Finding>) {
     }
 }
 
-fn cidr_checked(text: &str, path: FieldPath, out: &mut Vec<Finding>) -> Option<IpNet> {
+fn cidr_checked(text: &str, path: Walk<'_>, out: &mut Vec<Finding>) -> Option<IpNet> {
     match parse_cidr(text) {
         Some(net) => {
             if net.addr() != net.network() {
                 out.push(Finding::value(
                     d::CIDR_HOST_BITS,
-                    path,
+                    path.path(),
                     format!("`{text}` has host bits set: it means `{}`", net.trunc()),
                 ));
             }
@@ -487,20 +500,20 @@ fn cidr_checked(text: &str, path: FieldPath, out: &mut Vec<Finding>) -> Option<I
             } else {
                 "write a CIDR such as `10.0.0.0/16` or `fd00::/64`".to_string()
             };
-            out.push(Finding::value(d::INVALID_CIDR, path, format!("`{text}` is not a valid CIDR")).help(help));
+            out.push(Finding::value(d::INVALID_CIDR, path.path(), format!("`{text}` is not a valid CIDR")).help(help));
             None
         }
     }
 }
 
-fn policy_port(port: &net::NetworkPolicyPort, path: FieldPath, out: &mut Vec<Finding>) {
+fn policy_port(port: &net::NetworkPolicyPort, path: Walk<'_>, out: &mut Vec<Finding>) {
     validate_protocol(port.protocol.as_deref(), path.key("protocol"), out);
     match &port.port {
         Some(IntOrString::Int(n)) => {
             if !port_in_range(i64::from(*n)) {
                 out.push(Finding::value(
                     d::PORT_OUT_OF_RANGE,
-                    path.key("port"),
+                    path.key("port").path(),
                     format!("port {n} must be between 1 and 65535, inclusive"),
                 ));
             }
@@ -508,14 +521,14 @@ fn policy_port(port: &net::NetworkPolicyPort, path: FieldPath, out: &mut Vec<Fin
                 if end < *n {
                     out.push(Finding::value(
                         d::END_PORT_BELOW_PORT,
-                        path.key("endPort"),
+                        path.key("endPort").path(),
                         format!("endPort {end} must be greater than or equal to `port` ({n})"),
                     ));
                 }
                 if !port_in_range(i64::from(end)) {
                     out.push(Finding::value(
                         d::PORT_OUT_OF_RANGE,
-                        path.key("endPort"),
+                        path.key("endPort").path(),
                         format!("endPort {end} must be between 1 and 65535, inclusive"),
                     ));
                 }
@@ -526,7 +539,7 @@ fn policy_port(port: &net::NetworkPolicyPort, path: FieldPath, out: &mut Vec<Fin
                 out.push(
                     Finding::value(
                         d::END_PORT_WITHOUT_PORT,
-                        path.key("endPort"),
+                        path.key("endPort").path(),
                         format!("endPort {end} may not be specified when `port` is non-numeric"),
                     )
                     .help("a range needs a numeric `port` as its start"),
@@ -539,7 +552,7 @@ fn policy_port(port: &net::NetworkPolicyPort, path: FieldPath, out: &mut Vec<Fin
                 out.push(
                     Finding::value(
                         d::END_PORT_WITHOUT_PORT,
-                        path.key("endPort"),
+                        path.key("endPort").path(),
                         format!("endPort {end} may not be specified when `port` is not specified"),
                     )
                     .help("a range needs a numeric `port` as its start"),
@@ -549,14 +562,14 @@ fn policy_port(port: &net::NetworkPolicyPort, path: FieldPath, out: &mut Vec<Fin
     }
 }
 
-fn named_port(name: &str, path: FieldPath, out: &mut Vec<Finding>) {
+fn named_port(name: &str, path: Walk<'_>, out: &mut Vec<Finding>) {
     let errs = port_name(name);
     if errs.is_empty() {
         return;
     }
     let numeric = name.parse::<u32>().is_ok();
     for e in errs {
-        let mut f = Finding::value(d::INVALID_PORT_NAME, path.clone(), format!("invalid port name `{name}`: {e}"));
+        let mut f = Finding::value(d::INVALID_PORT_NAME, path.path(), format!("invalid port name `{name}`: {e}"));
         if numeric {
             f = f.help(format!("a quoted number is a port *name*: write `{name}` without quotes"));
         }
@@ -567,19 +580,21 @@ fn named_port(name: &str, path: FieldPath, out: &mut Vec<Finding>) {
 // ---- Pods, templates, Services ----------------------------------------------
 
 /// Container ports of a pod spec at `path` (`spec` or `spec.template.spec`).
-pub(crate) fn pod_spec(spec: &core::PodSpec, path: &FieldPath, out: &mut Vec<Finding>) {
+pub(crate) fn pod_spec(spec: &core::PodSpec, path: Walk<'_>, out: &mut Vec<Finding>) {
+    let containers = path.key("containers");
     for (i, c) in spec.containers.iter().enumerate() {
-        let cpath = path.key("containers").index(i);
+        let cpath = containers.index(i);
+        let ports = cpath.key("ports");
         let mut names = HashSet::new();
         for (j, p) in c.ports.iter().flatten().enumerate() {
-            let ppath = cpath.key("ports").index(j);
+            let ppath = ports.index(j);
             if let Some(name) = p.name.as_deref().filter(|n| !n.is_empty()) {
                 let before = out.len();
                 named_port(name, ppath.key("name"), out);
                 if out.len() == before && !names.insert(name) {
                     out.push(Finding::value(
                         d::DUPLICATE_PORT_NAME,
-                        ppath.key("name"),
+                        ppath.key("name").path(),
                         format!("duplicate port name `{name}` in container `{}`", c.name),
                     ));
                 }
@@ -587,7 +602,7 @@ pub(crate) fn pod_spec(spec: &core::PodSpec, path: &FieldPath, out: &mut Vec<Fin
             if !port_in_range(i64::from(p.container_port)) {
                 out.push(Finding::value(
                     d::PORT_OUT_OF_RANGE,
-                    ppath.key("containerPort"),
+                    ppath.key("containerPort").path(),
                     format!("containerPort {} must be between 1 and 65535, inclusive", p.container_port),
                 ));
             }
@@ -595,7 +610,7 @@ pub(crate) fn pod_spec(spec: &core::PodSpec, path: &FieldPath, out: &mut Vec<Fin
                 if !port_in_range(i64::from(h)) {
                     out.push(Finding::value(
                         d::PORT_OUT_OF_RANGE,
-                        ppath.key("hostPort"),
+                        ppath.key("hostPort").path(),
                         format!("hostPort {h} must be between 1 and 65535, inclusive"),
                     ));
                 }
@@ -607,39 +622,44 @@ pub(crate) fn pod_spec(spec: &core::PodSpec, path: &FieldPath, out: &mut Vec<Fin
 
 /// `status.podIP` and `status.podIPs`.
 pub(crate) fn pod_status(status: &core::PodStatus, out: &mut Vec<Finding>) {
-    let path = FieldPath::root().key("status");
+    let root = Walk::Root;
+    let path = root.key("status");
     if let Some(ip) = status.pod_ip.as_deref().filter(|s| !s.is_empty()) {
         ip_address(ip, path.key("podIP"), out);
     }
+    let ips = path.key("podIPs");
     for (i, ip) in status.pod_ips.iter().flatten().enumerate() {
-        ip_address(&ip.ip, path.key("podIPs").index(i).key("ip"), out);
+        let item = ips.index(i);
+        ip_address(&ip.ip, item.key("ip"), out);
     }
 }
 
-fn ip_address(text: &str, path: FieldPath, out: &mut Vec<Finding>) {
+fn ip_address(text: &str, path: Walk<'_>, out: &mut Vec<Finding>) {
     if text.parse::<IpAddr>().is_err() {
-        out.push(Finding::value(d::INVALID_IP, path, format!("`{text}` is not an IP address")));
+        out.push(Finding::value(d::INVALID_IP, path.path(), format!("`{text}` is not an IP address")));
     }
 }
 
 pub(crate) fn service_spec(spec: &core::ServiceSpec, out: &mut Vec<Finding>) {
-    let path = FieldPath::root().key("spec");
+    let root = Walk::Root;
+    let path = root.key("spec");
     if let Some(selector) = &spec.selector {
-        validate_labels(selector, &path.key("selector"), out);
+        validate_labels(selector, path.key("selector"), out);
     }
+    let ports = path.key("ports");
     for (i, p) in spec.ports.iter().flatten().enumerate() {
-        let ppath = path.key("ports").index(i);
+        let ppath = ports.index(i);
         if !port_in_range(i64::from(p.port)) {
             out.push(Finding::value(
                 d::PORT_OUT_OF_RANGE,
-                ppath.key("port"),
+                ppath.key("port").path(),
                 format!("port {} must be between 1 and 65535, inclusive", p.port),
             ));
         }
         match &p.target_port {
             Some(IntOrString::Int(n)) if !port_in_range(i64::from(*n)) => out.push(Finding::value(
                 d::PORT_OUT_OF_RANGE,
-                ppath.key("targetPort"),
+                ppath.key("targetPort").path(),
                 format!("targetPort {n} must be between 1 and 65535, inclusive"),
             )),
             Some(IntOrString::String(name)) => named_port(name, ppath.key("targetPort"), out),
@@ -647,9 +667,10 @@ pub(crate) fn service_spec(spec: &core::ServiceSpec, out: &mut Vec<Finding>) {
         }
         validate_protocol(p.protocol.as_deref(), ppath.key("protocol"), out);
     }
+    let cluster_ips = path.key("clusterIPs");
     for (i, ip) in spec.cluster_ips.iter().flatten().enumerate() {
         if ip != "None" && !ip.is_empty() {
-            ip_address(ip, path.key("clusterIPs").index(i), out);
+            ip_address(ip, cluster_ips.index(i), out);
         }
     }
     if let Some(ip) = spec.cluster_ip.as_deref().filter(|s| *s != "None" && !s.is_empty()) {

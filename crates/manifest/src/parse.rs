@@ -1,0 +1,516 @@
+//! The fast path from YAML text to spanned documents: the events of
+//! granit-parser (the parser serde-saphyr is built on, with the options
+//! serde-saphyr gives it) go straight into [`Node`]s, without serde, and a
+//! stream is cut at its `---` lines so its documents parse on every core.
+//!
+//! Design: the tree must be exactly the one serde-saphyr builds through
+//! `Spanned<Value>` (same positions, same scalar types), so this path takes only
+//! the YAML that manifests use: mappings with scalar keys, sequences, and
+//! untagged scalars without anchors. Anything else (tags, anchors, aliases,
+//! complex or `<<` keys, non-finite floats, directives, a syntax error, anything
+//! near a budget) makes [`parse_fast`] return `None`, and the caller parses the
+//! file through serde-saphyr, which decides, and words every error, as before.
+//! Scalars resolve by serde-saphyr's rules for `deserialize_any` with the options
+//! of [`crate::node::parse_documents`] (YAML 1.1 booleans, no legacy octal,
+//! non-finite floats rejected); `tests` checks both paths give the same trees.
+
+use std::borrow::Cow;
+
+use serde_saphyr::granit_parser::{Event, Options, Parser, ScalarStyle, Span, StrInput};
+
+use crate::node::{Node, Value, FLOW_NESTING_LIMIT, MAX_DEPTH};
+
+/// Deeper than this, serde-saphyr's depth budget decides.
+const FAST_MAX_DEPTH: usize = MAX_DEPTH - 8;
+
+/// Larger files go through serde-saphyr, whose input and scalar budgets decide.
+const FAST_MAX_BYTES: usize = 48 * 1024 * 1024;
+
+/// A run of whole documents of a stream, and the line it starts on (0-based).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Chunk<'a> {
+    pub text: &'a str,
+    pub line_offset: u32,
+}
+
+/// Cuts `text` before `---` lines into chunks of about `target` bytes. A stream
+/// with directives (`%`) or carriage returns stays whole: cutting could change
+/// what it means or how its lines are counted.
+pub(crate) fn split(text: &str, target: usize) -> Vec<Chunk<'_>> {
+    let whole = vec![Chunk { text, line_offset: 0 }];
+    if text.len() <= target || text.contains('\r') {
+        return whole;
+    }
+    let bytes = text.as_bytes();
+    let mut chunks = Vec::new();
+    let (mut start, mut start_line) = (0usize, 0u32);
+    let (mut pos, mut line) = (0usize, 0u32);
+    while pos < bytes.len() {
+        let end = memchr_newline(bytes, pos);
+        let row = &bytes[pos..end];
+        if row.first() == Some(&b'%') {
+            return whole;
+        }
+        let marker = row.starts_with(b"---") && matches!(row.get(3), None | Some(b' ' | b'\t'));
+        if marker && pos > start && pos - start >= target {
+            chunks.push(Chunk { text: &text[start..pos], line_offset: start_line });
+            start = pos;
+            start_line = line;
+        }
+        pos = end + 1;
+        line = line.saturating_add(1);
+    }
+    chunks.push(Chunk { text: &text[start..], line_offset: start_line });
+    chunks
+}
+
+fn memchr_newline(bytes: &[u8], from: usize) -> usize {
+    bytes[from..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |i| from + i)
+}
+
+/// What a chunk cost, summed over a file to stay far inside serde-saphyr's budgets.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Cost {
+    pub events: usize,
+    pub scalar_bytes: usize,
+}
+
+impl Cost {
+    pub fn add(&mut self, other: Cost) {
+        self.events = self.events.saturating_add(other.events);
+        self.scalar_bytes = self.scalar_bytes.saturating_add(other.scalar_bytes);
+    }
+
+    /// Whether a whole file of `len` bytes that cost this stays well inside the
+    /// budgets [`crate::node::parse_documents`] sets (events, nodes and documents
+    /// scale with the input; scalar text is capped at 64 MiB).
+    pub fn within_budget(&self, len: usize) -> bool {
+        len <= FAST_MAX_BYTES && self.events <= len.saturating_add(5_000) && self.scalar_bytes <= FAST_MAX_BYTES
+    }
+}
+
+/// The parser options serde-saphyr derives from the budget of `parse_documents`.
+fn parser_options() -> Options {
+    let mut options = Options::default();
+    options.simple_key_max_lookahead = serde_saphyr::budget::Budget::default().simple_key_max_lookahead;
+    options.flow_nesting_limit = FLOW_NESTING_LIMIT;
+    options.block_nesting_limit = options.block_nesting_limit.max(MAX_DEPTH + 1);
+    options
+}
+
+/// A collection being built: its position, and where its items start in the
+/// builder's one list of pending items (a mapping's alternate key, value).
+struct Open {
+    line: u32,
+    column: u32,
+    map: bool,
+    start: usize,
+}
+
+fn position(span: &Span, line_offset: u32) -> (u32, u32) {
+    let line = u32::try_from(span.start.line()).unwrap_or(u32::MAX).saturating_add(line_offset);
+    let column = u32::try_from(span.start.col().saturating_add(1)).unwrap_or(u32::MAX);
+    (line, column)
+}
+
+/// Parses one chunk into its non-null documents, or `None` when serde-saphyr must decide.
+pub(crate) fn parse_fast(chunk: Chunk<'_>) -> Option<(Vec<Node<'_>>, Cost)> {
+    let mut parser = Parser::with_options(StrInput::new(chunk.text), parser_options());
+    let mut docs = Vec::new();
+    let mut cost = Cost::default();
+    let mut stack: Vec<Open> = Vec::with_capacity(16);
+    // Items of every open collection, innermost last: each collection gets one
+    // allocation of its exact size when it ends.
+    let mut items: Vec<Node<'_>> = Vec::with_capacity(64);
+    for item in &mut parser {
+        let (event, span) = item.ok()?;
+        cost.events += 1;
+        let expecting_key = stack.last().is_some_and(|open| open.map && (items.len() - open.start).is_multiple_of(2));
+        let node = match event {
+            Event::Scalar(text, style, anchor, tag) => {
+                if anchor != 0 || tag.is_some() {
+                    return None;
+                }
+                cost.scalar_bytes = cost.scalar_bytes.saturating_add(text.len());
+                if expecting_key && style == ScalarStyle::Plain && text == "<<" {
+                    return None;
+                }
+                let (line, column) = position(&span, chunk.line_offset);
+                Node { line, column, value: scalar(text, style)? }
+            }
+            Event::SequenceStart(_, anchor, ref tag) | Event::MappingStart(_, anchor, ref tag) => {
+                // A tag, an anchor, too deep, or a complex key.
+                if anchor != 0 || tag.is_some() || stack.len() >= FAST_MAX_DEPTH || expecting_key {
+                    return None;
+                }
+                let (line, column) = position(&span, chunk.line_offset);
+                stack.push(Open { line, column, map: matches!(event, Event::MappingStart(..)), start: items.len() });
+                continue;
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let open = stack.pop()?;
+                let value = if open.map {
+                    if !(items.len() - open.start).is_multiple_of(2) {
+                        return None;
+                    }
+                    let mut entries = Vec::with_capacity((items.len() - open.start) / 2);
+                    let mut drain = items.drain(open.start..);
+                    while let (Some(k), Some(v)) = (drain.next(), drain.next()) {
+                        entries.push((k, v));
+                    }
+                    Value::Map(entries)
+                } else {
+                    Value::Seq(items.drain(open.start..).collect())
+                };
+                Node { line: open.line, column: open.column, value }
+            }
+            Event::StreamStart | Event::StreamEnd | Event::DocumentStart(..) | Event::DocumentEnd => continue,
+            _ => return None,
+        };
+        if stack.is_empty() {
+            if !node.is_null() {
+                docs.push(node);
+            }
+        } else {
+            items.push(node);
+        }
+    }
+    (stack.is_empty() && items.is_empty()).then_some((docs, cost))
+}
+
+/// An untagged scalar as serde-saphyr's `deserialize_any` reads it; `None` for
+/// a non-finite float, which it rejects.
+fn scalar(text: Cow<'_, str>, style: ScalarStyle) -> Option<Value<'_>> {
+    if style != ScalarStyle::Plain {
+        return Some(Value::Str(text));
+    }
+    if matches!(&*text, "" | "~" | "null" | "Null" | "NULL") {
+        return Some(Value::Null);
+    }
+    let t = trim(&text);
+    // Every typed spelling starts with a digit, a sign, a dot, or a boolean's letter.
+    let first = t.as_bytes().first().copied().unwrap_or(b' ');
+    if !(first.is_ascii_digit()
+        || matches!(first, b'+' | b'-' | b'.' | b'y' | b'Y' | b'n' | b'N' | b'o' | b'O' | b't' | b'T' | b'f' | b'F'))
+    {
+        return Some(Value::Str(text));
+    }
+    if let Some(b) = yaml11_bool(t) {
+        return Some(Value::Bool(b));
+    }
+    if t.starts_with('-') {
+        if !leading_zero_decimal(t) {
+            if let Some(v) = int_signed(t) {
+                return Some(Value::Int(v));
+            }
+        }
+    } else if let Some(v) = int_unsigned(t) {
+        return Some(Value::UInt(v));
+    }
+    match float(t) {
+        Some(x) if x.is_finite() => Some(Value::Float(x)),
+        Some(_) => None,
+        None => Some(Value::Str(text)),
+    }
+}
+
+fn trim(s: &str) -> &str {
+    s.trim_matches([' ', '\t', '\r', '\n'])
+}
+
+fn yaml11_bool(t: &str) -> Option<bool> {
+    let is = |w: &str| t.eq_ignore_ascii_case(w);
+    if is("true") || is("yes") || is("y") || is("on") {
+        Some(true)
+    } else if is("false") || is("no") || is("n") || is("off") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+fn leading_zero_decimal(t: &str) -> bool {
+    let digits = t.strip_prefix(['+', '-']).unwrap_or(t);
+    digits.len() > 1 && digits.starts_with('0') && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Digits in `radix` with single `_` between them.
+fn digits(digits: &str, radix: u32) -> Option<u128> {
+    let bytes = digits.as_bytes();
+    let mut val: u128 = 0;
+    let mut saw = false;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'_' {
+            let prev_ok = i > 0 && bytes[i - 1] != b'_';
+            let next_ok = i + 1 < bytes.len() && bytes[i + 1] != b'_';
+            if !prev_ok || !next_ok {
+                return None;
+            }
+            continue;
+        }
+        let d = (b as char).to_digit(16).filter(|d| *d < radix)?;
+        val = val.checked_mul(u128::from(radix))?.checked_add(u128::from(d))?;
+        saw = true;
+    }
+    saw.then_some(val)
+}
+
+fn radix_and_digits(rest: &str) -> (u32, &str) {
+    for (prefix, radix) in [("0x", 16), ("0X", 16), ("0o", 8), ("0O", 8), ("0b", 2), ("0B", 2)] {
+        if let Some(r) = rest.strip_prefix(prefix) {
+            return (radix, r);
+        }
+    }
+    (10, rest)
+}
+
+fn int_unsigned(t: &str) -> Option<u64> {
+    if t.starts_with('-') {
+        return None;
+    }
+    let (radix, ds) = radix_and_digits(t.strip_prefix('+').unwrap_or(t));
+    if radix == 10 && ds.starts_with('0') && ds != "0" {
+        return None;
+    }
+    u64::try_from(digits(ds, radix)?).ok()
+}
+
+fn int_signed(t: &str) -> Option<i64> {
+    let (neg, rest) = match t.strip_prefix('+') {
+        Some(r) => (false, r),
+        None => t.strip_prefix('-').map_or((false, t), |r| (true, r)),
+    };
+    let (radix, ds) = radix_and_digits(rest);
+    if radix == 10 && ds.starts_with('0') && ds != "0" {
+        return None;
+    }
+    let mag = digits(ds, radix)?;
+    let value: i128 = if neg {
+        if mag == (i128::MAX as u128) + 1 {
+            i128::MIN
+        } else {
+            i128::try_from(mag).ok()?.checked_neg()?
+        }
+    } else {
+        i128::try_from(mag).ok()?
+    };
+    i64::try_from(value).ok()
+}
+
+/// YAML 1.2 floats as serde-saphyr reads them: `.inf`/`.nan` spellings, Rust's
+/// grammar for finite values, and a digit-led literal that overflows to infinity.
+fn float(t: &str) -> Option<f64> {
+    let (negative, unsigned) = match t.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    match unsigned {
+        ".nan" | ".NaN" | ".NAN" => return Some(f64::NAN),
+        ".inf" | ".Inf" | ".INF" => return Some(if negative { f64::NEG_INFINITY } else { f64::INFINITY }),
+        _ => {}
+    }
+    match t.parse::<f64>() {
+        Ok(v) if v.is_finite() => Some(v),
+        Ok(v)
+            if v.is_infinite() && t.strip_prefix(['+', '-']).unwrap_or(t).starts_with(|c: char| c.is_ascii_digit()) =>
+        {
+            Some(v)
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::node::parse_documents;
+
+    /// Both paths on `text`, whole and cut before every document.
+    fn same(text: &str) {
+        let slow = parse_documents(text);
+        for target in [usize::MAX, 0] {
+            let mut fast = Vec::new();
+            let mut ok = true;
+            for chunk in split(text, target) {
+                match parse_fast(chunk) {
+                    Some((docs, _)) => fast.extend(docs),
+                    None => ok = false,
+                }
+            }
+            if ok {
+                assert_eq!(slow.as_ref().ok(), Some(&fast), "target {target}: {text:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn scalars_resolve_as_serde_saphyr_resolves_them() {
+        let words = [
+            "a",
+            "1",
+            "-1",
+            "+1",
+            "0",
+            "-0",
+            "+0",
+            "00",
+            "0127",
+            "-0127",
+            "+0127",
+            "1_000",
+            "1__0",
+            "_1",
+            "1_",
+            "0x1F",
+            "0X1f",
+            "-0x10",
+            "0o17",
+            "0b101",
+            "0x",
+            "0xg",
+            "1.5",
+            "-1.5",
+            "+.5",
+            ".5",
+            "5.",
+            "1e3",
+            "1E+3",
+            "1e999",
+            "-1e999",
+            ".inf",
+            "-.inf",
+            "+.INF",
+            ".nan",
+            ".NaN",
+            "inf",
+            "nan",
+            "infinity",
+            "NaN",
+            "y",
+            "Y",
+            "yes",
+            "No",
+            "ON",
+            "off",
+            "true",
+            "False",
+            "TRUE",
+            "n",
+            "null",
+            "Null",
+            "NULL",
+            "nULL",
+            "~",
+            "''",
+            "\"1\"",
+            "'true'",
+            "10.0.0.0/8",
+            "10.0.0.1",
+            "v1",
+            "2024-01-01T00:00:00Z",
+            "18446744073709551615",
+            "18446744073709551616",
+            "-9223372036854775808",
+            "-9223372036854775809",
+            "99999999999999999999999999999999999999999",
+            "1.0e-400",
+            "0.0",
+            "-0.0",
+            "1e",
+            "e1",
+            ".",
+            "-",
+            "+",
+            "-.",
+            "0o",
+            "0b2",
+            "1:2",
+            "a b",
+            "*",
+            "a*",
+        ];
+        for w in words {
+            same(&format!("k: {w}\n"));
+            same(&format!("{w}: v\n"));
+            same(&format!("- [{w}, {{k: {w}}}]\n"));
+        }
+    }
+
+    #[test]
+    fn structures_and_streams() {
+        let cases = [
+            "",
+            "---\n",
+            "---\n---\n",
+            "a: 1\n---\nb: [1, 2]\n...\n---\n- x\n",
+            "# only a comment\n",
+            "a:\nb:\n  c:\n  - \n  -\n",
+            "a: |\n  text\n\n---\nb: >+\n  x\n\n\n---\nc: 1\n",
+            "a: |+\n  keep\n\n\n---\nb: 2\n",
+            "a: plain\n  continued\n---\nb: 'single\n  quoted'\n---\nc: \"dq\\tx\\u0041\"\n",
+            "{a: 1, b: [x, {c: d}], e: }\n",
+            "a: 1\na: 2\n",
+            "? a\n: b\n",
+            "a: &x 1\nb: *x\n",
+            "a: !!str 1\n",
+            "<<: {a: 1}\n",
+            "? [a]\n: b\n",
+            "a: [1, 2\n---\nb: 1]\n",
+            "a: \"x\n---\n y\"\n",
+            "%YAML 1.2\n---\na: 1\n",
+            "--- a: 1\n--- b\n---\n",
+            "- - - - x\n",
+            "a:\n\tb: 1\n",
+            "\u{feff}a: 1\n---\nb: 2\n",
+            "a: 1\r\n---\r\nb: 2\r\n",
+            "kind: Pod\nspec:\n  ports:\n  - port: 80\n    protocol: TCP\n",
+            "{\"kind\": \"Pod\", \"metadata\": {\"name\": \"a\", \"labels\": {\"x\": \"1\"}}}",
+            "a: .inf\n",
+            "1: a\ntrue: b\nnull: c\n~: d\n1.5: e\n'': f\n: g\n",
+        ];
+        for text in cases {
+            same(text);
+        }
+    }
+
+    #[test]
+    fn seeds_parse_the_same_both_ways() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/seeds");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            same(&text);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn token_soup_parses_the_same_both_ways(text in "([a-zA-Z]{1,8}|: |- |\\n|  |\\{|\\}|\\[|\\]|, |---\\n|\\.\\.\\.\\n|&a |\\*a|!!str |'|\"|[0-9]{1,6}|[+-]|\\.|_|null|true|yes|~|\\||>|#|\\t|kind: |apiVersion: |v1|port){0,60}") {
+            same(&text);
+        }
+
+        #[test]
+        fn arbitrary_text_parses_the_same_both_ways(text in "\\PC{0,120}") {
+            same(&text);
+        }
+    }
+
+    #[test]
+    fn fast_path_takes_manifests() {
+        let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: a, labels: {x: '1'}}\nspec:\n  containers:\n  - name: c\n    ports: [{containerPort: 80}]\n---\nb: 0127\n";
+        let chunks = split(text, 0);
+        assert_eq!(chunks.len(), 2);
+        assert!(chunks.into_iter().all(|c| parse_fast(c).is_some()));
+        assert!(parse_fast(Chunk { text: "a: 1e999\n", line_offset: 0 }).is_none());
+    }
+
+    #[test]
+    fn chunks_start_at_document_markers_and_count_lines() {
+        let text = "a: 1\n---\nb: 2\n--- c\n----\n---\t\nd: 3\n";
+        let chunks = split(text, 0);
+        let got: Vec<(&str, u32)> = chunks.iter().map(|c| (c.text, c.line_offset)).collect();
+        assert_eq!(got, [("a: 1\n", 0), ("---\nb: 2\n", 1), ("--- c\n----\n", 3), ("---\t\nd: 3\n", 5)]);
+        assert_eq!(split("%YAML 1.2\n---\na: 1\n---\nb: 2\n", 0).len(), 1);
+    }
+}
