@@ -45,7 +45,7 @@ pub fn parse_protocol(s: &str) -> Result<Protocol, String> {
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let cluster = load(&args.input)?;
-    let options = Options { ipblock_matches_pods: !args.ipblock_ignores_pods, ..Options::default() };
+    let options = Options { ipblock_matches_pods: !args.ipblock_ignores_pods };
     let engine = Engine::new(&cluster, options);
     let src: Endpoint = args.from.parse().with_context(|| format!("--from {}", args.from))?;
     let dst: Endpoint = args.to.parse().with_context(|| format!("--to {}", args.to))?;

@@ -1,0 +1,337 @@
+//! Queries on a [`Compiled`]: one pair, one (protocol, port) for all pairs,
+//! and the set of allowed connections of a pair over the whole port space.
+//!
+//! A connection from `src` to `dst` needs egress allowed at `src` and ingress
+//! allowed at `dst`; a pod reaching itself is always allowed. Direction by
+//! direction: a class no policy isolates allows everything; an isolated class
+//! allows the union of its policies' rules (peer matches, and port matches
+//! with named ports resolved on the destination).
+
+use std::collections::HashMap;
+
+use netpol_model::{Direction, Pod, PolicyPort, PortRef, Protocol, WorkloadKind};
+
+use crate::bitset::{BitMatrix, Bitset};
+use crate::compile::{ClassId, Compiled, CompiledRule, PodId};
+use crate::ports::{Connections, PORT_MAX, PORT_MIN};
+
+/// All-pairs verdicts for one (protocol, port), class by class.
+#[derive(Clone, Debug)]
+pub struct ClassMatrix {
+    pub protocol: Protocol,
+    pub port: u16,
+    /// `allowed.get(s, d)`: pods of class `s` reach (distinct) pods of class `d`.
+    allowed: BitMatrix,
+}
+
+impl ClassMatrix {
+    /// Whether pods of class `src` reach pods of class `dst` (distinct pods).
+    pub fn class_allowed(&self, src: usize, dst: usize) -> bool {
+        src < self.allowed.size() && dst < self.allowed.size() && self.allowed.get(src, dst)
+    }
+}
+
+impl Compiled {
+    /// One flow between two pods. A pod reaching itself is always allowed (a
+    /// workload endpoint stands for its pods: to itself is one replica to
+    /// another); so is a hostNetwork pod reaching a pod on its own node.
+    /// `false` when either id is unknown or `port` is 0 (not a destination port).
+    pub fn allowed(&self, src: PodId, dst: PodId, protocol: Protocol, port: u16) -> bool {
+        let (Some(s), Some(d)) = (self.class_of(src), self.class_of(dst)) else { return false };
+        if port < PORT_MIN {
+            return false;
+        }
+        if self.always_allowed(src, dst) {
+            return true;
+        }
+        self.direction_allows(Direction::Egress, s, d, protocol, port)
+            && self.direction_allows(Direction::Ingress, s, d, protocol, port)
+    }
+
+    /// Every allowed (protocol, port) from `src` to `dst`, over the whole port space.
+    pub fn connections(&self, src: PodId, dst: PodId) -> Connections {
+        let (Some(s), Some(d)) = (self.class_of(src), self.class_of(dst)) else { return Connections::none() };
+        if self.always_allowed(src, dst) {
+            return Connections::all();
+        }
+        self.class_connections(s, d)
+    }
+
+    /// The verdict of `matrix` (from [`Compiled::probe`]) for one pair of pods,
+    /// with the pod-level exceptions of [`Compiled::allowed`].
+    pub fn allowed_in(&self, matrix: &ClassMatrix, src: PodId, dst: PodId) -> bool {
+        let (Some(s), Some(d)) = (self.class_of(src), self.class_of(dst)) else { return false };
+        self.always_allowed(src, dst) || matrix.class_allowed(s, d)
+    }
+
+    /// Pairs no policy can deny: a pod and itself, and a hostNetwork pod (node
+    /// traffic) towards a pod on its own node.
+    pub(crate) fn always_allowed(&self, src: PodId, dst: PodId) -> bool {
+        let (Some(a), Some(b)) = (self.pod(src), self.pod(dst)) else { return false };
+        if src == dst {
+            return a.kind == WorkloadKind::Pod;
+        }
+        from_own_node(a, b)
+    }
+
+    /// Allowed connections between distinct pods of classes `s` and `d`.
+    pub fn class_connections(&self, s: usize, d: usize) -> Connections {
+        let egress = self.direction_connections(Direction::Egress, s, d);
+        if egress.is_empty() {
+            return egress;
+        }
+        egress.intersection(&self.direction_connections(Direction::Ingress, s, d))
+    }
+
+    /// The verdict of every pair of classes for one (protocol, port).
+    pub fn probe(&self, protocol: Protocol, port: u16) -> ClassMatrix {
+        let n = self.classes.len();
+        let mut named: HashMap<&str, Bitset> = HashMap::new();
+        let mut egress = Vec::with_capacity(n);
+        let mut ingress = Vec::with_capacity(n);
+        for c in 0..n {
+            if self.classes[c].is_none() {
+                egress.push(Bitset::with_len(n));
+                ingress.push(Bitset::with_len(n));
+                continue;
+            }
+            egress.push(self.egress_row(c, protocol, port, &mut named));
+            ingress.push(self.ingress_row(c, protocol, port));
+        }
+        let egress = BitMatrix::from_rows(n, egress);
+        let ingress = BitMatrix::from_rows(n, ingress).transpose();
+        ClassMatrix { protocol, port, allowed: egress.and(&ingress) }
+    }
+
+    /// Ordered pairs of distinct pods allowed by `matrix` (from [`Compiled::probe`]).
+    pub fn allowed_pairs_in(&self, matrix: &ClassMatrix) -> u64 {
+        let n = matrix.allowed.size();
+        let sizes: Vec<u64> = (0..n).map(|c| self.classes[c].as_ref().map_or(0, |c| c.size as u64)).collect();
+        // Sum of sizes per 64-class word, for rows that allow a whole word.
+        let word_sums: Vec<u64> = sizes.chunks(64).map(|w| w.iter().sum()).collect();
+        let mut total = 0u64;
+        for (s, &size) in sizes.iter().enumerate() {
+            if size == 0 {
+                continue;
+            }
+            let mut reach = 0u64;
+            for (wi, &w) in matrix.allowed.row(s).words().iter().enumerate() {
+                if w == u64::MAX {
+                    reach += word_sums[wi];
+                    continue;
+                }
+                let mut w = w;
+                while w != 0 {
+                    reach += sizes[wi * 64 + w.trailing_zeros() as usize];
+                    w &= w - 1;
+                }
+            }
+            total += size * reach;
+            if matrix.allowed.get(s, s) {
+                total -= size; // a pod and itself is not a pair
+            }
+        }
+        // hostNetwork pods reach the pods of their own node whatever the policies say.
+        for (h, pods) in self.own_node_pairs() {
+            let hc = self.class_of(h).expect("live pod");
+            total +=
+                pods.iter().filter(|&&p| !matrix.class_allowed(hc, self.class_of(p).expect("live pod"))).count() as u64;
+        }
+        total
+    }
+
+    /// Ordered pairs of distinct pods allowed on (protocol, port).
+    pub fn allowed_pairs(&self, protocol: Protocol, port: u16) -> u64 {
+        self.allowed_pairs_in(&self.probe(protocol, port))
+    }
+
+    fn isolating(&self, direction: Direction, class: ClassId) -> impl Iterator<Item = &[CompiledRule]> {
+        self.class(class).subject_of.iter().filter_map(move |&p| self.policies[p].as_ref()?.rules(direction))
+    }
+
+    fn is_isolated(&self, direction: Direction, class: ClassId) -> bool {
+        self.isolating(direction, class).next().is_some()
+    }
+
+    /// Whether a rule's peers match class `peer`; `family` is the flow's address
+    /// family when the rule's subject decides it (ingress at a pod with IPs).
+    fn peer_matches(&self, rule: &CompiledRule, peer: ClassId, family: Option<u8>) -> bool {
+        match &rule.peers {
+            None => true,
+            Some(atoms) => atoms.iter().any(|a| self.atom(a.for_family(family)).bits.contains(peer)),
+        }
+    }
+
+    /// The family ipBlocks use for a flow between classes: the destination's first IP's.
+    /// `None` defers to each source's own first IP.
+    fn flow_family(&self, direction: Direction, d: ClassId) -> Option<u8> {
+        match direction {
+            Direction::Ingress => self.class(d).key.first_family,
+            Direction::Egress => None,
+        }
+    }
+
+    fn direction_allows(&self, direction: Direction, s: ClassId, d: ClassId, protocol: Protocol, port: u16) -> bool {
+        let (subject, peer) = match direction {
+            Direction::Egress => (s, d),
+            Direction::Ingress => (d, s),
+        };
+        if !self.is_isolated(direction, subject) {
+            return true;
+        }
+        let family = self.flow_family(direction, d);
+        self.isolating(direction, subject)
+            .flatten()
+            .any(|rule| self.peer_matches(rule, peer, family) && self.rule_port_matches(rule, d, protocol, port))
+    }
+
+    fn direction_connections(&self, direction: Direction, s: ClassId, d: ClassId) -> Connections {
+        let (subject, peer) = match direction {
+            Direction::Egress => (s, d),
+            Direction::Ingress => (d, s),
+        };
+        if !self.is_isolated(direction, subject) {
+            return Connections::all();
+        }
+        let family = self.flow_family(direction, d);
+        let mut out = Connections::none();
+        for rule in self.isolating(direction, subject).flatten() {
+            if self.peer_matches(rule, peer, family) {
+                out.union_with(&self.rule_connections(rule, d));
+                if out.is_all() {
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether `rule`'s ports admit (protocol, port) on a destination of class `dst`.
+    fn rule_port_matches(&self, rule: &CompiledRule, dst: ClassId, protocol: Protocol, port: u16) -> bool {
+        match &rule.ports {
+            None => true,
+            Some(ports) => ports.iter().any(|p| self.policy_port_matches(p, dst, protocol, port)),
+        }
+    }
+
+    fn policy_port_matches(&self, p: &PolicyPort, dst: ClassId, protocol: Protocol, port: u16) -> bool {
+        if p.protocol != protocol {
+            return false;
+        }
+        match &p.port {
+            None => true,
+            Some(PortRef::Number(n)) => {
+                let end = p.end_port.unwrap_or(*n);
+                (*n).min(end) <= port && port <= (*n).max(end)
+            }
+            Some(PortRef::Name(name)) => self.class(dst).key.has_named_port(name, protocol, port),
+        }
+    }
+
+    fn rule_connections(&self, rule: &CompiledRule, dst: ClassId) -> Connections {
+        let Some(ports) = &rule.ports else { return Connections::all() };
+        let mut out = Connections::none();
+        for p in ports {
+            match &p.port {
+                None => out.insert(p.protocol, PORT_MIN, PORT_MAX),
+                Some(PortRef::Number(lo)) => out.insert(p.protocol, *lo, p.end_port.unwrap_or(*lo)),
+                Some(PortRef::Name(name)) => {
+                    for port in self.class(dst).key.named_ports(name, p.protocol) {
+                        out.insert(p.protocol, port, port);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Source classes that may send to class `d` on (protocol, port), as far as `d`'s ingress goes.
+    fn ingress_row(&self, d: ClassId, protocol: Protocol, port: u16) -> Bitset {
+        let n = self.classes.len();
+        if !self.is_isolated(Direction::Ingress, d) {
+            return Bitset::full(n);
+        }
+        let family = self.flow_family(Direction::Ingress, d);
+        let mut row = Bitset::with_len(n);
+        for rule in self.isolating(Direction::Ingress, d).flatten() {
+            if !self.rule_port_matches(rule, d, protocol, port) {
+                continue;
+            }
+            match &rule.peers {
+                None => return Bitset::full(n),
+                Some(atoms) => {
+                    for a in atoms {
+                        row.union_with(&self.atom(a.for_family(family)).bits);
+                    }
+                }
+            }
+        }
+        row
+    }
+
+    /// Destination classes class `s` may send to on (protocol, port), as far as `s`'s egress goes.
+    fn egress_row<'a>(
+        &'a self,
+        s: ClassId,
+        protocol: Protocol,
+        port: u16,
+        named: &mut HashMap<&'a str, Bitset>,
+    ) -> Bitset {
+        let n = self.classes.len();
+        if !self.is_isolated(Direction::Egress, s) {
+            return Bitset::full(n);
+        }
+        let mut row = Bitset::with_len(n);
+        for rule in self.isolating(Direction::Egress, s).flatten() {
+            // Destinations the rule's ports admit: all of them, or those whose named port resolves to `port`.
+            let mut dsts: Option<Bitset> = None;
+            match &rule.ports {
+                None => dsts = Some(Bitset::full(n)),
+                Some(ports) => {
+                    for p in ports.iter().filter(|p| p.protocol == protocol) {
+                        match &p.port {
+                            Some(PortRef::Name(name)) => {
+                                let bits = named
+                                    .entry(name.as_str())
+                                    .or_insert_with(|| self.named_port_classes(name, protocol, port));
+                                dsts.get_or_insert_with(|| Bitset::with_len(n)).union_with(bits);
+                            }
+                            _ if self.policy_port_matches(p, s, protocol, port) => {
+                                dsts = Some(Bitset::full(n));
+                                break;
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            let Some(dsts) = dsts else { continue };
+            match &rule.peers {
+                None => row.union_with(&dsts),
+                Some(atoms) => {
+                    for a in atoms {
+                        row.union_with_and(&self.atom(a.first).bits, &dsts);
+                    }
+                }
+            }
+        }
+        row
+    }
+
+    /// Classes whose pods declare `name`/`protocol` as `port`.
+    fn named_port_classes(&self, name: &str, protocol: Protocol, port: u16) -> Bitset {
+        let mut bits = Bitset::with_len(self.classes.len());
+        for c in self.live_classes() {
+            if self.class(c).key.has_named_port(name, protocol, port) {
+                bits.set(c, true);
+            }
+        }
+        bits
+    }
+}
+
+/// A hostNetwork pod (node traffic) towards a pod on the same node: upstream,
+/// pods cannot block access from their resident node.
+pub(crate) fn from_own_node(src: &Pod, dst: &Pod) -> bool {
+    src.host_network && !dst.host_network && src.node.is_some() && src.node == dst.node
+}
