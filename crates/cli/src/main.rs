@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 
 mod cmd;
 mod output;
+mod progress;
 
 #[derive(Parser)]
 #[command(name = "netpol", version, about = "Kubernetes NetworkPolicy: validate, explain, compute and enforce")]

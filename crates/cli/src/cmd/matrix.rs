@@ -5,13 +5,8 @@
 //! for clusters too big to print. The JSON shapes are documented in docs/matrix.md.
 
 use std::fmt::Write as _;
-use std::io::IsTerminal as _;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context as _;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use netpol_matrix::{ClassMatrix, Compiled, Options, PodId};
 use netpol_model::Protocol;
 use serde::Serialize;
@@ -19,6 +14,7 @@ use serde::Serialize;
 use crate::cmd::check::parse_protocol;
 use crate::cmd::{load, InputArgs};
 use crate::output::{print, Outcome};
+use crate::progress::Progress;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -54,9 +50,9 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     if args.summary && args.port.is_empty() {
         anyhow::bail!("--summary counts allowed pairs per probe: give the ports to probe with --port");
     }
-    let progress = Progress::start("loading manifests");
     let cluster = load(&args.input)?;
-    progress.message(format!("compiling {} pods, {} policies", cluster.pods.len(), cluster.policies.len()));
+    let progress =
+        Progress::start(&format!("compiling {} pods, {} policies", cluster.pods.len(), cluster.policies.len()));
     let options = Options { ipblock_matches_pods: !args.ipblock_ignores_pods };
     let compiled = Compiled::build(&cluster, options);
     drop(cluster);
@@ -90,50 +86,6 @@ fn dedup(protocols: &[Protocol]) -> Vec<Protocol> {
         }
     }
     out
-}
-
-// ---------------------------------------------------------------- progress
-
-/// A spinner on stderr that appears only once the work has taken a second,
-/// and never when stderr is not a terminal.
-struct Progress {
-    bar: ProgressBar,
-    done: Arc<AtomicBool>,
-}
-
-impl Progress {
-    pub(crate) fn start(message: &str) -> Progress {
-        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
-        bar.set_style(ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("valid template"));
-        bar.set_message(message.to_string());
-        let done = Arc::new(AtomicBool::new(false));
-        if std::io::stderr().is_terminal() {
-            let (bar, done) = (bar.clone(), done.clone());
-            std::thread::spawn(move || {
-                std::thread::sleep(Duration::from_secs(1));
-                if !done.load(Ordering::SeqCst) {
-                    bar.set_draw_target(ProgressDrawTarget::stderr());
-                    bar.enable_steady_tick(Duration::from_millis(100));
-                }
-            });
-        }
-        Progress { bar, done }
-    }
-
-    pub(crate) fn message(&self, message: String) {
-        self.bar.set_message(message);
-    }
-
-    pub(crate) fn finish(&self) {
-        self.done.store(true, Ordering::SeqCst);
-        self.bar.finish_and_clear();
-    }
-}
-
-impl Drop for Progress {
-    fn drop(&mut self) {
-        self.finish();
-    }
 }
 
 // ---------------------------------------------------------------- summary

@@ -8,6 +8,7 @@ use netpol_manifest::{LoadOptions, Loaded, Severity};
 use netpol_model::Cluster;
 
 use crate::output::eprint;
+use crate::progress::Progress;
 
 pub mod agent;
 pub mod check;
@@ -41,7 +42,10 @@ pub fn read(input: &InputArgs) -> anyhow::Result<Loaded> {
 /// Loads the cluster for a command that evaluates it: prints every diagnostic on
 /// stderr; in strict mode, refuses input with errors.
 pub fn load(input: &InputArgs) -> anyhow::Result<Cluster> {
-    let loaded = read(input)?;
+    let progress = Progress::start("loading manifests");
+    let loaded = read(input);
+    progress.finish();
+    let loaded = loaded?;
     print_diagnostics(&loaded);
     let errors = loaded.errors().count();
     if errors > 0 && !input.lenient {

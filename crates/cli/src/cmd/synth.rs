@@ -6,6 +6,7 @@ use anyhow::Context as _;
 use netpol_synth::{documents, generate, stream, Spec};
 
 use crate::output::{eprint, print, Outcome};
+use crate::progress::Progress;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -29,12 +30,16 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let spec = Spec { namespaces: args.namespaces, pods: args.pods, policies: args.policies, seed: args.seed };
+    let progress = Progress::start(&format!("generating {} pods, {} policies", spec.pods, spec.policies));
     let cluster = generate(&spec);
     let Some(dir) = args.output_dir else {
-        print(&stream(&cluster))?;
+        let text = stream(&cluster);
+        progress.finish();
+        print(&text)?;
         return Ok(Outcome::Clean);
     };
     let docs = documents(&cluster);
+    progress.message(format!("writing {} files", docs.len()));
     for doc in &docs {
         let path = dir.join(&doc.path);
         if let Some(parent) = path.parent() {
@@ -42,6 +47,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         }
         std::fs::write(&path, &doc.text).with_context(|| format!("writing {}", path.display()))?;
     }
+    progress.finish();
     eprint(&format!(
         "wrote {} namespaces, {} pods, {} policies in {} files under {}\n",
         cluster.namespaces.len(),
