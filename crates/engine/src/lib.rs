@@ -61,7 +61,6 @@ mod evaluate;
 mod explain;
 mod peer;
 mod port;
-mod portset;
 
 pub use decision::{
     Check, Decision, DirectionDecision, EndpointInfo, EndpointKind, PolicyCheck, PolicyRef, RuleCheck, RuleMatch,
@@ -71,4 +70,5 @@ pub use endpoint::{Endpoint, EndpointParseError, Flow};
 pub use error::EngineError;
 pub use evaluate::{Engine, Options};
 pub use explain::explain;
-pub use portset::{PortRange, PortSet, MAX_PORT, MIN_PORT};
+// What `allowed_connections` returns: defined in the model, shared with the matrix.
+pub use netpol_model::{PortRange, PortSet, MAX_PORT, MIN_PORT};

@@ -52,5 +52,5 @@ mod probe;
 pub use bitset::{BitMatrix, Bitset};
 pub use change::{Change, ChangeError};
 pub use compile::{Compiled, Options, PodId};
-pub use ports::{protocol_index, Connections, PORT_MAX, PORT_MIN};
+pub use ports::Connections;
 pub use probe::ClassMatrix;

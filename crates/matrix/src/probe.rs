@@ -9,11 +9,11 @@
 
 use std::collections::HashMap;
 
-use netpol_model::{Direction, Pod, PolicyPort, PortRef, Protocol, WorkloadKind};
+use netpol_model::{Direction, Pod, PolicyPort, PortRange, PortRef, Protocol, WorkloadKind, MIN_PORT};
 
 use crate::bitset::{BitMatrix, Bitset};
 use crate::compile::{ClassId, Compiled, CompiledRule, PodId};
-use crate::ports::{Connections, PORT_MAX, PORT_MIN};
+use crate::ports::Connections;
 
 /// All-pairs verdicts for one (protocol, port), class by class.
 #[derive(Clone, Debug)]
@@ -38,7 +38,7 @@ impl Compiled {
     /// `false` when either id is unknown or `port` is 0 (not a destination port).
     pub fn allowed(&self, src: PodId, dst: PodId, protocol: Protocol, port: u16) -> bool {
         let (Some(s), Some(d)) = (self.class_of(src), self.class_of(dst)) else { return false };
-        if port < PORT_MIN {
+        if port < MIN_PORT {
             return false;
         }
         if self.always_allowed(src, dst) {
@@ -233,11 +233,11 @@ impl Compiled {
         let mut out = Connections::none();
         for p in ports {
             match &p.port {
-                None => out.insert(p.protocol, PORT_MIN, PORT_MAX),
-                Some(PortRef::Number(lo)) => out.insert(p.protocol, *lo, p.end_port.unwrap_or(*lo)),
+                None => out.insert(p.protocol, PortRange::all()),
+                Some(PortRef::Number(lo)) => out.insert(p.protocol, PortRange::new(*lo, p.end_port.unwrap_or(*lo))),
                 Some(PortRef::Name(name)) => {
                     for port in self.class(dst).key.named_ports(name, p.protocol) {
-                        out.insert(p.protocol, port, port);
+                        out.insert(p.protocol, PortRange::single(port));
                     }
                 }
             }

@@ -1,5 +1,6 @@
 //! The netpol data model: namespaces, pods, services and `networking.k8s.io/v1`
-//! NetworkPolicy, as plain data.
+//! NetworkPolicy, as plain data; and [`PortSet`], the set of (protocol, port)
+//! a pair of endpoints may use, as both the engine and the matrix report it.
 //!
 //! Where it sits: `manifest` turns YAML into these types (after validation and
 //! API-server defaulting), `engine` evaluates flows over them, `matrix` compiles
@@ -25,6 +26,7 @@ mod label;
 mod origin;
 mod policy;
 mod port;
+mod portset;
 mod selector;
 
 pub use cluster::{Cluster, ContainerPort, Namespace, Pod, PodKey, PodKeyError, Service, ServicePort, WorkloadKind};
@@ -34,4 +36,5 @@ pub use label::{Labels, METADATA_NAME_LABEL};
 pub use origin::Origin;
 pub use policy::{NetworkPolicy, ObjectMeta, Peer, Rule};
 pub use port::{PolicyPort, PortRef, Protocol, ProtocolError};
+pub use portset::{PortRange, PortSet, MAX_PORT, MIN_PORT};
 pub use selector::{LabelSelector, Operator, Requirement};
