@@ -26,7 +26,16 @@ const STEP10: &str = "examples/seed-000-walkthrough/step-10-default-labelled";
 #[test]
 fn check_denied_dns_explains_every_isolating_policy() {
     let out = netpol(&[
-        "check", "-f", STEP4, "--from", "default/frontend", "--to", "kube-system/kube-dns", "--port", "53", "--protocol",
+        "check",
+        "-f",
+        STEP4,
+        "--from",
+        "default/frontend",
+        "--to",
+        "kube-system/kube-dns",
+        "--port",
+        "53",
+        "--protocol",
         "UDP",
     ]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
@@ -43,7 +52,17 @@ fn check_allowed_names_the_rule() {
 #[test]
 fn check_json_is_data() {
     let out = netpol(&[
-        "check", "-f", STEP10, "--from", "default/backend", "--to", "cassandra/cassandra", "--port", "80", "-o", "json",
+        "check",
+        "-f",
+        STEP10,
+        "--from",
+        "default/backend",
+        "--to",
+        "cassandra/cassandra",
+        "--port",
+        "80",
+        "-o",
+        "json",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let value: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
@@ -54,9 +73,27 @@ fn check_json_is_data() {
 fn check_errors_exit_2() {
     let cases: [(&str, &[&str]); 4] = [
         ("unknown pod", &["check", "-f", STEP4, "--from", "default/nope", "--to", "default/backend", "--port", "80"]),
-        ("bad protocol", &["check", "-f", STEP4, "--from", "default/frontend", "--to", "default/backend", "--port", "80", "--protocol", "ICMP"]),
+        (
+            "bad protocol",
+            &[
+                "check",
+                "-f",
+                STEP4,
+                "--from",
+                "default/frontend",
+                "--to",
+                "default/backend",
+                "--port",
+                "80",
+                "--protocol",
+                "ICMP",
+            ],
+        ),
         ("missing file", &["check", "-f", "no/such/dir", "--from", "a/b", "--to", "c/d", "--port", "80"]),
-        ("unknown named port", &["check", "-f", STEP4, "--from", "default/frontend", "--to", "default/backend", "--port", "https"]),
+        (
+            "unknown named port",
+            &["check", "-f", STEP4, "--from", "default/frontend", "--to", "default/backend", "--port", "https"],
+        ),
     ];
     for (name, args) in cases {
         let out = netpol(args);

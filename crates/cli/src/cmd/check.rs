@@ -73,7 +73,9 @@ fn resolve_port(cluster: &Cluster, dst: &Endpoint, port: &str, protocol: Protoco
         let declared: Vec<String> = pod
             .ports
             .iter()
-            .map(|p| format!("{}{}/{}", p.name.as_deref().map(|n| format!("{n}=")).unwrap_or_default(), p.port, p.protocol))
+            .map(|p| {
+                format!("{}{}/{}", p.name.as_deref().map(|n| format!("{n}=")).unwrap_or_default(), p.port, p.protocol)
+            })
             .collect();
         format!(
             "--port {port}: {key} declares no {protocol} port named `{port}` (it declares: {})",

@@ -18,7 +18,8 @@ pub fn describe_matches(cluster: &Cluster, policy: &NetworkPolicy) -> String {
             }
             for (p, peer) in rule.peers.iter().enumerate() {
                 let pods = engine.peer_pods(policy, peer);
-                let _ = writeln!(out, "  {}[{r}] {}[{p}]: {}", direction.rules_key(), direction.peers_key(), list(pods));
+                let _ =
+                    writeln!(out, "  {}[{r}] {}[{p}]: {}", direction.rules_key(), direction.peers_key(), list(pods));
             }
         }
     }
