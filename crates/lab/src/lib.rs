@@ -1,1 +1,56 @@
-//! netpol-lab: not written yet.
+//! netpol-lab: a local lab where pods are Linux network namespaces, policies
+//! are enforced by the rendered nftables ruleset, and verdicts are real packets.
+//!
+//! Where it sits in the data flow:
+//! ```text
+//! model::Cluster --Topology::plan--> namespaces, veths, addresses (pure)
+//!                --Lab::up--> node namespace (routes between pods; the `inet netpol` table of netpol-nft)
+//!                             + one namespace per pod (servers on every containerPort; kube-dns answers services)
+//!                --Lab::connect / Lab::probe--> real TCP/UDP attempts --compare--> netpol-engine's predictions
+//! ```
+//! Each pod's `eth0` is one end of a veth whose other end lives in a single node
+//! namespace; forwarding is enabled in the node namespace only, so every packet
+//! between pods crosses the node's `forward` hook, where the ruleset applies.
+//! Nothing outside the lab's own namespaces is touched, and every address a
+//! probe targets is a lab pod's. The state file ([`state`]) records what was
+//! made, so `down` (or a failed `up`) removes all of it.
+//!
+//! Planning is pure and runs anywhere; building needs root, `ip` and `nft`:
+//! ```
+//! use netpol_lab::Topology;
+//! use netpol_model::{Cluster, ContainerPort, Labels, Pod, Protocol, WorkloadKind};
+//!
+//! let web = Pod {
+//!     namespace: "default".into(), name: "web".into(), kind: WorkloadKind::Pod,
+//!     labels: Labels::from_iter([("app", "web")]), ips: vec![],
+//!     ports: vec![ContainerPort { name: None, port: 80, protocol: Protocol::Tcp }],
+//!     host_network: false, node: None, origin: None,
+//! };
+//! let plan = Topology::plan("demo", &Cluster { pods: vec![web], ..Cluster::default() }).unwrap();
+//! assert_eq!(plan.node_netns, "np-demo-node");
+//! // The web pod gets a lab address; a kube-dns pod is added for name resolution.
+//! let names: Vec<String> = plan.pods.iter().map(|p| format!("{} {}", p.key, p.ips[0])).collect();
+//! assert_eq!(names, ["default/web 10.250.0.1", "kube-system/kube-dns 10.250.0.2"]);
+//! ```
+//! With root: `Lab::up(&cluster, &LabOptions::new("demo"), &|| false)?`, then
+//! `lab.connect(&PodKey::new("default", "web"), &"kube-dns.kube-system:53/UDP".parse()?, timeout)?`
+//! or `lab.probe(&[(80, Protocol::Tcp)], timeout, 64)?`, and `lab.down()?`.
+
+mod connect;
+mod control;
+pub mod dns;
+mod error;
+pub mod netns;
+pub mod probe;
+mod report;
+mod serve;
+pub mod state;
+mod topology;
+
+pub use connect::{Connection, Target};
+pub use control::{enforce, serve_detached, Enforcement, Lab, LabOptions, Prediction, ServerMode};
+pub use error::LabError;
+pub use probe::{Observed, Outcome, Resolution, Table, SCTP_UNSUPPORTED};
+pub use report::{Disagreement, ProbeReport};
+pub use serve::Servers;
+pub use topology::{check_id, LabPod, Topology, LAB_POD_CIDR};

@@ -1,8 +1,75 @@
-use crate::output::Outcome;
+//! `netpol agent`: watch a folder of manifests and enforce it with nftables,
+//! reporting each sync on stderr. SIGINT/SIGTERM stop it and leave the rules in place.
+
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use ipnet::IpNet;
+use netpol_agent::{Config, Event};
+use netpol_nft::RenderOptions;
+
+use crate::output::{eprint, Outcome};
 
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The folder of manifests to enforce (watched recursively: .yaml, .yml, .json).
+    #[arg(long, value_name = "DIR")]
+    manifests: PathBuf,
+    /// Apply inside this named network namespace (`ip netns exec NAME`).
+    #[arg(long, value_name = "NAME")]
+    netns: Option<String>,
+    /// Only the pods scheduled on this node (`spec.nodeName`); default: every pod.
+    #[arg(long, value_name = "NAME")]
+    node: Option<String>,
+    /// This node's pod address range (repeatable): an address inside it that is no
+    /// known pod is dropped until its pod appears (fail closed).
+    #[arg(long = "pod-cidr", value_name = "CIDR")]
+    pod_cidrs: Vec<IpNet>,
+    /// After a change, delete the conntrack entries of established connections the
+    /// new policies deny (default: existing connections are kept, as Calico does).
+    #[arg(long)]
+    reset_denied: bool,
+    /// Load manifests as the API server would with field validation off.
+    #[arg(long)]
+    lenient: bool,
+    /// Quiet time after a file event before reloading, in milliseconds.
+    #[arg(long, default_value_t = 2, value_name = "MS")]
+    debounce_ms: u64,
+    /// Sync once and exit (0 applied or unchanged, 1 not applied because of bad input, 2 failed).
+    #[arg(long)]
+    once: bool,
+}
 
-pub fn run(_args: Args) -> anyhow::Result<Outcome> {
-    anyhow::bail!("not implemented yet")
+pub fn run(args: Args) -> anyhow::Result<Outcome> {
+    let config = Config {
+        manifests: args.manifests,
+        netns: args.netns,
+        render: RenderOptions { node: args.node, pod_cidrs: args.pod_cidrs, ..RenderOptions::default() },
+        reset_denied: args.reset_denied,
+        lenient: args.lenient,
+        debounce: Duration::from_millis(args.debounce_ms),
+        once: args.once,
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, Arc::clone(&stop)).context("installing signal handlers")?;
+    }
+    let mut failed = None;
+    let mut waiting = false;
+    netpol_agent::run(&config, &stop, &mut |event| {
+        match &event {
+            Event::Failed(why) => failed = Some(why.clone()),
+            Event::Waiting { .. } => waiting = true,
+            Event::Synced { .. } => failed = None,
+            Event::Diagnostics(_) => {}
+        }
+        eprint(&format!("netpol agent: {event}\n"));
+    })?;
+    if let Some(why) = failed.filter(|_| config.once) {
+        anyhow::bail!("{why}");
+    }
+    Ok(if waiting && config.once { Outcome::Findings } else { Outcome::Clean })
 }

@@ -1,0 +1,187 @@
+//! The agent: last-good-per-file reading (pure), and the watch loop applying
+//! into a network namespace this test creates (privileged; skipped without
+//! root or nft, and the namespace is deleted in Drop even on panic).
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
+
+use netpol_agent::{run, Config, Event, Folder};
+use netpol_manifest::LoadOptions;
+use netpol_nft::apply;
+
+const PODS: &str = "\
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: default, labels: {app: web}}
+spec: {containers: [{name: c, image: nginx, ports: [{containerPort: 80, name: http}]}]}
+status: {podIP: 10.9.0.1}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: client, namespace: default, labels: {app: client}}
+spec: {containers: [{name: c, image: busybox}]}
+status: {podIP: 10.9.0.2}
+";
+
+fn allow(port: u16) -> String {
+    format!(
+        "apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {{name: web, namespace: default}}
+spec:
+  podSelector: {{matchLabels: {{app: web}}}}
+  ingress:
+  - from: [{{podSelector: {{matchLabels: {{app: client}}}}}}]
+    ports: [{{port: {port}}}]
+"
+    )
+}
+
+const BROKEN: &str = "\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web, namespace: default}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress:
+  - from: [{podSelector: {matchLabels: {app: client}}}]
+    ports: [{port: 81, protocoll: TCP}]
+";
+
+fn source(name: &str, text: &str) -> (String, String) {
+    (name.to_string(), text.to_string())
+}
+
+fn ports_of(folder: &mut Folder, sources: Vec<(String, String)>) -> (Vec<String>, netpol_agent::Read) {
+    let read = folder.load(sources);
+    let ports = read
+        .cluster
+        .policies
+        .iter()
+        .flat_map(|p| p.ingress.iter().flat_map(|r| r.ports.iter().map(|p| p.to_string())))
+        .collect();
+    (ports, read)
+}
+
+#[test]
+fn a_bad_file_keeps_its_last_good_version() {
+    let mut folder = Folder::new("unused", LoadOptions::default());
+    let (ports, read) = ports_of(&mut folder, vec![source("pods.yaml", PODS), source("policy.yaml", &allow(80))]);
+    assert_eq!(ports, vec!["80/TCP"]);
+    assert!(read.stale.is_empty() && read.skipped.is_empty());
+
+    let (ports, read) = ports_of(&mut folder, vec![source("pods.yaml", PODS), source("policy.yaml", BROKEN)]);
+    assert_eq!(ports, vec!["80/TCP"], "the broken edit is not enforced; the last good one stays");
+    assert_eq!(read.stale, vec!["policy.yaml"]);
+    assert!(read.diagnostics.iter().any(|d| d.is_error() && d.file == "policy.yaml"));
+    assert_eq!(read.cluster.pods.len(), 2, "the good file still loads");
+
+    let (ports, _) = ports_of(&mut folder, vec![source("pods.yaml", PODS), source("policy.yaml", &allow(443))]);
+    assert_eq!(ports, vec!["443/TCP"], "a fixed file is taken as it is");
+
+    let (ports, read) = ports_of(&mut folder, vec![source("pods.yaml", PODS), source("new.yaml", BROKEN)]);
+    assert!(ports.is_empty(), "policy.yaml was deleted; new.yaml never loaded cleanly");
+    assert_eq!(read.skipped, vec!["new.yaml"]);
+}
+
+struct Netns(String);
+
+impl Netns {
+    fn create() -> Option<Netns> {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        if let Some(reason) = apply::unavailable() {
+            println!("skipped: nft unavailable ({reason})");
+            return None;
+        }
+        let name = format!("netpol-agent-test-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
+        match Command::new("ip").args(["netns", "add", &name]).status() {
+            Ok(s) if s.success() => Some(Netns(name)),
+            other => {
+                println!("skipped: cannot create a network namespace ({other:?})");
+                None
+            }
+        }
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
+    }
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    // Write then rename, as kubectl-like tools and editors do: readers never see half a file.
+    let tmp = dir.join(format!(".{name}.tmp"));
+    std::fs::write(&tmp, text).unwrap();
+    std::fs::rename(&tmp, dir.join(name)).unwrap();
+}
+
+/// Waits for the next sync report (skipping other events).
+fn next_sync(rx: &mpsc::Receiver<String>) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = rx.recv_timeout(left).expect("a sync within 10 s");
+        if line.starts_with("sync ") {
+            return line;
+        }
+    }
+}
+
+#[test]
+fn agent_applies_changes_keeps_rules_on_bad_input_and_on_exit() {
+    let Some(ns) = Netns::create() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "pods.yaml", PODS);
+    write(dir.path(), "policy.yaml", &allow(80));
+    let config = Config { netns: Some(ns.0.clone()), ..Config::new(dir.path()) };
+    let stop = Arc::new(AtomicBool::new(false));
+    let (tx, rx) = mpsc::channel::<String>();
+    let agent = {
+        let (config, stop) = (config.clone(), Arc::clone(&stop));
+        std::thread::spawn(move || {
+            run(&config, &stop, &mut |event: Event| {
+                let _ = tx.send(event.to_string());
+            })
+        })
+    };
+    let listed = || apply::list_table(Some(&ns.0)).unwrap().unwrap_or_default();
+
+    let first = next_sync(&rx);
+    assert!(first.starts_with("sync changed"), "{first}");
+    assert!(listed().contains("10.9.0.2 . tcp . 80 "), "{}", listed());
+
+    write(dir.path(), "policy.yaml", &allow(443));
+    let second = next_sync(&rx);
+    assert!(second.starts_with("sync changed"), "{second}");
+    assert!(listed().contains("10.9.0.2 . tcp . 443 "), "{}", listed());
+
+    write(dir.path(), "policy.yaml", BROKEN);
+    let third = next_sync(&rx);
+    assert!(third.starts_with("sync unchanged") && third.contains("kept the last good version"), "{third}");
+    assert!(listed().contains("10.9.0.2 . tcp . 443 "), "the last good rules stay");
+
+    stop.store(true, Ordering::SeqCst);
+    agent.join().unwrap().unwrap();
+    assert!(listed().contains("10.9.0.2 . tcp . 443 "), "rules stay in place after the agent exits");
+}
+
+#[test]
+fn per_file_loading_gives_the_cluster_one_load_gives() {
+    let cluster = netpol_synth::generate(&netpol_synth::Spec { namespaces: 6, pods: 60, policies: 20, seed: 3 });
+    let mut sources: Vec<(String, String)> =
+        netpol_synth::documents(&cluster).into_iter().map(|d| (d.path, d.text)).collect();
+    // A namespace used in one file and declared in a later one, and a duplicate policy.
+    sources.push(source("zz-extra.yaml", &allow(80)));
+    sources.push(source("zz-extra-2.yaml", &allow(8080)));
+    let whole = netpol_manifest::load(sources.iter().map(|(n, t)| (n.as_str(), t.as_str())), &LoadOptions::default());
+    let mut folder = Folder::new("unused", LoadOptions::default());
+    let read = folder.load(sources.clone());
+    assert_eq!(read.cluster, whole.cluster);
+    // Unchanged files come from the cache; the result is the same.
+    assert_eq!(folder.load(sources).cluster, whole.cluster);
+}

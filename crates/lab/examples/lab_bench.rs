@@ -1,0 +1,124 @@
+//! Dataplane cost of the rendered ruleset, between two lab pods: iperf3
+//! throughput and the new-connection rate with 0, 1,000 and 10,000 policies.
+//!
+//! The policies all select the server pod (so its ingress chain is large and on
+//! the path of every new connection); each admits a peer label no pod has, on
+//! its own port; the one that admits the client sorts last. Needs root, `ip`,
+//! `nft` and `iperf3`. Usage (see benches/lab.sh):
+//! `lab_bench [--policies 0,1000,10000] [--seconds 5] [--repeat 3]`
+
+use std::io::Read;
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use netpol_lab::{netns, Lab, LabOptions, ServerMode};
+use netpol_model::{Cluster, Protocol};
+use netpol_testkit::*;
+
+fn bench_cluster(policies: usize) -> Cluster {
+    let mut c = cluster()
+        .namespace(namespace("bench"))
+        .pod(pod("bench", "client").label("app", "client").ip("10.77.0.1"))
+        .pod(pod("bench", "server").label("app", "server").ip("10.77.0.2").port("http", 80, Protocol::Tcp));
+    for i in 0..policies {
+        let peer = format!("peer-{i}");
+        c = c.policy(
+            policy("bench", &format!("p-{i:05}"))
+                .select(sel!("app" => "server"))
+                .ingress(rule().from(pods(sel!("app" => peer.as_str()))).port(tcp(1024 + (i % 60000) as u16))),
+        );
+    }
+    if policies > 0 {
+        c = c.policy(
+            policy("bench", "zz-allow-client")
+                .select(sel!("app" => "server"))
+                .ingress(rule().from(pods(sel!("app" => "client")))),
+        );
+    }
+    c.build()
+}
+
+fn iperf3(client_ns: &str, server_ns: &str, server: &str, seconds: u64) -> f64 {
+    let mut srv = Command::new("ip")
+        .args(["netns", "exec", server_ns, "iperf3", "-s", "-1", "-B", server, "-p", "5201"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("iperf3 -s");
+    std::thread::sleep(Duration::from_millis(300));
+    let out = Command::new("ip")
+        .args(["netns", "exec", client_ns, "iperf3", "-c", server, "-p", "5201", "-t", &seconds.to_string(), "-J"])
+        .output()
+        .expect("iperf3 -c");
+    let _ = srv.wait();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("iperf3 JSON");
+    json["end"]["sum_received"]["bits_per_second"].as_f64().expect("bits_per_second") / 1e9
+}
+
+/// New connections per second from the client's namespace: connect, read the greeting, close.
+fn connection_rate(client_ns: &str, server: SocketAddr, seconds: u64) -> f64 {
+    netns::run_in(client_ns, || {
+        let start = Instant::now();
+        let mut count = 0u64;
+        let mut buf = [0u8; 256];
+        while start.elapsed() < Duration::from_secs(seconds) && count < 2_000_000 {
+            let mut s = TcpStream::connect_timeout(&server, Duration::from_secs(1)).expect("connect");
+            while s.read(&mut buf).map(|n| n > 0).unwrap_or(false) {}
+            count += 1;
+        }
+        count as f64 / start.elapsed().as_secs_f64()
+    })
+    .expect("enter client namespace")
+}
+
+fn arg(name: &str, default: &str) -> String {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned()).unwrap_or_else(|| default.to_string())
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn main() {
+    let sizes: Vec<usize> =
+        arg("--policies", "0,1000,10000").split(',').map(|s| s.parse().expect("--policies")).collect();
+    let seconds: u64 = arg("--seconds", "5").parse().expect("--seconds");
+    let repeat: usize = arg("--repeat", "3").parse().expect("--repeat");
+    let mut baseline: Option<(f64, f64)> = None;
+    println!("| policies | rules | script bytes | apply ms | throughput Gbit/s | ratio | connections/s | ratio |");
+    println!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for n in sizes {
+        let options = LabOptions {
+            id: format!("bench{}", std::process::id() % 10000),
+            state_dir: std::env::temp_dir().join("netpol-lab-bench"),
+            servers: ServerMode::InProcess,
+            enforce: true,
+        };
+        let lab = Lab::up(&bench_cluster(n), &options, &|| false).expect("lab up");
+        let topo = lab.topology().expect("topology");
+        // Applied once more to time it (up already applied the same ruleset).
+        let apply = netpol_lab::enforce(&topo.cluster, &topo.node_netns).expect("enforce");
+        let client_ns = topo.pods.iter().find(|p| p.key.name == "client").expect("client").netns.clone();
+        let server_ns = topo.pods.iter().find(|p| p.key.name == "server").expect("server").netns.clone();
+        let mut gbits = Vec::new();
+        let mut rates = Vec::new();
+        for _ in 0..repeat {
+            gbits.push(iperf3(&client_ns, &server_ns, "10.77.0.2", seconds));
+            rates.push(connection_rate(&client_ns, "10.77.0.2:80".parse().expect("addr"), seconds));
+        }
+        let (g, r) = (median(gbits), median(rates));
+        let (g0, r0) = *baseline.get_or_insert((g, r));
+        println!(
+            "| {n} | {} | {} | {:.1} | {g:.2} | {:.3} | {r:.0} | {:.3} |",
+            apply.stats.rules,
+            apply.bytes,
+            apply.duration.as_secs_f64() * 1000.0,
+            g / g0,
+            r / r0
+        );
+        lab.down().expect("lab down");
+    }
+}

@@ -1,0 +1,69 @@
+//! The state file of a lab (`<state dir>/<id>.json`): what `up` created, written
+//! *before* each thing is created (a journal), so that `down` can remove
+//! everything even after an `up` that was killed half-way.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::dns::DnsTable;
+use crate::topology::Topology;
+use crate::LabError;
+
+/// Where labs keep their state by default.
+pub const DEFAULT_STATE_DIR: &str = "/run/netpol-lab";
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct State {
+    pub id: String,
+    /// Network namespaces, in creation order (recorded just before each is created).
+    pub created: Vec<String>,
+    /// Set once every namespace and veth exists.
+    pub topology: Option<Topology>,
+    pub dns: DnsTable,
+    /// The `lab serve` process holding the servers, when they run detached.
+    pub server_pid: Option<u32>,
+    /// Whether the ruleset is applied in the node namespace.
+    pub enforced: bool,
+}
+
+pub fn path(state_dir: &Path, id: &str) -> PathBuf {
+    state_dir.join(format!("{id}.json"))
+}
+
+impl State {
+    pub fn load(path: &Path) -> Result<State, LabError> {
+        let text = std::fs::read_to_string(path).map_err(|e| LabError::io(path, e))?;
+        serde_json::from_str(&text).map_err(|source| LabError::StateFormat { path: path.to_path_buf(), source })
+    }
+
+    /// Writes the file atomically (a temporary file renamed over it).
+    pub fn save(&self, path: &Path) -> Result<(), LabError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| LabError::io(dir, e))?;
+        }
+        let text = serde_json::to_string_pretty(self)
+            .map_err(|source| LabError::StateFormat { path: path.to_path_buf(), source })?;
+        let tmp = path.with_extension("json.tmp");
+        std::fs::write(&tmp, text).map_err(|e| LabError::io(&tmp, e))?;
+        std::fs::rename(&tmp, path).map_err(|e| LabError::io(path, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips() {
+        let dir = std::env::temp_dir().join(format!("netpol-lab-state-{}", std::process::id()));
+        let file = path(&dir, "t1");
+        let state =
+            State { id: "t1".into(), created: vec!["np-t1-node".into()], server_pid: Some(7), ..State::default() };
+        state.save(&file).unwrap();
+        assert_eq!(State::load(&file).unwrap(), state);
+        std::fs::write(&file, "{").unwrap();
+        assert!(State::load(&file).unwrap_err().to_string().starts_with("state file"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -1,0 +1,336 @@
+//! The plan of a lab, computed from a cluster without touching the system:
+//! which network namespaces, interfaces and addresses it will have.
+//!
+//! Every non-hostNetwork endpoint (a Pod, or a workload's pod template) becomes a
+//! lab pod with its own network namespace. Pods keep `status.podIPs`; pods
+//! without one get an IPv4 address from [`LAB_POD_CIDR`]. A kube-dns pod
+//! (`kube-system`, `k8s-app=kube-dns`, 53/UDP and 53/TCP) is added to the lab's
+//! cluster when the manifests have none, so that DNS egress rules matter. A
+//! workload (Deployment, StatefulSet, ...) becomes one pod named like the workload.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::{IpAddr, Ipv4Addr};
+
+use netpol_model::{Cluster, ContainerPort, Labels, Namespace, Pod, PodKey, Protocol, WorkloadKind};
+use serde::{Deserialize, Serialize};
+
+use crate::LabError;
+
+/// Where pods without `status.podIP` get their address: `10.250.0.0/16`.
+pub const LAB_POD_CIDR: &str = "10.250.0.0/16";
+const LAB_POD_BASE: u32 = u32::from_be_bytes([10, 250, 0, 0]);
+const LAB_POD_SIZE: u32 = 1 << 16;
+
+/// The address the node namespace answers on every pod veth; pods route through it.
+pub const GATEWAY_V4: Ipv4Addr = Ipv4Addr::new(169, 254, 1, 1);
+/// The IPv6 gateway (link-local on every node-side veth).
+pub const GATEWAY_V6: &str = "fe80::1";
+
+/// The namespace and labels that identify the cluster DNS.
+pub const DNS_NAMESPACE: &str = "kube-system";
+pub const DNS_LABEL: (&str, &str) = ("k8s-app", "kube-dns");
+
+/// One pod of the lab: its network namespace, its veth end in the node
+/// namespace, its addresses and the ports its servers listen on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabPod {
+    pub key: PodKey,
+    pub netns: String,
+    /// The veth end in the node namespace (the pod's end is always `eth0`).
+    pub node_if: String,
+    pub ips: Vec<IpAddr>,
+    pub ports: Vec<ContainerPort>,
+    /// True for the pod that serves DNS.
+    pub dns: bool,
+}
+
+impl LabPod {
+    /// The first address of the given family (`v6 = false` for IPv4).
+    pub fn ip(&self, v6: bool) -> Option<IpAddr> {
+        self.ips.iter().copied().find(|ip| ip.is_ipv6() == v6)
+    }
+}
+
+/// The whole plan: the node namespace, the pods, and the cluster the lab
+/// enforces and predicts with (addresses filled in, kube-dns added).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Topology {
+    pub id: String,
+    pub node_netns: String,
+    pub pods: Vec<LabPod>,
+    pub cluster: Cluster,
+    /// What the plan changed or skipped, for the user (e.g. "added kube-system/kube-dns").
+    pub notes: Vec<String>,
+}
+
+/// Checks a lab id: 1 to 12 characters among `a-z` and `0-9`.
+pub fn check_id(id: &str) -> Result<(), LabError> {
+    let ok = (1..=12).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    if ok {
+        Ok(())
+    } else {
+        Err(LabError::BadId(id.to_string()))
+    }
+}
+
+/// `np-<id>-node`.
+pub fn node_netns_name(id: &str) -> String {
+    format!("np-{id}-node")
+}
+
+/// `np-<id>-<ns>.<pod>` (a namespace name has no dot, so it is unique), with
+/// anything but `[a-z0-9.-]` replaced and long names cut and suffixed with a hash.
+pub fn pod_netns_name(id: &str, key: &PodKey) -> String {
+    const MAX: usize = 64;
+    let raw = format!("{}.{}", key.namespace, key.name);
+    let clean: String = raw
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c.to_ascii_lowercase() } else { '_' })
+        .collect();
+    let mut name = format!("np-{id}-{clean}");
+    if name.len() > MAX || clean != raw {
+        name.truncate(MAX - 9);
+        name.push_str(&format!("-{:08x}", fnv1a(raw.as_bytes()) as u32));
+    }
+    name
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+impl Topology {
+    /// Plans a lab named `id` for `cluster`.
+    pub fn plan(id: &str, cluster: &Cluster) -> Result<Topology, LabError> {
+        check_id(id)?;
+        let mut cluster = cluster.clone();
+        let mut notes = Vec::new();
+        for pod in cluster.pods.iter().filter(|p| p.host_network) {
+            notes.push(format!("{} is hostNetwork (node traffic): no namespace of its own", pod.key()));
+        }
+        if !cluster.pods.iter().any(is_dns_pod) {
+            cluster.pods.push(default_dns_pod());
+            notes.push(format!(
+                "added {DNS_NAMESPACE}/kube-dns ({}={}, 53/UDP, 53/TCP): the manifests have no cluster DNS pod",
+                DNS_LABEL.0, DNS_LABEL.1
+            ));
+        }
+        if !cluster.namespaces.contains_key(DNS_NAMESPACE) {
+            cluster.namespaces.insert(DNS_NAMESPACE.to_string(), Namespace::new(DNS_NAMESPACE, Labels::new()));
+        }
+        cluster.add_implicit_namespaces();
+        cluster.pods.sort_by_key(Pod::key);
+
+        let mut owner: BTreeMap<IpAddr, PodKey> = BTreeMap::new();
+        for pod in cluster.pods.iter().filter(|p| !p.host_network) {
+            for ip in &pod.ips {
+                if let Some(first) = owner.insert(*ip, pod.key()) {
+                    return Err(LabError::DuplicateIp { first, second: pod.key(), ip: *ip });
+                }
+            }
+        }
+        let mut next = 1u32;
+        let mut pods = Vec::new();
+        let mut dns_seen = false;
+        for pod in cluster.pods.iter_mut().filter(|p| !p.host_network) {
+            if pod.ips.is_empty() {
+                let ip = loop {
+                    if next >= LAB_POD_SIZE - 1 {
+                        return Err(LabError::AddressesExhausted(LAB_POD_CIDR.to_string()));
+                    }
+                    let ip = IpAddr::V4(Ipv4Addr::from(LAB_POD_BASE + next));
+                    next += 1;
+                    if !owner.contains_key(&ip) {
+                        break ip;
+                    }
+                };
+                owner.insert(ip, pod.key());
+                pod.ips.push(ip);
+                notes.push(format!("{} has no podIP: using {ip}", pod.key()));
+            }
+            if pod.kind != WorkloadKind::Pod {
+                // The lab realizes one pod per workload: from here on it is a pod
+                // (the renderer enforces pods only; a template has no address).
+                notes.push(format!("{} is a {}: the lab runs one pod for it", pod.key(), pod.kind.as_str()));
+                pod.kind = WorkloadKind::Pod;
+            }
+            let dns = !dns_seen && is_dns_pod(pod);
+            dns_seen |= dns;
+            let mut ports: Vec<ContainerPort> = pod.ports.clone();
+            if dns {
+                for protocol in [Protocol::Udp, Protocol::Tcp] {
+                    if !ports.iter().any(|p| p.port == 53 && p.protocol == protocol) {
+                        ports.push(ContainerPort { name: None, port: 53, protocol });
+                    }
+                }
+            }
+            let mut seen = BTreeSet::new();
+            ports.retain(|p| seen.insert((p.port, p.protocol)));
+            let index = pods.len();
+            pods.push(LabPod {
+                key: pod.key(),
+                netns: pod_netns_name(id, &pod.key()),
+                node_if: format!("pod{index}"),
+                ips: pod.ips.clone(),
+                ports,
+                dns,
+            });
+        }
+        if pods.is_empty() {
+            return Err(LabError::NoPods);
+        }
+        Ok(Topology { id: id.to_string(), node_netns: node_netns_name(id), pods, cluster, notes })
+    }
+
+    pub fn pod(&self, key: &PodKey) -> Option<&LabPod> {
+        self.pods.iter().find(|p| &p.key == key)
+    }
+
+    /// The pod serving DNS (there is always one).
+    pub fn dns_pod(&self) -> Option<&LabPod> {
+        self.pods.iter().find(|p| p.dns)
+    }
+
+    /// Whether `other` has the same pods, addresses and ports (then only rules
+    /// and DNS records need to change).
+    pub fn same_pods(&self, other: &Topology) -> Result<(), LabError> {
+        let shape =
+            |t: &Topology| t.pods.iter().map(|p| (p.key.clone(), p.ips.clone(), p.ports.clone())).collect::<Vec<_>>();
+        let (a, b) = (shape(self), shape(other));
+        if a == b {
+            return Ok(());
+        }
+        let keys =
+            |s: &[(PodKey, Vec<IpAddr>, Vec<ContainerPort>)]| s.iter().map(|x| x.0.clone()).collect::<BTreeSet<_>>();
+        let (ka, kb) = (keys(&a), keys(&b));
+        let mut what: Vec<String> = Vec::new();
+        what.extend(kb.difference(&ka).map(|k| format!("new pod {k}")));
+        what.extend(ka.difference(&kb).map(|k| format!("pod {k} is gone")));
+        if what.is_empty() {
+            what.push("pod addresses or ports differ".to_string());
+        }
+        Err(LabError::PodsChanged(what.join(", ")))
+    }
+}
+
+fn is_dns_pod(pod: &Pod) -> bool {
+    !pod.host_network && pod.namespace == DNS_NAMESPACE && pod.labels.get(DNS_LABEL.0) == Some(DNS_LABEL.1)
+}
+
+fn default_dns_pod() -> Pod {
+    Pod {
+        namespace: DNS_NAMESPACE.to_string(),
+        name: "kube-dns".to_string(),
+        kind: WorkloadKind::Pod,
+        labels: Labels::from_iter([DNS_LABEL]),
+        ips: Vec::new(),
+        ports: vec![
+            ContainerPort { name: Some("dns".into()), port: 53, protocol: Protocol::Udp },
+            ContainerPort { name: Some("dns-tcp".into()), port: 53, protocol: Protocol::Tcp },
+        ],
+        host_network: false,
+        node: None,
+        origin: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(ns: &str, name: &str, ips: &[&str]) -> Pod {
+        Pod {
+            namespace: ns.into(),
+            name: name.into(),
+            kind: WorkloadKind::Pod,
+            labels: Labels::new(),
+            ips: ips.iter().map(|s| s.parse().unwrap()).collect(),
+            ports: vec![ContainerPort { name: None, port: 80, protocol: Protocol::Tcp }],
+            host_network: false,
+            node: None,
+            origin: None,
+        }
+    }
+
+    #[test]
+    fn names_fit_and_stay_unique() {
+        struct Case {
+            name: &'static str,
+            given: PodKey,
+            want: &'static str,
+        }
+        let cases = [
+            Case { name: "plain", given: PodKey::new("default", "web"), want: "np-t1-default.web" },
+            Case { name: "dotted pod", given: PodKey::new("a", "b.c"), want: "np-t1-a.b.c" },
+            Case { name: "odd characters", given: PodKey::new("a", "B_x"), want: "np-t1-a.b_x-" },
+        ];
+        for case in cases {
+            let got = pod_netns_name("t1", &case.given);
+            assert!(got.starts_with(case.want), "{}: {got}", case.name);
+            assert!(got.len() <= 64, "{}: {got}", case.name);
+        }
+        let long = PodKey::new("ns", "x".repeat(200));
+        let long2 = PodKey::new("ns", format!("{}y", "x".repeat(199)));
+        assert_ne!(pod_netns_name("t1", &long), pod_netns_name("t1", &long2));
+        assert!(pod_netns_name("t1", &long).len() <= 64);
+    }
+
+    #[test]
+    fn ids_are_checked() {
+        for good in ["a", "lab", "t0123456789a"] {
+            assert!(check_id(good).is_ok(), "{good}");
+        }
+        for bad in ["", "Lab", "a-b", "t0123456789ab", "a/b"] {
+            assert!(check_id(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn plan_assigns_addresses_and_adds_dns() {
+        let cluster = Cluster {
+            pods: vec![
+                pod("default", "b", &[]),
+                pod("default", "a", &["10.250.0.1"]),
+                pod("x", "c", &["fd00::5", "10.0.0.9"]),
+            ],
+            ..Cluster::default()
+        };
+        let topo = Topology::plan("t1", &cluster).unwrap();
+        let got: Vec<String> =
+            topo.pods.iter().map(|p| format!("{} {} {:?} dns={}", p.key, p.node_if, p.ips, p.dns)).collect();
+        assert_eq!(
+            got,
+            [
+                "default/a pod0 [10.250.0.1] dns=false",
+                "default/b pod1 [10.250.0.2] dns=false",
+                "kube-system/kube-dns pod2 [10.250.0.3] dns=true",
+                "x/c pod3 [fd00::5, 10.0.0.9] dns=false",
+            ]
+        );
+        assert!(topo.cluster.namespaces.contains_key("kube-system"));
+        assert!(topo.cluster.pods.iter().all(|p| !p.ips.is_empty()));
+        let dns = topo.dns_pod().unwrap();
+        assert!(dns.ports.iter().any(|p| p.port == 53 && p.protocol == Protocol::Udp));
+    }
+
+    #[test]
+    fn plan_rejects_duplicate_addresses() {
+        let cluster =
+            Cluster { pods: vec![pod("a", "x", &["10.0.0.1"]), pod("b", "y", &["10.0.0.1"])], ..Cluster::default() };
+        let err = Topology::plan("t1", &cluster).unwrap_err();
+        assert_eq!(err.to_string(), "pods a/x and b/y both have the address 10.0.0.1");
+    }
+
+    #[test]
+    fn same_pods_names_the_change() {
+        let one =
+            Topology::plan("t1", &Cluster { pods: vec![pod("a", "x", &["10.0.0.1"])], ..Cluster::default() }).unwrap();
+        let two = Topology::plan(
+            "t1",
+            &Cluster { pods: vec![pod("a", "x", &["10.0.0.1"]), pod("a", "y", &["10.0.0.2"])], ..Cluster::default() },
+        )
+        .unwrap();
+        assert!(one.same_pods(&one.clone()).is_ok());
+        assert!(one.same_pods(&two).unwrap_err().to_string().contains("new pod a/y"));
+    }
+}

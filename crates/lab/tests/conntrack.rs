@@ -1,0 +1,323 @@
+//! Existing connections when a policy changes, with real long-lived connections
+//! held open by the test (an echo server in x/b, clients in x/a and x/c):
+//!
+//! 1. no policy: x/a -> x/b and x/c -> x/b (TCP and UDP) carry data;
+//! 2. a policy that admits only x/c into x/b is applied WITHOUT reset: both
+//!    established connections keep carrying data (kept, as Calico does), while a
+//!    new x/a -> x/b connection is dropped;
+//! 3. the reset-denied step of `netpol agent --reset-denied`
+//!    ([`netpol_nft::apply::reset_denied`], in the lab's node namespace): the
+//!    conntrack entries of x/a -> x/b are gone and that connection no longer
+//!    carries data, while x/c -> x/b still does and keeps its entries.
+//!
+//! Needs root, `ip`, `nft` and `conntrack` (apt-get install -y conntrack);
+//! skipped with a printed reason otherwise.
+
+mod labkit;
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use netpol_lab::{netns, probe, Outcome};
+use netpol_model::{Cluster, PodKey, Protocol};
+use netpol_nft::apply;
+use netpol_nft::conntrack::Entry;
+use netpol_nft::RenderOptions;
+use netpol_testkit::*;
+
+/// The echo port: not a declared containerPort (the lab's own servers answer
+/// once and close), allowed by the policy because its rule has no ports.
+const ECHO: u16 = 7000;
+/// How long a round trip may take before it counts as not carried.
+const ROUND_TRIP: Duration = Duration::from_millis(1500);
+
+fn base() -> ClusterBuilder {
+    let mut c = cluster().namespace(namespace("x").label("ns", "x"));
+    for (i, name) in ["a", "b", "c"].iter().enumerate() {
+        c = c.pod(pod("x", name).label("pod", name).ip(&format!("10.244.7.{}", 11 + i)).port(
+            "http",
+            80,
+            Protocol::Tcp,
+        ));
+    }
+    c
+}
+
+/// x/b admits x/c only (any port): x/a -> x/b becomes denied, x/c -> x/b stays allowed.
+fn b_admits_c_only() -> Cluster {
+    base().policy(policy("x", "b").select(sel!("pod" => "b")).ingress(rule().from(pods(sel!("pod" => "c"))))).build()
+}
+
+/// Echo servers (TCP and UDP on [`ECHO`]) inside `netns`, until `stop` is set.
+fn start_echo(netns_name: &str, stop: &Arc<AtomicBool>) {
+    let any: SocketAddr = (Ipv4Addr::UNSPECIFIED, ECHO).into();
+    let (tcp, udp) = netns::run_in(netns_name, || (TcpListener::bind(any).unwrap(), UdpSocket::bind(any).unwrap()))
+        .unwrap_or_else(|e| panic!("echo sockets in {netns_name}: {e}"));
+    tcp.set_nonblocking(true).unwrap();
+    udp.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+    let stop_tcp = Arc::clone(stop);
+    std::thread::spawn(move || {
+        while !stop_tcp.load(Ordering::Relaxed) {
+            match tcp.accept() {
+                Ok((mut conn, _)) => {
+                    let stop = Arc::clone(&stop_tcp);
+                    std::thread::spawn(move || {
+                        conn.set_nonblocking(false).unwrap();
+                        conn.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+                        let mut buf = [0u8; 1024];
+                        while !stop.load(Ordering::Relaxed) {
+                            match conn.read(&mut buf) {
+                                Ok(0) => return,
+                                Ok(n) => {
+                                    if conn.write_all(&buf[..n]).is_err() {
+                                        return;
+                                    }
+                                }
+                                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+                                Err(_) => return,
+                            }
+                        }
+                    });
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => std::thread::sleep(Duration::from_millis(10)),
+                Err(_) => return,
+            }
+        }
+    });
+    let stop_udp = Arc::clone(stop);
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 1024];
+        while !stop_udp.load(Ordering::Relaxed) {
+            if let Ok((n, from)) = udp.recv_from(&mut buf) {
+                let _ = udp.send_to(&buf[..n], from);
+            }
+        }
+    });
+}
+
+/// One long-lived connection from a pod to the echo server, opened inside the
+/// pod's namespace and then used from the test's thread (a socket stays in the
+/// namespace it was made in).
+enum Conn {
+    Tcp(TcpStream),
+    Udp(UdpSocket),
+}
+
+impl Conn {
+    fn open(from_netns: &str, dst: IpAddr, protocol: Protocol) -> Conn {
+        let dst: SocketAddr = (dst, ECHO).into();
+        let conn = netns::run_in(from_netns, || match protocol {
+            Protocol::Tcp => Conn::Tcp(TcpStream::connect_timeout(&dst, ROUND_TRIP).unwrap()),
+            _ => {
+                let udp = UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0)).unwrap();
+                udp.connect(dst).unwrap();
+                Conn::Udp(udp)
+            }
+        })
+        .unwrap();
+        match &conn {
+            Conn::Tcp(s) => {
+                s.set_read_timeout(Some(ROUND_TRIP)).unwrap();
+                s.set_write_timeout(Some(ROUND_TRIP)).unwrap();
+                s.set_nodelay(true).unwrap();
+            }
+            Conn::Udp(s) => s.set_read_timeout(Some(ROUND_TRIP)).unwrap(),
+        }
+        conn
+    }
+
+    /// The local (source) port: with the addresses, the conntrack original tuple.
+    fn sport(&self) -> u16 {
+        match self {
+            Conn::Tcp(s) => s.local_addr().unwrap().port(),
+            Conn::Udp(s) => s.local_addr().unwrap().port(),
+        }
+    }
+
+    /// Writes `message` and reads it back: Ok when the connection carried it both ways.
+    fn round_trip(&mut self, message: &str) -> Result<(), String> {
+        let mut buf = vec![0u8; message.len()];
+        match self {
+            Conn::Tcp(s) => {
+                s.write_all(message.as_bytes()).map_err(|e| format!("write: {e}"))?;
+                s.read_exact(&mut buf).map_err(|e| format!("read: {e}"))?;
+            }
+            Conn::Udp(s) => {
+                // A reply from an earlier, lost round trip must not count: drain first.
+                s.set_nonblocking(true).unwrap();
+                let mut junk = [0u8; 1024];
+                while s.recv(&mut junk).is_ok() {}
+                s.set_nonblocking(false).unwrap();
+                s.send(message.as_bytes()).map_err(|e| format!("send: {e}"))?;
+                let n = s.recv(&mut buf).map_err(|e| format!("recv: {e}"))?;
+                buf.truncate(n);
+            }
+        }
+        if buf == message.as_bytes() {
+            Ok(())
+        } else {
+            Err(format!("read back {:?}", String::from_utf8_lossy(&buf)))
+        }
+    }
+}
+
+/// The conntrack entries (node namespace) of the flow from `src`:`sport` to `dst`:[`ECHO`].
+fn tracked(entries: &[Entry], protocol: Protocol, src: IpAddr, sport: u16, dst: IpAddr) -> usize {
+    entries
+        .iter()
+        .filter(|e| e.protocol == protocol && e.src == src && e.sport == sport && e.dst == dst && e.dport == ECHO)
+        .count()
+}
+
+#[test]
+fn reset_denied_deletes_exactly_the_denied_connections() {
+    const TEST: &str = "reset_denied_deletes_exactly_the_denied_connections";
+    if labkit::skip(TEST) {
+        return;
+    }
+    if !netns::have("conntrack") {
+        eprintln!("SKIPPED {TEST}: `conntrack` is not installed (apt-get install -y conntrack)");
+        return;
+    }
+    let (a, b, c) = (PodKey::new("x", "a"), PodKey::new("x", "b"), PodKey::new("x", "c"));
+    let mut lab = labkit::up("ct", &base().build());
+    let topology = lab.topology().unwrap().clone();
+    let node = topology.node_netns.clone();
+    let ns = |k: &PodKey| topology.pod(k).unwrap().netns.clone();
+    let ip = |k: &PodKey| topology.pod(k).unwrap().ips[0];
+    let (a_ns, c_ns) = (ns(&a), ns(&c));
+    let (a_ip, b_ip, c_ip) = (ip(&a), ip(&b), ip(&c));
+
+    let stop = Arc::new(AtomicBool::new(false));
+    struct Stop(Arc<AtomicBool>);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+    let _stop = Stop(Arc::clone(&stop));
+    start_echo(&ns(&b), &stop);
+
+    // (a) the pair the change will deny, (b) the pair that stays allowed; TCP and UDP.
+    let mut a_tcp = Conn::open(&a_ns, b_ip, Protocol::Tcp);
+    let mut a_udp = Conn::open(&a_ns, b_ip, Protocol::Udp);
+    let mut c_tcp = Conn::open(&c_ns, b_ip, Protocol::Tcp);
+    let mut c_udp = Conn::open(&c_ns, b_ip, Protocol::Udp);
+    let mut all = [("x/a TCP", &mut a_tcp), ("x/a UDP", &mut a_udp), ("x/c TCP", &mut c_tcp), ("x/c UDP", &mut c_udp)];
+
+    // 1. No policy: everything carries data, and the node tracks all four.
+    for (name, conn) in all.iter_mut() {
+        conn.round_trip("before\n").unwrap_or_else(|e| panic!("{name} -> x/b before any policy: {e}"));
+    }
+    let entries = apply::conntrack_list(Some(&node)).unwrap();
+    for (name, protocol, src, sport) in [
+        ("x/a TCP", Protocol::Tcp, a_ip, a_tcp.sport()),
+        ("x/a UDP", Protocol::Udp, a_ip, a_udp.sport()),
+        ("x/c TCP", Protocol::Tcp, c_ip, c_tcp.sport()),
+        ("x/c UDP", Protocol::Udp, c_ip, c_udp.sport()),
+    ] {
+        assert_eq!(tracked(&entries, protocol, src, sport, b_ip), 1, "{name}: the node tracks it: {entries:?}");
+    }
+    // The lab's flows are tracked in its node namespace, not in this one: the
+    // reset must run its conntrack commands there.
+    let here = apply::conntrack_list(None).unwrap();
+    assert_eq!(tracked(&here, Protocol::Tcp, a_ip, a_tcp.sport(), b_ip), 0, "x/a TCP tracked outside the node netns");
+
+    // 2. The change, without reset: established connections are kept, new ones follow the rules.
+    lab.apply(&b_admits_c_only()).unwrap();
+    let after = lab.topology().unwrap().cluster.clone();
+    let new_from = |netns_name: &str, protocol| {
+        netns::run_in(netns_name, || probe::attempt((b_ip, ECHO).into(), protocol, Duration::from_millis(1000)))
+            .unwrap()
+    };
+    for protocol in [Protocol::Tcp, Protocol::Udp] {
+        assert_eq!(new_from(&a_ns, protocol), Outcome::TimedOut, "a NEW x/a -> x/b {protocol} connection is denied");
+        assert_eq!(new_from(&c_ns, protocol), Outcome::Connected, "a NEW x/c -> x/b {protocol} connection is allowed");
+    }
+    let mut all = [("x/a TCP", &mut a_tcp), ("x/a UDP", &mut a_udp), ("x/c TCP", &mut c_tcp), ("x/c UDP", &mut c_udp)];
+    for (name, conn) in all.iter_mut() {
+        conn.round_trip("kept\n").unwrap_or_else(|e| panic!("{name} -> x/b was established before the change: {e}"));
+    }
+
+    // 3. Reset the denied connections, as `netpol agent --reset-denied` does after its apply.
+    let ruleset = netpol_nft::render(&after, &RenderOptions::default());
+    let deleted = apply::reset_denied(&ruleset, Some(&node)).unwrap();
+    let entries = apply::conntrack_list(Some(&node)).unwrap();
+    eprintln!("reset deleted {deleted} entries; left: {entries:?}");
+    assert_eq!(tracked(&entries, Protocol::Tcp, a_ip, a_tcp.sport(), b_ip), 0, "x/a TCP entry deleted");
+    assert_eq!(tracked(&entries, Protocol::Udp, a_ip, a_udp.sport(), b_ip), 0, "x/a UDP entry deleted");
+    assert!(entries.iter().all(|e| !(e.src == a_ip && e.dst == b_ip)), "no x/a -> x/b entry left: {entries:?}");
+    assert_eq!(tracked(&entries, Protocol::Tcp, c_ip, c_tcp.sport(), b_ip), 1, "x/c TCP entry kept");
+    assert_eq!(tracked(&entries, Protocol::Udp, c_ip, c_udp.sport(), b_ip), 1, "x/c UDP entry kept");
+    assert_eq!(deleted, 2, "exactly the two x/a -> x/b connections were deleted");
+
+    assert!(a_tcp.round_trip("reset\n").is_err(), "x/a -> x/b TCP still carries data after the reset");
+    assert!(a_udp.round_trip("reset\n").is_err(), "x/a -> x/b UDP still carries data after the reset");
+    c_tcp.round_trip("still\n").unwrap_or_else(|e| panic!("x/c -> x/b TCP after the reset: {e}"));
+    c_udp.round_trip("still\n").unwrap_or_else(|e| panic!("x/c -> x/b UDP after the reset: {e}"));
+    // The dropped packets of x/a did not bring its entries back.
+    let entries = apply::conntrack_list(Some(&node)).unwrap();
+    assert!(entries.iter().all(|e| !(e.src == a_ip && e.dst == b_ip)), "x/a -> x/b tracked again: {entries:?}");
+
+    // A second reset finds nothing more to delete.
+    assert_eq!(apply::reset_denied(&ruleset, Some(&node)).unwrap(), 0);
+
+    stop.store(true, Ordering::Relaxed);
+    lab.down().unwrap();
+}
+
+/// Known hole, not fixed here (the fix belongs in the rendered ruleset or the
+/// node's sysctls): after a reset, the first packet the *server* sends on the
+/// reset connection (data, a keepalive) is picked up mid-stream by conntrack
+/// (`nf_conntrack_tcp_loose=1`, the default) as a NEW connection x/b -> x/a,
+/// which the policies allow (x/b's egress and x/a's ingress are not isolated);
+/// x/a's packets are then its replies (`established`) and the denied
+/// connection carries data again. Dropping `ct state new` TCP packets without
+/// SYN (or `nf_conntrack_tcp_loose=0` in the node, making them `invalid`)
+/// would close it. Run with `--ignored` to see it.
+#[test]
+#[ignore = "known hole: a reset connection revives when the server sends first (conntrack loose pickup)"]
+fn reset_connection_stays_dead_when_the_server_sends() {
+    const TEST: &str = "reset_connection_stays_dead_when_the_server_sends";
+    if labkit::skip(TEST) {
+        return;
+    }
+    if !netns::have("conntrack") {
+        eprintln!("SKIPPED {TEST}: `conntrack` is not installed (apt-get install -y conntrack)");
+        return;
+    }
+    let (a, b) = (PodKey::new("x", "a"), PodKey::new("x", "b"));
+    let mut lab = labkit::up("cs", &base().build());
+    let topology = lab.topology().unwrap().clone();
+    let node = topology.node_netns.clone();
+    let (a_ns, b_ns) = (topology.pod(&a).unwrap().netns.clone(), topology.pod(&b).unwrap().netns.clone());
+    let b_ip = topology.pod(&b).unwrap().ips[0];
+    let listener = netns::run_in(&b_ns, || TcpListener::bind((Ipv4Addr::UNSPECIFIED, ECHO)).unwrap()).unwrap();
+    let mut client =
+        netns::run_in(&a_ns, || TcpStream::connect_timeout(&(b_ip, ECHO).into(), ROUND_TRIP).unwrap()).unwrap();
+    let (mut server, _) = listener.accept().unwrap();
+    for s in [&client, &server] {
+        s.set_read_timeout(Some(ROUND_TRIP)).unwrap();
+    }
+    let mut buf = [0u8; 3];
+    client.write_all(b"ab\n").unwrap();
+    server.read_exact(&mut buf).unwrap();
+
+    lab.apply(&b_admits_c_only()).unwrap();
+    let ruleset = netpol_nft::render(&lab.topology().unwrap().cluster, &RenderOptions::default());
+    assert_eq!(apply::reset_denied(&ruleset, Some(&node)).unwrap(), 1);
+    client.write_all(b"cd\n").unwrap();
+    assert!(server.read_exact(&mut buf).is_err(), "x/a's data crossed right after the reset");
+
+    // The server sends first.
+    server.write_all(b"ef\n").unwrap();
+    let pushed = client.read_exact(&mut buf);
+    let entries = apply::conntrack_list(Some(&node)).unwrap();
+    assert!(pushed.is_err(), "the reset connection carries data again (server push); entries: {entries:?}");
+    client.write_all(b"gh\n").unwrap();
+    assert!(server.read_exact(&mut buf).is_err(), "x/a's data crosses again after the server's push");
+    lab.down().unwrap();
+}

@@ -1,0 +1,69 @@
+//! What every lab test needs: a reason to skip (not root, no `ip` or `nft`), a
+//! unique lab id per test (tests run in parallel), and a lab that is removed
+//! when the test ends, even when it fails (the [`netpol_lab::Lab`] handle's Drop).
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use netpol_lab::{netns, Lab, LabOptions, ServerMode};
+use netpol_model::Cluster;
+
+/// Per attempt: generous for a loaded 2-core machine, short enough for denied probes.
+pub const TIMEOUT: Duration = Duration::from_millis(1000);
+pub const PARALLEL: usize = 128;
+
+/// `Some(reason)` when lab tests cannot run here.
+pub fn skip_reason() -> Option<String> {
+    if !nix::unistd::geteuid().is_root() {
+        return Some("not root: network namespaces need CAP_SYS_ADMIN".into());
+    }
+    for tool in ["ip", "nft"] {
+        if !netns::have(tool) {
+            return Some(format!("`{tool}` is not installed (apt-get install -y iproute2 nftables)"));
+        }
+    }
+    None
+}
+
+/// Prints why the test is skipped and returns true when it must be.
+pub fn skip(test: &str) -> bool {
+    match skip_reason() {
+        Some(reason) => {
+            eprintln!("SKIPPED {test}: {reason}");
+            true
+        }
+        None => false,
+    }
+}
+
+/// A lab id unique to this process and test: `<prefix><pid in base 36>`.
+pub fn id(prefix: &str) -> String {
+    let mut pid = std::process::id();
+    let mut digits = String::new();
+    while pid > 0 {
+        digits.insert(0, char::from_digit(pid % 36, 36).unwrap_or('0'));
+        pid /= 36;
+    }
+    let id = format!("{prefix}{digits}");
+    assert!(id.len() <= 12, "lab id {id} too long");
+    id
+}
+
+pub fn state_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("netpol-lab-tests-{}", std::process::id()))
+}
+
+pub fn options(prefix: &str) -> LabOptions {
+    LabOptions { id: id(prefix), state_dir: state_dir(), servers: ServerMode::InProcess, enforce: true }
+}
+
+/// Builds an enforced lab for `cluster`; removed when the returned handle drops.
+pub fn up(prefix: &str, cluster: &Cluster) -> Lab {
+    let options = options(prefix);
+    // A lab left by a killed earlier run of this same process id cannot exist, but
+    // one with the same id from an aborted run of an older process might.
+    let _ = Lab::down_by_id(&options.id, &options.state_dir);
+    Lab::up(cluster, &options, &|| false).unwrap_or_else(|e| panic!("lab up {}: {e}", options.id))
+}
