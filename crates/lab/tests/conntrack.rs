@@ -269,17 +269,12 @@ fn reset_denied_deletes_exactly_the_denied_connections() {
     lab.down().unwrap();
 }
 
-/// Known hole, not fixed here (the fix belongs in the rendered ruleset or the
-/// node's sysctls): after a reset, the first packet the *server* sends on the
-/// reset connection (data, a keepalive) is picked up mid-stream by conntrack
+/// Regression: after a reset, the first packet the *server* sends on the reset
+/// connection (data, a keepalive) used to be picked up mid-stream by conntrack
 /// (`nf_conntrack_tcp_loose=1`, the default) as a NEW connection x/b -> x/a,
-/// which the policies allow (x/b's egress and x/a's ingress are not isolated);
-/// x/a's packets are then its replies (`established`) and the denied
-/// connection carries data again. Dropping `ct state new` TCP packets without
-/// SYN (or `nf_conntrack_tcp_loose=0` in the node, making them `invalid`)
-/// would close it. Run with `--ignored` to see it.
+/// which the policies allow, and the denied connection carried data again. The
+/// ruleset now drops `ct state new` TCP packets that are not a pure SYN.
 #[test]
-#[ignore = "known hole: a reset connection revives when the server sends first (conntrack loose pickup)"]
 fn reset_connection_stays_dead_when_the_server_sends() {
     const TEST: &str = "reset_connection_stays_dead_when_the_server_sends";
     if labkit::skip(TEST) {

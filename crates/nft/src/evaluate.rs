@@ -135,6 +135,8 @@ impl Ruleset {
             Match::CtState(states) => plain(states.contains(&CtState::New)),
             // Packets here are TCP, UDP or SCTP.
             Match::Icmpv6Nd => None,
+            // A packet here opens its connection: for TCP, a SYN.
+            Match::TcpWithoutSyn => None,
             Match::Protocol(p) => plain(*p == packet.protocol),
             Match::Dport(r) => plain(r.contains(packet.port)),
             Match::AddrIn { field, family, set } => lookup(*field, *family, set, Lookup::Addr),

@@ -200,6 +200,10 @@ pub enum Match {
     CtState(Vec<CtState>),
     /// ICMPv6 neighbour and router discovery (solicit, advert, redirect).
     Icmpv6Nd,
+    /// A TCP packet that is not a pure SYN (`tcp flags & (fin|syn|rst|ack) != syn`):
+    /// with `ct state new`, a mid-stream packet that loose conntrack would pick up
+    /// as a new connection (for example after `--reset-denied` deleted its entry).
+    TcpWithoutSyn,
     /// `meta l4proto tcp`.
     Protocol(Protocol),
     /// `th dport 80-90`; only after a [`Match::Protocol`].

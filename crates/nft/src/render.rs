@@ -607,6 +607,13 @@ impl<'a> Renderer<'a> {
                     Verdict::Drop,
                     "invalid connection state",
                 ));
+                // Routed pod traffic only: the input hook also sees the node's own
+                // connections, whose behaviour is not ours to change.
+                rules.push(rule(
+                    vec![Match::CtState(vec![CtState::New]), Match::TcpWithoutSyn],
+                    Verdict::Drop,
+                    "new TCP connection without SYN: no mid-stream pickup (keeps --reset-denied connections dead)",
+                ));
             }
             rules.push(rule(vec![Match::Icmpv6Nd], Verdict::Accept, "ICMPv6 neighbour discovery"));
             let field = subject_field(direction);

@@ -96,6 +96,7 @@ fn condition(m: &Match) -> String {
         Match::Icmpv6Nd => "icmpv6 type { nd-router-solicit, nd-router-advert, nd-neighbor-solicit, \
                             nd-neighbor-advert, nd-redirect }"
             .to_string(),
+        Match::TcpWithoutSyn => "tcp flags & (fin | syn | rst | ack) != syn".to_string(),
         Match::Protocol(p) => format!("meta l4proto {}", proto(*p)),
         Match::Dport(r) => format!("th dport {r}"),
         Match::AddrIn { field, family, set } => format!("{} @{set}", addr_expr(*field, *family)),
