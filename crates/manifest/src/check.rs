@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 
 use crate::convert;
 use crate::decode::decode_object;
-use crate::diagnostic::{self as d, Diagnostic, Severity};
+use crate::diagnostic::{self as d, Diagnostic};
 use crate::node::{FieldPath, Node, Value, Walk};
 use crate::schema::{self, Level};
 use crate::validate::{self, At, Finding, NameRule};
@@ -193,34 +193,6 @@ impl<'o> Checker<'o> {
         self.object(&Obj { file: &file, doc }, 0);
     }
 
-    fn severity(&self, code: &d::CodeInfo) -> Severity {
-        if self.options.lenient {
-            code.lenient_severity()
-        } else {
-            code.severity
-        }
-    }
-
-    fn diagnostic(
-        &self,
-        code: d::CodeInfo,
-        file: &str,
-        line: u32,
-        column: u32,
-        message: String,
-        help: Option<String>,
-    ) -> Diagnostic {
-        Diagnostic {
-            code: code.code,
-            severity: self.severity(&code),
-            file: file.to_string(),
-            line,
-            column,
-            message,
-            help,
-        }
-    }
-
     /// Emits an object's findings; true when any is an error (the object is rejected).
     fn emit(&mut self, obj: &Obj<'_>, findings: Vec<Finding>) -> bool {
         let mut rejected = self.recovering;
@@ -229,7 +201,7 @@ impl<'o> Checker<'o> {
                 continue;
             }
             let (line, column) = obj.position(&f.path, f.at);
-            let diag = self.diagnostic(f.code, obj.file, line, column, f.message, f.help);
+            let diag = f.code.at(self.options.lenient, obj.file, line, column, f.message, f.help);
             rejected |= diag.is_error();
             self.steps.push(Step::Diagnostic(diag));
         }

@@ -82,6 +82,29 @@ impl CodeInfo {
             self.severity
         }
     }
+
+    /// The severity in the given mode.
+    pub fn severity_in(&self, lenient: bool) -> Severity {
+        if lenient {
+            self.lenient_severity()
+        } else {
+            self.severity
+        }
+    }
+
+    /// A finding of this code at `file:line:column`, with the severity of the mode.
+    pub(crate) fn at(
+        &self,
+        lenient: bool,
+        file: &str,
+        line: u32,
+        column: u32,
+        message: String,
+        help: Option<String>,
+    ) -> Diagnostic {
+        let severity = self.severity_in(lenient);
+        Diagnostic { code: self.code, severity, file: file.to_string(), line, column, message, help }
+    }
 }
 
 macro_rules! code_table {

@@ -140,8 +140,8 @@ impl<'o> Loader<'o> {
                 let help = e.message.contains("did not find expected").then(|| {
                     "check this line's indentation against the lines above it: a key must line up with the other keys of its mapping, a list entry with the other entries".to_string()
                 });
-                let diag = self.diagnostic(
-                    d::YAML_SYNTAX,
+                let diag = d::YAML_SYNTAX.at(
+                    self.options.lenient,
                     file,
                     e.line,
                     e.column,
@@ -190,32 +190,31 @@ impl<'o> Loader<'o> {
             let help = format!(
                 "a namespaceSelector on any other label (such as `ns: {ns}`) will not match it; add a Namespace manifest with the labels `{ns}` really has"
             );
-            let diag =
-                self.diagnostic(d::IMPLICIT_NAMESPACE, &origin.file, origin.line, origin.column, message, Some(help));
+            let diag = d::IMPLICIT_NAMESPACE.at(
+                self.options.lenient,
+                &origin.file,
+                origin.line,
+                origin.column,
+                message,
+                Some(help),
+            );
             self.diagnostics.push((file_index, diag));
         }
         for finding in dns::check(&self.cluster) {
             let o = finding.origin;
             let file_index = self.first_use.get(&finding.namespace).map_or(0, |(i, _)| *i);
-            let diag =
-                self.diagnostic(d::DNS_EGRESS_BLOCKED, &o.file, o.line, o.column, finding.message, Some(finding.help));
+            let diag = d::DNS_EGRESS_BLOCKED.at(
+                self.options.lenient,
+                &o.file,
+                o.line,
+                o.column,
+                finding.message,
+                Some(finding.help),
+            );
             self.diagnostics.push((file_index, diag));
         }
         self.diagnostics.sort_by_key(|(file, d)| (*file, d.line, d.column));
         Loaded { cluster: self.cluster, diagnostics: self.diagnostics.into_iter().map(|(_, d)| d).collect() }
-    }
-
-    fn diagnostic(
-        &self,
-        code: d::CodeInfo,
-        file: &str,
-        line: u32,
-        column: u32,
-        message: String,
-        help: Option<String>,
-    ) -> Diagnostic {
-        let severity = if self.options.lenient { code.lenient_severity() } else { code.severity };
-        Diagnostic { code: code.code, severity, file: file.to_string(), line, column, message, help }
     }
 
     fn push(&mut self, diag: Diagnostic) {
@@ -243,7 +242,8 @@ impl<'o> Loader<'o> {
                 )
             };
             let index = prev.index;
-            let diag = self.diagnostic(d::DUPLICATE_OBJECT, &origin.file, origin.line, origin.column, message, None);
+            let diag =
+                d::DUPLICATE_OBJECT.at(self.options.lenient, &origin.file, origin.line, origin.column, message, None);
             self.push(diag);
             insert.replace(&mut self.cluster, index);
             self.seen.insert(key, Seen { index, origin, kind });
