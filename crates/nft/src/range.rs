@@ -8,14 +8,16 @@ use netpol_model::IpBlock;
 
 use crate::ir::{AddrRange, Family};
 
-fn to_u128(addr: IpAddr) -> u128 {
+/// An address as a number (v4 in the low 32 bits), for range arithmetic.
+pub(crate) fn to_u128(addr: IpAddr) -> u128 {
     match addr {
         IpAddr::V4(a) => u32::from(a) as u128,
         IpAddr::V6(a) => u128::from(a),
     }
 }
 
-fn from_u128(family: Family, value: u128) -> IpAddr {
+/// The inverse of [`to_u128`] for `family`.
+pub(crate) fn from_u128(family: Family, value: u128) -> IpAddr {
     match family {
         // Values of a v4 range never exceed u32::MAX.
         Family::V4 => IpAddr::V4(Ipv4Addr::from(value as u32)),

@@ -7,28 +7,14 @@
 //! pieces with the same label are joined again.
 
 use std::collections::BTreeMap;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use netpol_model::Protocol;
 
-use crate::ir::{AddrRange, Family, PortRange};
+use crate::ir::{AddrRange, PortRange};
+use crate::range::{from_u128, to_u128};
 
 /// A position one past an inclusive end: `(true, 0)` stands for 2^128.
 type Pos = (bool, u128);
-
-fn to_u128(addr: IpAddr) -> u128 {
-    match addr {
-        IpAddr::V4(a) => u32::from(a) as u128,
-        IpAddr::V6(a) => u128::from(a),
-    }
-}
-
-fn from_u128(family: Family, value: u128) -> IpAddr {
-    match family {
-        Family::V4 => IpAddr::V4(Ipv4Addr::from(value as u32)),
-        Family::V6 => IpAddr::V6(Ipv6Addr::from(value)),
-    }
-}
 
 fn after(end: u128) -> Pos {
     end.checked_add(1).map_or((true, 0), |v| (false, v))
@@ -129,6 +115,8 @@ pub fn disjoint_boxes(
 
 #[cfg(test)]
 mod tests {
+    use std::net::IpAddr;
+
     use super::*;
 
     fn r(a: &str, b: &str) -> AddrRange {

@@ -283,8 +283,7 @@ pub fn compare_with_engine(cluster: &Cluster, compiled: &Compiled, options: Opti
                 .map_err(|e| format!("engine error on {a} -> {b}: {e}"))?;
             let got = compiled.connections(compiled.pod_id(a).ok_or("missing")?, compiled.pod_id(b).ok_or("missing")?);
             for protocol in Protocol::ALL {
-                let w: Vec<(u16, u16)> = want.ranges(protocol).iter().map(|r| (r.start, r.end)).collect();
-                if got.ranges(protocol) != w.as_slice() {
+                if got.ranges(protocol) != want.ranges(protocol) {
                     return Err(format!("{a} -> {b} connections: engine {want}, compiled {got}"));
                 }
             }
