@@ -9,14 +9,21 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use netpol_manifest::{Diagnostic, LoadOptions};
 use netpol_model::Cluster;
 
+use crate::merge::Merged;
+
 /// One read of the folder.
 #[derive(Clone, Debug)]
-pub struct Read {
-    pub cluster: Cluster,
+pub struct Read<'a> {
+    /// Every file's objects merged (the order of objects is unspecified).
+    pub cluster: &'a Cluster,
+    /// Changes whenever a pod or namespace of `cluster` changes (not on policy
+    /// or service changes): what [`netpol_nft::render_cached`] needs.
+    pub pods_version: u64,
     /// Every diagnostic of the current files (errors included).
     pub diagnostics: Vec<Diagnostic>,
     /// Files with errors that contributed their last good version instead.
@@ -25,15 +32,26 @@ pub struct Read {
     pub skipped: Vec<String>,
 }
 
-/// The manifest folder and the last good text of each of its files.
+/// One manifest file: its text, what loading it said, and what it contributes.
+#[derive(Debug)]
+struct File {
+    name: String,
+    text: String,
+    diagnostics: Vec<Diagnostic>,
+    has_errors: bool,
+    /// The last clean load (`None`: never loaded cleanly, contributes nothing).
+    good: Option<Arc<Cluster>>,
+}
+
+/// The manifest folder: each file's last text and last good load, and the
+/// cluster they make together.
 #[derive(Debug)]
 pub struct Folder {
     dir: PathBuf,
     options: LoadOptions,
-    /// The last clean load of each file.
-    last_good: BTreeMap<String, Cluster>,
-    /// Each file's text and what loading it gave.
-    cache: BTreeMap<String, (String, netpol_manifest::Loaded)>,
+    /// By path: path order is the order of a folder walk.
+    files: BTreeMap<PathBuf, File>,
+    merged: Merged,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -44,7 +62,7 @@ pub enum FolderError {
 
 impl Folder {
     pub fn new(dir: impl Into<PathBuf>, options: LoadOptions) -> Self {
-        Folder { dir: dir.into(), options, last_good: BTreeMap::new(), cache: BTreeMap::new() }
+        Folder { dir: dir.into(), options, files: BTreeMap::new(), merged: Merged::default() }
     }
 
     pub fn dir(&self) -> &Path {
@@ -52,89 +70,134 @@ impl Folder {
     }
 
     /// Reads every manifest file now in the folder.
-    pub fn read(&mut self) -> Result<Read, FolderError> {
+    pub fn read(&mut self) -> Result<Read<'_>, FolderError> {
         let files = if self.dir.is_dir() { netpol_input::manifest_files(&self.dir)? } else { Vec::new() };
         let mut sources: Vec<(String, String)> = Vec::with_capacity(files.len());
         for file in &files {
-            match std::fs::read_to_string(file) {
-                Ok(text) => sources.push((file.display().to_string(), text)),
-                // Removed or replaced between listing and reading: the next event re-reads it.
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => {
-                    return Err(netpol_input::InputError::Io { path: file.display().to_string(), source: e }.into())
-                }
+            if let Some(text) = read_text(file)? {
+                sources.push((file.display().to_string(), text));
             }
         }
         Ok(self.load(sources))
     }
 
-    /// Loads `(name, text)` sources, substituting last good versions for bad files.
-    ///
-    /// Each file is loaded on its own and cached by its text, so a change costs
-    /// the changed files only; the parts are merged in file order (a later
-    /// duplicate wins, as in one load). Cluster-wide findings that a single file
-    /// cannot judge (undeclared namespaces, DNS egress) are left to `netpol validate`.
-    pub fn load(&mut self, sources: Vec<(String, String)>) -> Read {
-        let (mut diagnostics, mut stale, mut skipped, mut parts) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        let mut cache = BTreeMap::new();
-        for (name, text) in sources {
-            let loaded = match self.cache.remove(&name) {
-                Some((before, loaded)) if before == text => loaded,
-                _ => netpol_manifest::load([(name.as_str(), text.as_str())], &self.options),
-            };
-            diagnostics.extend(loaded.diagnostics.iter().filter(|d| !CLUSTER_WIDE.contains(&d.code)).cloned());
-            if loaded.has_errors() {
-                match self.last_good.get(&name) {
-                    Some(good) => {
-                        stale.push(name.clone());
-                        parts.push(good.clone());
-                    }
-                    None => skipped.push(name.clone()),
-                }
-            } else {
-                self.last_good.insert(name.clone(), loaded.cluster.clone());
-                parts.push(loaded.cluster.clone());
+    /// Reads only the files at `paths` (what a watcher reported changed); the
+    /// others keep what they gave. Falls back to [`Folder::read`] for anything
+    /// that is not a plain file of the folder (a directory, a path outside it).
+    pub fn read_changed(&mut self, paths: &[PathBuf]) -> Result<Read<'_>, FolderError> {
+        let mut changes = Vec::new();
+        for path in paths {
+            let Some(relative) = self.relative(path) else { return self.read() };
+            if relative.components().any(|c| c.as_os_str().to_string_lossy().starts_with('.')) {
+                continue; // hidden, as in a folder walk (e.g. an editor's or kubectl's temporary file)
             }
-            cache.insert(name, (text, loaded));
+            let path = self.dir.join(relative);
+            if path.is_dir() || (!path.exists() && self.files.keys().any(|f| f.starts_with(&path) && *f != path)) {
+                return self.read(); // a folder appeared or went away
+            }
+            if netpol_input::is_manifest_file(&path) {
+                let text = read_text(&path)?;
+                changes.push((path, text));
+            }
         }
-        self.last_good.retain(|name, _| cache.contains_key(name));
-        self.cache = cache;
-        Read { cluster: merge(parts), diagnostics, stale, skipped }
+        for (path, text) in changes {
+            let name = path.display().to_string();
+            self.update(path, text.map(|t| (name, t)));
+        }
+        Ok(self.current())
+    }
+
+    /// `path` relative to the folder, if it is inside it.
+    fn relative(&self, path: &Path) -> Option<PathBuf> {
+        if let Ok(rel) = path.strip_prefix(&self.dir) {
+            return Some(rel.to_path_buf());
+        }
+        let dir = self.dir.canonicalize().ok()?;
+        path.strip_prefix(dir).ok().map(Path::to_path_buf)
+    }
+
+    /// Loads `(name, text)` sources as the whole folder (files not among them
+    /// are gone), substituting last good versions for bad files. Files are
+    /// taken in path order (that of a folder walk), whatever the order given.
+    ///
+    /// Each file is loaded on its own and kept by its text, so a change costs
+    /// the changed files only; the parts are merged as one load would (a later
+    /// duplicate wins). Cluster-wide findings that a single file cannot judge
+    /// (undeclared namespaces, DNS egress) are left to `netpol validate`.
+    pub fn load(&mut self, sources: Vec<(String, String)>) -> Read<'_> {
+        let sources: BTreeMap<PathBuf, (String, String)> =
+            sources.into_iter().map(|(name, text)| (PathBuf::from(&name), (name, text))).collect();
+        let gone: Vec<PathBuf> = self.files.keys().filter(|p| !sources.contains_key(*p)).cloned().collect();
+        for path in gone {
+            self.update(path, None);
+        }
+        for (path, source) in sources {
+            self.update(path, Some(source));
+        }
+        self.current()
+    }
+
+    /// The file at `path` now holds `source` (`None`: it is gone).
+    fn update(&mut self, path: PathBuf, source: Option<(String, String)>) {
+        let before = self.files.remove(&path);
+        let old_good = before.as_ref().and_then(|f| f.good.clone());
+        let file = match (source, before) {
+            (None, _) => None,
+            (Some((_, text)), Some(before)) if before.text == text => Some(before),
+            (Some((name, text)), _) => {
+                let loaded = netpol_manifest::load([(name.as_str(), text.as_str())], &self.options);
+                let has_errors = loaded.has_errors();
+                let diagnostics = loaded.diagnostics.into_iter().filter(|d| !CLUSTER_WIDE.contains(&d.code)).collect();
+                let good = if has_errors { old_good.clone() } else { Some(Arc::new(loaded.cluster)) };
+                Some(File { name, text, diagnostics, has_errors, good })
+            }
+        };
+        let new_good = file.as_ref().and_then(|f| f.good.clone());
+        if let Some(file) = file {
+            self.files.insert(path.clone(), file);
+        }
+        let same = match (&old_good, &new_good) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        if !same {
+            let files = &self.files;
+            self.merged.replace(
+                &path,
+                old_good.as_deref(),
+                new_good.as_deref(),
+                |p| files.get(p).and_then(|f| f.good.as_deref()),
+                || files.values().filter_map(|f| f.good.as_deref()),
+            );
+        }
+    }
+
+    /// What the files give now.
+    fn current(&self) -> Read<'_> {
+        let (mut diagnostics, mut stale, mut skipped) = (Vec::new(), Vec::new(), Vec::new());
+        for file in self.files.values() {
+            diagnostics.extend(file.diagnostics.iter().cloned());
+            if file.has_errors {
+                match file.good {
+                    Some(_) => stale.push(file.name.clone()),
+                    None => skipped.push(file.name.clone()),
+                }
+            }
+        }
+        Read { cluster: self.merged.cluster(), pods_version: self.merged.pods_version(), diagnostics, stale, skipped }
+    }
+}
+
+/// A file's text; `None` when it is gone (removed or replaced between an
+/// event or a listing and the read: the next event reads it again).
+fn read_text(path: &Path) -> Result<Option<String>, FolderError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(netpol_input::InputError::Io { path: path.display().to_string(), source: e }.into()),
     }
 }
 
 /// Diagnostics about the whole cluster, meaningless for one file alone.
 const CLUSTER_WIDE: [&str; 2] = ["NP0052", "NP0054"];
-
-/// Merges per-file clusters as one load would: declared namespaces over
-/// implicit ones, and a later object with the same key replacing an earlier one.
-fn merge(parts: Vec<Cluster>) -> Cluster {
-    fn upsert<T, K: Ord>(out: &mut Vec<T>, index: &mut BTreeMap<K, usize>, key: K, item: T) {
-        match index.get(&key) {
-            Some(&i) => out[i] = item,
-            None => {
-                index.insert(key, out.len());
-                out.push(item);
-            }
-        }
-    }
-    let mut cluster = Cluster::default();
-    let (mut pods, mut services, mut policies) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
-    for part in parts {
-        for (name, ns) in part.namespaces {
-            if ns.declared || !cluster.namespaces.contains_key(&name) {
-                cluster.namespaces.insert(name, ns);
-            }
-        }
-        for pod in part.pods {
-            upsert(&mut cluster.pods, &mut pods, (pod.namespace.clone(), pod.name.clone(), pod.kind), pod);
-        }
-        for svc in part.services {
-            upsert(&mut cluster.services, &mut services, (svc.namespace.clone(), svc.name.clone()), svc);
-        }
-        for policy in part.policies {
-            upsert(&mut cluster.policies, &mut policies, (policy.namespace.clone(), policy.name.clone()), policy);
-        }
-    }
-    cluster
-}

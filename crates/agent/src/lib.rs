@@ -29,6 +29,7 @@
 //! ```
 
 mod folder;
+mod merge;
 mod sync;
 
 use std::fmt;
@@ -139,13 +140,16 @@ pub fn run(config: &Config, stop: &AtomicBool, on_event: &mut dyn FnMut(Event)) 
     if !config.manifests.is_dir() {
         return Err(AgentError::NotAFolder { path });
     }
-    let (tx, rx) = mpsc::channel();
+    let (tx, rx) = mpsc::channel::<(Instant, Changed)>();
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        if let Ok(event) = event {
-            if !matches!(event.kind, notify::EventKind::Access(_)) {
-                let _ = tx.send(Instant::now());
-            }
-        }
+        let changed = match event {
+            Ok(event) if matches!(event.kind, notify::EventKind::Access(_)) => return,
+            Ok(event) if event.need_rescan() || event.paths.is_empty() => Changed::Everything,
+            Ok(event) => Changed::Files(event.paths),
+            // The watcher lost track (e.g. its queue overflowed): read everything.
+            Err(_) => Changed::Everything,
+        };
+        let _ = tx.send((Instant::now(), changed));
     })
     .map_err(|source| AgentError::Watch { path: path.clone(), source })?;
     if !config.once {
@@ -157,15 +161,15 @@ pub fn run(config: &Config, stop: &AtomicBool, on_event: &mut dyn FnMut(Event)) 
     let mut folder = Folder::new(&config.manifests, LoadOptions { lenient: config.lenient });
     let mut syncer = Syncer::new(config.netns.clone(), config.render.clone(), config.reset_denied);
     let mut started = false;
-    let mut pending: Option<Instant> = Some(Instant::now());
+    let mut pending: Option<(Instant, Changed)> = Some((Instant::now(), Changed::Everything));
     let mut retry_at: Option<Instant> = None;
     loop {
         if pending.is_none() && retry_at.is_some_and(|t| Instant::now() >= t) {
-            pending = Some(Instant::now());
+            pending = Some((Instant::now(), Changed::Everything));
         }
-        if let Some(changed_at) = pending.take() {
+        if let Some((changed_at, changed)) = pending.take() {
             retry_at = None;
-            if !step(&mut folder, &mut syncer, &mut started, changed_at, on_event) {
+            if !step(&mut folder, &changed, &mut syncer, &mut started, changed_at, on_event) {
                 retry_at = Some(Instant::now() + RETRY);
             }
         }
@@ -173,15 +177,15 @@ pub fn run(config: &Config, stop: &AtomicBool, on_event: &mut dyn FnMut(Event)) 
             return Ok(());
         }
         match rx.recv_timeout(Duration::from_millis(50)) {
-            Ok(first) => {
+            Ok((first, mut changed)) => {
                 // Debounce: wait until the folder is quiet, at most MAX_DELAY.
                 while first.elapsed() < MAX_DELAY {
                     match rx.recv_timeout(config.debounce) {
-                        Ok(_) => continue,
+                        Ok((_, more)) => changed.add(more),
                         Err(_) => break,
                     }
                 }
-                pending = Some(first);
+                pending = Some((first, changed));
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
@@ -189,15 +193,37 @@ pub fn run(config: &Config, stop: &AtomicBool, on_event: &mut dyn FnMut(Event)) 
     }
 }
 
+/// What a watcher reported: these paths changed, or read everything again.
+#[derive(Debug)]
+enum Changed {
+    Everything,
+    Files(Vec<std::path::PathBuf>),
+}
+
+impl Changed {
+    fn add(&mut self, more: Changed) {
+        match (self, more) {
+            (Changed::Files(paths), Changed::Files(more)) => paths.extend(more),
+            (this, _) => *this = Changed::Everything,
+        }
+    }
+}
+
 /// One read + sync. Returns false when it should be retried.
 fn step(
     folder: &mut Folder,
+    changed: &Changed,
     syncer: &mut Syncer,
     started: &mut bool,
     changed_at: Instant,
     on_event: &mut dyn FnMut(Event),
 ) -> bool {
-    let read = match folder.read() {
+    let read = match changed {
+        // Also after a failed sync: the retry re-reads everything.
+        Changed::Everything => folder.read(),
+        Changed::Files(paths) => folder.read_changed(paths),
+    };
+    let read = match read {
         Ok(read) => read,
         Err(e) => {
             on_event(Event::Failed(e.to_string()));
@@ -211,7 +237,7 @@ fn step(
         on_event(Event::Waiting { skipped: read.skipped });
         return true;
     }
-    match syncer.sync(&read.cluster) {
+    match syncer.sync(read.cluster, read.pods_version) {
         Ok(report) => {
             *started = true;
             let since_change = changed_at.elapsed();

@@ -51,11 +51,20 @@ spec:
     ports: [{port: 81, protocoll: TCP}]
 ";
 
+/// The cluster with its objects in key order (the folder's order is unspecified).
+fn sorted(cluster: &netpol_model::Cluster) -> netpol_model::Cluster {
+    let mut c = cluster.clone();
+    c.pods.sort_by(|a, b| (&a.namespace, &a.name, a.kind).cmp(&(&b.namespace, &b.name, b.kind)));
+    c.services.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    c.policies.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    c
+}
+
 fn source(name: &str, text: &str) -> (String, String) {
     (name.to_string(), text.to_string())
 }
 
-fn ports_of(folder: &mut Folder, sources: Vec<(String, String)>) -> (Vec<String>, netpol_agent::Read) {
+fn ports_of(folder: &mut Folder, sources: Vec<(String, String)>) -> (Vec<String>, netpol_agent::Read<'_>) {
     let read = folder.load(sources);
     let ports = read
         .cluster
@@ -178,10 +187,14 @@ fn per_file_loading_gives_the_cluster_one_load_gives() {
     // A namespace used in one file and declared in a later one, and a duplicate policy.
     sources.push(source("zz-extra.yaml", &allow(80)));
     sources.push(source("zz-extra-2.yaml", &allow(8080)));
+    // The folder takes files in path order, as a folder walk gives them
+    // ("zz-extra-2.yaml" < "zz-extra.yaml": zz-extra.yaml's policy wins).
+    sources.sort_by(|a, b| std::path::Path::new(&a.0).cmp(std::path::Path::new(&b.0)));
     let whole = netpol_manifest::load(sources.iter().map(|(n, t)| (n.as_str(), t.as_str())), &LoadOptions::default());
     let mut folder = Folder::new("unused", LoadOptions::default());
     let read = folder.load(sources.clone());
-    assert_eq!(read.cluster, whole.cluster);
+    assert_eq!(sorted(read.cluster), sorted(&whole.cluster));
+    assert!(read.cluster.policies.iter().any(|p| p.name == "web" && p.ingress[0].ports[0].to_string() == "80/TCP"));
     // Unchanged files come from the cache; the result is the same.
-    assert_eq!(folder.load(sources).cluster, whole.cluster);
+    assert_eq!(sorted(folder.load(sources).cluster), sorted(&whole.cluster));
 }

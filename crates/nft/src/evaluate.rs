@@ -12,7 +12,7 @@ use std::net::IpAddr;
 
 use netpol_model::Protocol;
 
-use crate::ir::{Action, Chain, CtState, Family, Field, Hook, Lookup, Match, Rule, Ruleset, Verdict};
+use crate::ir::{Action, Chain, CtState, Family, Field, Hook, Lookup, Match, Rule, Ruleset, SetKey, Verdict};
 
 /// The first packet of a connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -128,7 +128,12 @@ impl Ruleset {
             }
             let set = self.set(set)?;
             let i = set.find(addr, second)?;
-            Some(set.comments.get(i).filter(|c| !c.is_empty()).cloned())
+            let comment = set.comments.get(i).filter(|c| !c.is_empty());
+            Some(match set.key {
+                // The known pods: the comment is the pod's name.
+                SetKey::Host(_) => comment.map(|pod| format!("{pod}: a known pod, not isolated here")),
+                _ => comment.cloned(),
+            })
         };
         let plain = |holds: bool| holds.then_some(None);
         match m {

@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use netpol_model::{PodKey, Protocol};
 
@@ -94,12 +95,14 @@ pub enum SetKey {
     AddrProtoPort(Family),
     /// `ipv4_addr . ipv4_addr`: (source, destination) pairs.
     AddrPair(Family),
+    /// `ipv4_addr`, not interval: single addresses in a hash set (known pods).
+    Host(Family),
 }
 
 impl SetKey {
     pub fn family(self) -> Family {
         match self {
-            SetKey::Addr(f) | SetKey::AddrProtoPort(f) | SetKey::AddrPair(f) => f,
+            SetKey::Addr(f) | SetKey::AddrProtoPort(f) | SetKey::AddrPair(f) | SetKey::Host(f) => f,
         }
     }
 }
@@ -208,7 +211,7 @@ pub enum Match {
     Protocol(Protocol),
     /// `th dport 80-90`; only after a [`Match::Protocol`].
     Dport(PortRange),
-    /// `ip saddr @set` (the set's key is [`SetKey::Addr`]).
+    /// `ip saddr @set` (the set's key is [`SetKey::Addr`] or [`SetKey::Host`]).
     AddrIn {
         field: Field,
         family: Family,
@@ -295,8 +298,8 @@ pub struct Chain {
 /// set and map elements: pod IP churn changes elements, never chains or rules.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Ruleset {
-    /// Sorted by name.
-    pub sets: Vec<Set>,
+    /// Sorted by name. Shared: a render reusing an earlier one's sets copies no elements.
+    pub sets: Vec<Arc<Set>>,
     /// Sorted by name.
     pub maps: Vec<Map>,
     /// Regular chains sorted by name, then base chains in evaluation order.
@@ -333,7 +336,7 @@ impl Ruleset {
     }
 
     pub fn set(&self, name: &str) -> Option<&Set> {
-        self.sets.binary_search_by(|s| s.name.as_str().cmp(name)).ok().map(|i| &self.sets[i])
+        self.sets.binary_search_by(|s| s.name.as_str().cmp(name)).ok().map(|i| &*self.sets[i])
     }
 
     pub fn map(&self, name: &str) -> Option<&Map> {
@@ -355,6 +358,7 @@ impl Ruleset {
     pub fn structure(&self) -> Ruleset {
         let mut out = self.clone();
         out.sets.iter_mut().for_each(|s| {
+            let s = Arc::make_mut(s);
             s.elements.clear();
             s.comments.clear();
         });

@@ -14,6 +14,8 @@
 //! names come from policy identities, addresses live only in set and map
 //! elements, so pod IP churn changes elements, not chains. Every set element
 //! carries the comment `ns/policy ingress[i] peer[j] port[k]` of the rule allowing it.
+//! [`render_cached`] gives the same result as [`render`] and, after a policy
+//! change, renders again only the groups that policy touches ([`RenderCache`]).
 //!
 //! ```
 //! use netpol_model::{Cluster, Pod, WorkloadKind, Labels};
@@ -34,6 +36,7 @@
 //! ```
 
 pub mod apply;
+mod cache;
 pub mod conntrack;
 mod evaluate;
 mod ir;
@@ -43,9 +46,10 @@ mod render;
 mod script;
 mod union;
 
+pub use cache::RenderCache;
 pub use evaluate::{Evaluation, Packet};
 pub use ir::{
     Action, AddrRange, BaseHook, Chain, CtState, Element, Family, Field, Hook, Lookup, Map, MapEntry, Match, PortRange,
     Rule, Ruleset, Set, SetKey, Stats, Verdict, TABLE,
 };
-pub use render::{render, RenderOptions};
+pub use render::{render, render_cached, RenderOptions};

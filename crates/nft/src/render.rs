@@ -7,7 +7,9 @@
 //!   (priority filter) and `hook/input/egress` (priority filter - 1): established
 //!   and related accepted first, invalid dropped, ICMPv6 neighbour discovery and
 //!   a pod reaching itself accepted, then a dispatch verdict map keyed by the
-//!   pod address (source for egress, destination for ingress);
+//!   pod address (source for egress, destination for ingress) holding this
+//!   node's pods isolated for the direction, then `@pods/FAMILY` (every known
+//!   pod address) accepted, then unknown addresses in the pod CIDRs dropped;
 //! - the isolated pods of the node grouped by *subject key* (the policies
 //!   selecting them for the direction and, for ingress, the numbers they give
 //!   the named ports those policies use); per group one chain
@@ -25,12 +27,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use ipnet::IpNet;
 use netpol_model::{
-    Cluster, Direction, Namespace, NetworkPolicy, Peer, Pod, PodKey, PolicyPort, PortRef, Protocol, WorkloadKind,
+    Cluster, Direction, Namespace, NetworkPolicy, Peer, Pod, PolicyPort, PortRef, Protocol, WorkloadKind,
 };
 
+use crate::cache::{Endpoints, RenderCache, Rendered};
 use crate::ir::{
     Action, AddrRange, BaseHook, Chain, CtState, Element, Family, Field, Hook, Map, MapEntry, Match, PortRange, Rule,
     Ruleset, Set, SetKey, Verdict,
@@ -63,7 +67,22 @@ impl Default for RenderOptions {
 
 /// Renders the ruleset of one node (or of all pods) for `table inet netpol`.
 pub fn render(cluster: &Cluster, options: &RenderOptions) -> Ruleset {
-    Renderer::new(cluster, options).run()
+    Renderer::new(cluster, options).run(None)
+}
+
+/// [`render`], reusing what `cache` remembers of the last render through it
+/// (see [`RenderCache`]): after a policy change only the subject groups that
+/// policy touches are rendered again. `pods_version` stands for the pods and
+/// namespaces of `cluster`: the caller must change it whenever any of them
+/// changes (then everything is rendered again). The result is [`render`]'s.
+pub fn render_cached(
+    cluster: &Cluster,
+    options: &RenderOptions,
+    cache: &mut RenderCache,
+    pods_version: u64,
+) -> Ruleset {
+    cache.begin(pods_version, options);
+    Renderer::new(cluster, options).run(Some(cache))
 }
 
 fn dir_name(direction: Direction) -> &'static str {
@@ -90,6 +109,35 @@ fn subject_field(direction: Direction) -> Field {
 
 pub(crate) fn dispatch_map_name(direction: Direction, family: Family) -> String {
     identifier(&["dispatch", dir_name(direction), family.suffix()])
+}
+
+/// The sets a chain's rules look up.
+fn chain_sets(chain: &Chain) -> impl Iterator<Item = &str> {
+    chain.rules.iter().flat_map(|r| &r.matches).filter_map(|m| match m {
+        Match::AddrIn { set, .. } | Match::AddrProtoPortIn { set, .. } | Match::AddrPairIn { set, .. } => {
+            Some(set.as_str())
+        }
+        _ => None,
+    })
+}
+
+/// `ns/name`, the comment of a pod's elements.
+fn pod_comment(pod: &Pod) -> String {
+    let mut text = String::with_capacity(pod.namespace.len() + pod.name.len() + 1);
+    text.push_str(&pod.namespace);
+    text.push('/');
+    text.push_str(&pod.name);
+    // Kubernetes names need no cleaning; lenient input might.
+    if text.len() <= 128 && text.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\') {
+        text
+    } else {
+        comment(&text)
+    }
+}
+
+/// The set of every known pod address of a family (`pods/v4`).
+fn known_set_name(family: Family) -> String {
+    identifier(&["pods", family.suffix()])
 }
 
 /// The whole address range of a family (`0.0.0.0/0`, `::/0`).
@@ -137,7 +185,7 @@ struct Renderer<'a> {
     named_everywhere: BTreeMap<(String, Protocol, Family), Vec<(AddrRange, PortRange)>>,
     /// Pods a peer matches, by (policy, direction, rule, peer).
     peer_cache: BTreeMap<(String, Direction, usize, usize), Vec<&'a Pod>>,
-    sets: BTreeMap<String, Set>,
+    sets: BTreeMap<String, Arc<Set>>,
     chains: Vec<Chain>,
     warnings: Vec<String>,
 }
@@ -376,14 +424,14 @@ impl<'a> Renderer<'a> {
         items.sort();
         items.dedup_by(|a, b| a.0 == b.0);
         let (elements, comments) = items.into_iter().unzip();
-        self.sets.insert(name.clone(), Set { name: name.clone(), key, elements, comments });
+        self.sets.insert(name.clone(), Arc::new(Set { name: name.clone(), key, elements, comments }));
         name
     }
 
     fn add_plain_set(&mut self, name: String, key: SetKey, mut elements: Vec<Element>) -> String {
         elements.sort();
         elements.dedup();
-        self.sets.insert(name.clone(), Set { name: name.clone(), key, elements, comments: Vec::new() });
+        self.sets.insert(name.clone(), Arc::new(Set { name: name.clone(), key, elements, comments: Vec::new() }));
         name
     }
 
@@ -458,7 +506,7 @@ impl<'a> Renderer<'a> {
         Chain { name: name.to_string(), base: None, rules }
     }
 
-    fn run(mut self) -> Ruleset {
+    fn run(mut self, mut cache: Option<&mut RenderCache>) -> Ruleset {
         let mut policies: Vec<&NetworkPolicy> = self.cluster.policies.iter().collect();
         policies.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
 
@@ -467,7 +515,7 @@ impl<'a> Renderer<'a> {
             local_by_namespace.entry(pod.namespace.as_str()).or_default().push(pod);
         }
         // For each local pod and direction: the policies isolating it, in order.
-        let mut isolating: BTreeMap<(PodKey, Direction), (&Pod, Vec<&NetworkPolicy>)> = BTreeMap::new();
+        let mut isolating: BTreeMap<(&str, &str, Direction), (&Pod, Vec<&NetworkPolicy>)> = BTreeMap::new();
         for policy in &policies {
             for subject in local_by_namespace.get(policy.namespace.as_str()).into_iter().flatten() {
                 if !policy.pod_selector.matches(&subject.labels) {
@@ -475,7 +523,8 @@ impl<'a> Renderer<'a> {
                 }
                 for direction in Direction::ALL {
                     if policy.affects(direction) {
-                        isolating.entry((subject.key(), direction)).or_insert((subject, Vec::new())).1.push(policy);
+                        let key = (subject.namespace.as_str(), subject.name.as_str(), direction);
+                        isolating.entry(key).or_insert((subject, Vec::new())).1.push(policy);
                     }
                 }
             }
@@ -483,8 +532,8 @@ impl<'a> Renderer<'a> {
         // Group the pods by subject key: the isolating policies and, for
         // ingress, the numbers the pod gives each named port they use.
         let mut groups: BTreeMap<String, Group> = BTreeMap::new();
-        let mut chain_of: BTreeMap<(PodKey, Direction), String> = BTreeMap::new();
-        for ((key, direction), (pod, by)) in isolating {
+        let mut chain_of: Vec<(&Pod, Direction, String)> = Vec::new();
+        for ((_, _, direction), (pod, by)) in isolating {
             let mut subject_key = format!("{}|", dir_name(direction));
             for policy in &by {
                 subject_key.push_str(&format!("{}/{},", policy.namespace, policy.name));
@@ -508,48 +557,107 @@ impl<'a> Renderer<'a> {
             }
             let name =
                 identifier(&["subjects", dir_name(direction), &format!("{:016x}", fnv64(subject_key.as_bytes()))]);
-            chain_of.insert((key, direction), name.clone());
+            chain_of.push((pod, direction, name.clone()));
             groups.entry(name).or_insert_with(|| Group { direction, policies: by, representative: pod });
         }
+        let mut rendered = BTreeMap::new();
         for (name, group) in &groups {
-            let chain = self.group_chain(name, group);
-            self.chains.push(chain);
+            let Some(cache) = cache.as_deref_mut() else {
+                let chain = self.group_chain(name, group);
+                self.chains.push(chain);
+                continue;
+            };
+            let group_rendered = match cache.take(name, &group.policies) {
+                Some(before) => {
+                    self.chains.push(before.chain.clone());
+                    for set in &before.sets {
+                        self.sets.insert(set.name.clone(), set.clone());
+                    }
+                    before
+                }
+                None => {
+                    cache.misses += 1;
+                    let chain = self.group_chain(name, group);
+                    let sets = chain_sets(&chain).filter_map(|s| self.sets.get(s)).cloned().collect();
+                    self.chains.push(chain.clone());
+                    Rendered { policies: group.policies.iter().map(|p| (*p).clone()).collect(), chain, sets }
+                }
+            };
+            rendered.insert(name.clone(), group_rendered);
         }
+        let endpoints = match cache {
+            Some(cache) => {
+                cache.finish(rendered);
+                Arc::clone(cache.endpoints.get_or_insert_with(|| Arc::new(self.endpoints())))
+            }
+            None => Arc::new(self.endpoints()),
+        };
         self.chains.sort_by(|a, b| a.name.cmp(&b.name));
 
-        let maps = self.dispatch_maps(&chain_of);
+        let maps = self.dispatch_maps(&chain_of, &endpoints);
         self.fixed_sets();
         self.base_chains();
         Ruleset { sets: self.sets.into_values().collect(), maps, chains: self.chains, warnings: self.warnings }
     }
 
-    /// One verdict map per direction and family: every known pod address, to
-    /// its group chain when the pod is local and isolated, to `accept` otherwise.
-    fn dispatch_maps(&mut self, chain_of: &BTreeMap<(PodKey, Direction), String>) -> Vec<Map> {
-        let mut owners: BTreeMap<IpAddr, PodKey> = BTreeMap::new();
-        for pod in &self.pods {
-            for ip in &pod.ips {
-                if let Some(first) = owners.get(ip) {
-                    self.warnings.push(format!("{ip} belongs to {first} and {}: {first} is used", pod.key()));
-                } else {
-                    owners.insert(*ip, pod.key());
-                }
+    /// Every known pod address with its owner, and the `pods/FAMILY` sets
+    /// (each element commented with its pod), which pass the fail-closed check
+    /// of the pod CIDRs. Depends on the pods alone.
+    fn endpoints(&self) -> Endpoints {
+        // Every address once, sorted; the first pod (in key order) owns an address two pods claim.
+        let mut owners: Vec<(IpAddr, &Pod)> =
+            self.pods.iter().flat_map(|p| p.ips.iter().map(move |ip| (*ip, *p))).collect();
+        owners.sort_by_key(|(ip, _)| *ip);
+        let mut warnings = Vec::new();
+        owners.dedup_by(|later, first| {
+            let same = later.0 == first.0;
+            if same {
+                let (ip, a, b) = (first.0, first.1.key(), later.1.key());
+                warnings.push(format!("{ip} belongs to {a} and {b}: {a} is used"));
             }
+            same
+        });
+        let known = Family::ALL
+            .iter()
+            .map(|&family| {
+                let (elements, comments) = owners
+                    .iter()
+                    .filter(|(ip, _)| Family::of(*ip) == family)
+                    .map(|(ip, pod)| (Element::Addr(AddrRange::single(*ip)), pod_comment(pod)))
+                    .unzip();
+                Arc::new(Set { name: known_set_name(family), key: SetKey::Host(family), elements, comments })
+            })
+            .collect();
+        Endpoints { owners: owners.into_iter().map(|(ip, pod)| (ip, pod.key())).collect(), known, warnings }
+    }
+
+    /// One verdict map per direction and family: the addresses of this node's
+    /// pods isolated for the direction, to their group chain. The maps stay as
+    /// small as the node's isolated pods, whatever the size of the cluster;
+    /// every other known pod passes through `pods/FAMILY`.
+    fn dispatch_maps(&mut self, chain_of: &[(&Pod, Direction, String)], endpoints: &Endpoints) -> Vec<Map> {
+        for set in &endpoints.known {
+            self.sets.insert(set.name.clone(), Arc::clone(set));
         }
+        self.warnings.extend(endpoints.warnings.iter().cloned());
+        let owns = |pod: &Pod, ip: &IpAddr| {
+            endpoints.owner(*ip).is_some_and(|o| o.namespace == pod.namespace && o.name == pod.name)
+        };
         let mut maps = Vec::new();
         for direction in Direction::ALL {
             for family in Family::ALL {
-                let entries = owners
+                let mut entries: Vec<MapEntry> = chain_of
                     .iter()
-                    .filter(|(ip, _)| Family::of(**ip) == family)
-                    .map(|(ip, pod)| {
-                        let verdict = match chain_of.get(&(pod.clone(), direction)) {
-                            Some(chain) => Verdict::Jump(chain.clone()),
-                            None => Verdict::Accept,
-                        };
-                        MapEntry { addr: *ip, verdict, pod: pod.clone() }
+                    .filter(|(_, d, _)| *d == direction)
+                    .flat_map(|(pod, _, chain)| {
+                        pod.ips.iter().filter(|ip| Family::of(**ip) == family && owns(pod, ip)).map(|ip| MapEntry {
+                            addr: *ip,
+                            verdict: Verdict::Jump(chain.clone()),
+                            pod: pod.key(),
+                        })
                     })
                     .collect();
+                entries.sort_by_key(|e| e.addr);
                 maps.push(Map { name: dispatch_map_name(direction, family), family, entries });
             }
         }
@@ -630,6 +738,13 @@ impl<'a> Renderer<'a> {
                     action: Action::Dispatch { field, family, map: dispatch_map_name(direction, family) },
                     comment: format!("{} dispatch by pod address", dir_name(direction)),
                 });
+            }
+            for family in Family::ALL {
+                rules.push(rule(
+                    vec![Match::AddrIn { field, family, set: known_set_name(family) }],
+                    Verdict::Accept,
+                    "a known pod, not isolated here",
+                ));
             }
             for family in Family::ALL {
                 rules.push(rule(

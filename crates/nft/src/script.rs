@@ -9,9 +9,10 @@ use std::fmt::Write;
 
 use netpol_model::Protocol;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use crate::ir::{Action, Element, Family, Field, Match, Rule, Ruleset, SetKey, Verdict, TABLE};
+use crate::ir::{Action, Element, Family, Field, Match, Rule, Ruleset, Set, SetKey, Verdict, TABLE};
 use crate::name::comment;
 use crate::range::spell;
 
@@ -57,7 +58,7 @@ pub(crate) fn element(e: &Element) -> String {
 }
 
 /// Each element of a set as nft spells it, with its comment when it has one.
-fn commented_elements(set: &crate::ir::Set) -> Vec<String> {
+fn commented_elements(set: &Set) -> Vec<String> {
     set.elements
         .iter()
         .enumerate()
@@ -75,7 +76,7 @@ fn map_entry(e: &crate::ir::MapEntry) -> String {
 
 pub(crate) fn set_type(key: SetKey) -> String {
     match key {
-        SetKey::Addr(f) => addr_type(f).to_string(),
+        SetKey::Addr(f) | SetKey::Host(f) => addr_type(f).to_string(),
         SetKey::AddrProtoPort(f) => format!("{} . inet_proto . inet_service", addr_type(f)),
         SetKey::AddrPair(f) => format!("{0} . {0}", addr_type(f)),
     }
@@ -84,7 +85,7 @@ pub(crate) fn set_type(key: SetKey) -> String {
 pub(crate) fn set_flags(key: SetKey) -> Option<&'static str> {
     match key {
         SetKey::Addr(_) | SetKey::AddrProtoPort(_) => Some("interval"),
-        SetKey::AddrPair(_) => None,
+        SetKey::AddrPair(_) | SetKey::Host(_) => None,
     }
 }
 
@@ -180,19 +181,65 @@ impl Ruleset {
     }
 }
 
-/// `add element` / `delete element` lines for the difference of two sorted lists.
-fn element_delta(out: &mut String, name: &str, old: &[String], new: &[String]) {
-    let old_set: BTreeSet<&String> = old.iter().collect();
-    let new_set: BTreeSet<&String> = new.iter().collect();
-    // A deletion names the key only; its comment is not part of it.
-    let removed: Vec<&str> =
-        old.iter().filter(|e| !new_set.contains(e)).map(|e| e.split(" comment \"").next().unwrap_or(e)).collect();
-    let added: Vec<&str> = new.iter().filter(|e| !old_set.contains(e)).map(String::as_str).collect();
+/// Writes `delete element` / `add element` lines turning `old` into `new`. Both
+/// are sorted by key, one item per key; only the changed items are formatted.
+/// An item whose key stays but whose rest (comment, verdict) changes is deleted
+/// and added again in the same transaction.
+fn element_delta<T, K: Ord>(
+    out: &mut String,
+    name: &str,
+    old: &[T],
+    new: &[T],
+    key: impl Fn(&T) -> K,
+    spell_key: impl Fn(&T) -> String,
+    spell: impl Fn(&T) -> String,
+) where
+    T: PartialEq,
+{
+    let (mut removed, mut added) = (Vec::new(), Vec::new());
+    let (mut i, mut j) = (0, 0);
+    while i < old.len() || j < new.len() {
+        let order = match (old.get(i), new.get(j)) {
+            (Some(a), Some(b)) => key(a).cmp(&key(b)),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            _ => std::cmp::Ordering::Greater,
+        };
+        match order {
+            std::cmp::Ordering::Less => {
+                removed.push(spell_key(&old[i]));
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                added.push(spell(&new[j]));
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                if old[i] != new[j] {
+                    removed.push(spell_key(&old[i]));
+                    added.push(spell(&new[j]));
+                }
+                i += 1;
+                j += 1;
+            }
+        }
+    }
     if !removed.is_empty() {
         let _ = writeln!(out, "delete element inet {TABLE} {name} {{ {} }}", removed.join(", "));
     }
     if !added.is_empty() {
         let _ = writeln!(out, "add element inet {TABLE} {name} {{ {} }}", added.join(", "));
+    }
+}
+
+/// A set's elements with their comments, for [`element_delta`].
+fn commented(set: &Set) -> Vec<(&Element, &str)> {
+    set.elements.iter().enumerate().map(|(i, e)| (e, set.comments.get(i).map_or("", String::as_str))).collect()
+}
+
+fn spell_commented(item: &(&Element, &str)) -> String {
+    match item.1 {
+        "" => element(item.0),
+        c => format!("{} comment \"{c}\"", element(item.0)),
     }
 }
 
@@ -207,8 +254,8 @@ impl Ruleset {
             return None;
         }
         let mut out = String::new();
-        let old_sets: BTreeMap<&str, &crate::ir::Set> = old.sets.iter().map(|s| (s.name.as_str(), s)).collect();
-        let new_sets: BTreeMap<&str, &crate::ir::Set> = self.sets.iter().map(|s| (s.name.as_str(), s)).collect();
+        let old_sets: BTreeMap<&str, &Arc<Set>> = old.sets.iter().map(|s| (s.name.as_str(), s)).collect();
+        let new_sets: BTreeMap<&str, &Arc<Set>> = self.sets.iter().map(|s| (s.name.as_str(), s)).collect();
         let old_chains: BTreeMap<&str, &crate::ir::Chain> =
             old.chains.iter().filter(|c| c.base.is_none()).map(|c| (c.name.as_str(), c)).collect();
         let new_chains: BTreeMap<&str, &crate::ir::Chain> =
@@ -229,14 +276,24 @@ impl Ruleset {
         }
         // 2. Elements.
         for (name, set) in &new_sets {
-            let old_elements: Vec<String> = old_sets.get(name).map(|s| commented_elements(s)).unwrap_or_default();
-            let new_elements: Vec<String> = commented_elements(set);
-            element_delta(&mut out, name, &old_elements, &new_elements);
+            let before = old_sets.get(name);
+            // Shared (`Arc`) when a render reused the set: equal without looking at the elements.
+            if before.is_some_and(|b| Arc::ptr_eq(b, set) || (b.elements == set.elements && b.comments == set.comments))
+            {
+                continue;
+            }
+            let old_items = before.map(|s| commented(s)).unwrap_or_default();
+            let spell_key = |item: &(&Element, &str)| element(item.0);
+            element_delta(&mut out, name, &old_items, &commented(set), |item| item.0, spell_key, spell_commented);
         }
         for map in &self.maps {
-            let entries = |m: &crate::ir::Map| -> Vec<String> { m.entries.iter().map(map_entry).collect() };
             let before = old.maps.iter().find(|m| m.name == map.name)?;
-            element_delta(&mut out, &map.name, &entries(before), &entries(map));
+            if before.entries == map.entries {
+                continue;
+            }
+            let key = |e: &crate::ir::MapEntry| e.addr;
+            let spell_key = |e: &crate::ir::MapEntry| e.addr.to_string();
+            element_delta(&mut out, &map.name, &before.entries, &map.entries, key, spell_key, map_entry);
         }
         // 3. Chains whose rules changed.
         for (name, chain) in &new_chains {

@@ -3,142 +3,26 @@
 //! kernel would do) equals the engine's verdict, for every pair of addresses,
 //! TCP/UDP/SCTP and boundary ports. Shrunk failures are kept below as
 //! regression cases.
+//!
+//! Some pods are hostNetwork: they carry their node's IP (shared by every
+//! hostNetwork pod of that node), never are subjects nor match pod selectors,
+//! but do match ipBlocks (docs/semantics.md, "hostNetwork pods"). Their traffic
+//! is the node's, so it meets the rules where the kernel would run them (see
+//! [`hooks`]): from a node to its own pods through `output` (never filtered:
+//! the engine's own-node rule), from a pod to a node through `input`.
 
 use std::net::IpAddr;
 
 use netpol_engine::{Endpoint, Engine, Flow, Options};
-use netpol_model::{Cluster, Direction, IpBlock, LabelSelector, Peer, PolicyPort, Protocol};
+use netpol_model::{Cluster, Direction, Protocol};
 use netpol_nft::{render, Element, Hook, Packet, RenderOptions, Ruleset};
+mod clusters;
+
+use clusters::*;
 use netpol_testkit::*;
 use proptest::prelude::*;
 
 const EXTERNAL: [&str; 4] = ["10.0.0.200", "192.168.1.1", "fd00::99", "2001:db8::1"];
-
-fn selector() -> impl Strategy<Value = LabelSelector> {
-    prop_oneof![
-        Just(sel!()),
-        Just(sel!("app" => "a")),
-        Just(sel!("app" => "b")),
-        Just(sel!("tier" => "t")),
-        Just(sel!("app" => "a", "tier" => "t")),
-        Just(sel!().with_expression(netpol_model::Requirement::new("app", netpol_model::Operator::NotIn, ["a"]))),
-    ]
-}
-
-fn ns_selector() -> impl Strategy<Value = LabelSelector> {
-    prop_oneof![Just(sel!()), Just(sel!("team" => "x")), Just(sel!("team" => "y")), Just(sel!("env" => "prod"))]
-}
-
-fn peer() -> impl Strategy<Value = Peer> {
-    prop_oneof![
-        selector().prop_map(pods),
-        ns_selector().prop_map(namespaces),
-        (ns_selector(), selector()).prop_map(|(n, p)| pods_in_namespaces(n, p)),
-        prop_oneof![
-            Just(("10.0.0.0/24", vec![])),
-            Just(("10.0.0.0/24", vec!["10.0.0.2/31"])),
-            Just(("10.0.0.0/29", vec!["10.0.0.4/32"])),
-            Just(("0.0.0.0/0", vec!["10.0.0.0/8"])),
-            Just(("fd00::/64", vec!["fd00::2/127"])),
-            Just(("::/0", vec![])),
-        ]
-        .prop_map(|(cidr, except): (&str, Vec<&str>)| Peer::IpBlock(IpBlock::new(
-            cidr.parse().unwrap(),
-            except.iter().map(|e| e.parse().unwrap()).collect()
-        ))),
-    ]
-}
-
-fn protocol() -> impl Strategy<Value = Protocol> {
-    prop_oneof![Just(Protocol::Tcp), Just(Protocol::Udp), Just(Protocol::Sctp)]
-}
-
-fn policy_port() -> impl Strategy<Value = PolicyPort> {
-    prop_oneof![
-        (protocol(), prop_oneof![Just(53u16), Just(80), Just(81)]).prop_map(|(p, n)| PolicyPort::number(p, n)),
-        (protocol(), prop_oneof![Just((80u16, 81u16)), Just((1, 80)), Just((8000, 65535))])
-            .prop_map(|(p, (a, b))| PolicyPort::range(p, a, b)),
-        (protocol(), prop_oneof![Just("http"), Just("dns")]).prop_map(|(p, n)| PolicyPort::named(p, n)),
-        protocol().prop_map(PolicyPort::all),
-    ]
-}
-
-fn rule_strategy() -> impl Strategy<Value = netpol_model::Rule> {
-    (proptest::collection::vec(peer(), 0..3), proptest::collection::vec(policy_port(), 0..3))
-        .prop_map(|(peers, ports)| netpol_model::Rule { peers, ports, origin: None })
-}
-
-fn policy_strategy() -> impl Strategy<Value = netpol_model::NetworkPolicy> {
-    (
-        prop_oneof![Just("x"), Just("y")],
-        selector(),
-        prop_oneof![
-            Just(vec![Direction::Ingress]),
-            Just(vec![Direction::Egress]),
-            Just(vec![Direction::Ingress, Direction::Egress])
-        ],
-        proptest::collection::vec(rule_strategy(), 0..3),
-        proptest::collection::vec(rule_strategy(), 0..3),
-    )
-        .prop_map(|(ns, selector, types, ingress, egress)| {
-            let mut p = policy(ns, "p").select(selector).types(types);
-            for r in ingress {
-                p = p.ingress(r);
-            }
-            for r in egress {
-                p = p.egress(r);
-            }
-            p.build()
-        })
-}
-
-/// (namespace, app label, tier label, dual stack, named ports choice)
-type PodSpec = (&'static str, Option<&'static str>, bool, bool, u8);
-
-fn pod_spec() -> impl Strategy<Value = PodSpec> {
-    (
-        prop_oneof![Just("x"), Just("y")],
-        prop_oneof![Just(None), Just(Some("a")), Just(Some("b"))],
-        any::<bool>(),
-        any::<bool>(),
-        0u8..6,
-    )
-}
-
-fn build(pods: Vec<PodSpec>, policies: Vec<netpol_model::NetworkPolicy>, x_team: bool) -> Cluster {
-    let mut c = cluster()
-        .namespace(if x_team { namespace("x").label("team", "x").label("env", "prod") } else { namespace("x") })
-        .namespace(namespace("y").label("team", "y"));
-    for (i, (ns, app, tier, dual, ports)) in pods.into_iter().enumerate() {
-        let n = i + 1;
-        let node = if n % 2 == 0 { "n2" } else { "n1" };
-        let mut p = pod(ns, &format!("p{n}")).ip(&format!("10.0.0.{n}")).node(node);
-        if dual {
-            p = p.ip(&format!("fd00::{n}"));
-        }
-        if let Some(app) = app {
-            p = p.label("app", app);
-        }
-        if tier {
-            p = p.label("tier", "t");
-        }
-        p = match ports {
-            0 => p,
-            1 => p.port("http", 80, Protocol::Tcp),
-            2 => p.port("http", 81, Protocol::Tcp).port("dns", 53, Protocol::Udp),
-            3 => p.port("http", 8080, Protocol::Sctp).port("dns", 53, Protocol::Tcp),
-            // Two containers declaring the same name: a named port matches every number.
-            4 => p.port("http", 80, Protocol::Tcp).port("http", 8080, Protocol::Tcp),
-            _ => p.port("http", 81, Protocol::Tcp).port("dns", 53, Protocol::Udp).port("dns", 54, Protocol::Udp),
-        };
-        c = c.pod(p);
-    }
-    for (i, mut policy) in policies.into_iter().enumerate() {
-        policy.name = format!("p{i}");
-        c = c.policy(policy);
-    }
-    c.build()
-}
 
 const PORTS: [u16; 10] = [1, 52, 53, 54, 55, 80, 81, 8000, 8080, 65535];
 
@@ -167,6 +51,49 @@ fn overlaps(ruleset: &Ruleset) -> Vec<String> {
     out
 }
 
+/// What an address is, for the path its packets take.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum End<'a> {
+    Pod(Option<&'a str>),
+    /// A hostNetwork pod's address: its node's.
+    Host(Option<&'a str>),
+    External,
+}
+
+fn end_of(cluster: &Cluster, ip: IpAddr) -> End<'_> {
+    if let Some(p) = cluster.pod_by_ip(ip) {
+        return End::Pod(p.node.as_deref());
+    }
+    match cluster.pods.iter().find(|p| p.host_network && p.ips.contains(&ip)) {
+        Some(p) => End::Host(p.node.as_deref()),
+        None => End::External,
+    }
+}
+
+/// Where the kernel runs our rules on a new connection's first packet: the
+/// hooks it crosses, each on its node (`None`: a node we render nothing for or
+/// do not know). `output` (a node's own traffic) is never hooked.
+fn hooks<'a>(src: End<'a>, dst: End<'a>, same_addr: bool) -> Vec<(Option<&'a str>, Hook)> {
+    let same = |a: Option<&str>, b: Option<&str>| a.is_some() && a == b;
+    match (src, dst) {
+        (End::Pod(s), End::Pod(d)) if s == d => vec![(s, Hook::Forward)],
+        (End::Pod(s), End::Pod(d)) => vec![(s, Hook::Forward), (d, Hook::Forward)],
+        (End::Pod(s), End::External) => vec![(s, Hook::Forward)],
+        (End::External, End::Pod(d)) => vec![(d, Hook::Forward)],
+        (End::External, End::External) => vec![(None, Hook::Forward)],
+        // The node to its own pods: output, never filtered (pods cannot block their node).
+        (End::Host(s), End::Pod(d)) if same(s, d) => vec![],
+        // Another node's traffic arrives routed.
+        (End::Host(_), End::Pod(d)) => vec![(d, Hook::Forward)],
+        // A pod to its own node: input.
+        (End::Pod(s), End::Host(d)) if same(s, d) => vec![(s, Hook::Input)],
+        (End::Pod(s), End::Host(d)) => vec![(s, Hook::Forward), (d, Hook::Input)],
+        (End::Host(s), End::Host(d)) if same_addr || same(s, d) => vec![],
+        (End::Host(_), End::Host(d)) | (End::External, End::Host(d)) => vec![(d, Hook::Input)],
+        (End::Host(_), End::External) => vec![],
+    }
+}
+
 /// Every disagreement between the engine and the rendered ruleset.
 fn disagreements(cluster: &Cluster) -> Vec<String> {
     let engine = Engine::new(cluster, Options::default());
@@ -177,34 +104,41 @@ fn disagreements(cluster: &Cluster) -> Vec<String> {
     for (_, r) in &nodes {
         out.extend(overlaps(r));
     }
-    let node_of = |ip: IpAddr| cluster.pod_by_ip(ip).and_then(|p| p.node.clone());
     let mut addrs: Vec<IpAddr> = cluster.pods.iter().flat_map(|p| p.ips.iter().copied()).collect();
     addrs.extend(EXTERNAL.iter().map(|a| a.parse::<IpAddr>().unwrap()));
+    addrs.sort();
+    addrs.dedup();
     for &src in &addrs {
         for &dst in &addrs {
             if src.is_ipv4() != dst.is_ipv4() {
                 continue;
             }
+            let path = hooks(end_of(cluster, src), end_of(cluster, dst), src == dst);
             for protocol in Protocol::ALL {
                 for port in PORTS {
                     let flow = Flow::new(Endpoint::Ip(src), Endpoint::Ip(dst), protocol, port);
                     let want = engine.evaluate(&flow).expect("engine evaluates").allowed();
-                    let got = ruleset.evaluate(Hook::Forward, &Packet { src, dst, protocol, port });
-                    if got.allowed != want {
-                        out.push(format!("{flow}: engine {want}, nft {} ({:?})", got.allowed, got.because));
-                    }
-                    // Per-node rulesets: the packet crosses the source's node, then the destination's.
                     let packet = Packet { src, dst, protocol, port };
-                    let mut crossed: Vec<String> = [node_of(src), node_of(dst)].into_iter().flatten().collect();
-                    crossed.dedup();
-                    let per_node = crossed.iter().all(|n| {
+                    // The ruleset of every pod: each hook of the path, on one machine.
+                    let mut because = Vec::new();
+                    let got = path.iter().all(|(_, hook)| {
+                        let e = ruleset.evaluate(*hook, &packet);
+                        because.push((hook.as_str(), e.because));
+                        e.allowed
+                    });
+                    if got != want {
+                        out.push(format!("{flow}: engine {want}, nft {got} (path {path:?}: {because:?})"));
+                    }
+                    // Per-node rulesets: each hook on its node's ruleset.
+                    let per_node = path.iter().all(|(node, hook)| {
+                        let Some(node) = node else { return true };
                         nodes
                             .iter()
-                            .find(|(name, _)| name == n)
-                            .is_some_and(|(_, r)| r.evaluate(Hook::Forward, &packet).allowed)
+                            .find(|(name, _)| name == node)
+                            .is_some_and(|(_, r)| r.evaluate(*hook, &packet).allowed)
                     });
                     if per_node != want {
-                        out.push(format!("{flow}: engine {want}, per-node rulesets {per_node} (nodes {crossed:?})"));
+                        out.push(format!("{flow}: engine {want}, per-node rulesets {per_node} (path {path:?})"));
                     }
                 }
             }
@@ -218,11 +152,65 @@ proptest! {
     #[test]
     fn rendered_ruleset_agrees_with_engine(
         pods in proptest::collection::vec(pod_spec(), 1..5),
+        hosts in proptest::collection::vec(host_spec(), 0..3),
         policies in proptest::collection::vec(policy_strategy(), 0..4),
         x_team in any::<bool>(),
     ) {
-        let cluster = build(pods, policies, x_team);
+        let cluster = build(pods, hosts, policies, x_team);
         let bad = disagreements(&cluster);
         prop_assert!(bad.is_empty(), "{} disagreements, first: {}", bad.len(), bad[0]);
     }
+}
+
+/// The hostNetwork paths with known answers, so the proptest above cannot agree
+/// with the engine by never meeting them: x/p1 (n1) admits nothing but
+/// 10.0.0.0/24 and egresses only to named port `http` and to 172.16.0.0/12;
+/// h1 is node n1's traffic (10.0.0.101), h2 node n2's (172.16.0.2).
+#[test]
+fn host_network_paths_with_known_verdicts() {
+    let isolated = policy("x", "p")
+        .select(sel!("app" => "a"))
+        .types([Direction::Ingress, Direction::Egress])
+        .ingress(rule().from(ip_block("10.0.0.0/24", &[])).port(tcp(80)))
+        .egress(rule().port(named_port("http", Protocol::Tcp)))
+        .egress(rule().to(ip_block("172.16.0.0/12", &[])).port(tcp(80)));
+    let cluster = cluster()
+        .namespace(namespace("x"))
+        .pod(pod("x", "p1").label("app", "a").ip("10.0.0.1").node("n1").port("http", 80, Protocol::Tcp))
+        .pod(pod("x", "p2").label("app", "a").ip("10.0.0.2").node("n2").port("http", 80, Protocol::Tcp))
+        .pod(pod("x", "h1").label("app", "a").host_network().ip("10.0.0.101").node("n1").port(
+            "http",
+            80,
+            Protocol::Tcp,
+        ))
+        .pod(pod("x", "h2").label("app", "a").host_network().ip("172.16.0.2").node("n2").port(
+            "http",
+            80,
+            Protocol::Tcp,
+        ))
+        .policy(isolated)
+        .build();
+    let engine = Engine::new(&cluster, Options::default());
+    let cases = [
+        // The node to its own pod: allowed whatever the policies say (output hook).
+        ("own node to its pod, port 81", "10.0.0.101", "10.0.0.1", 81, true),
+        // Another node: the pod's ingress applies, h1's address matches the ipBlock, h2's does not.
+        ("node n1 to a pod of n2, port 80", "10.0.0.101", "10.0.0.2", 80, true),
+        ("node n1 to a pod of n2, port 81", "10.0.0.101", "10.0.0.2", 81, false),
+        ("node n2 to a pod of n1, port 80", "172.16.0.2", "10.0.0.1", 80, false),
+        // A pod to its node (input hook) and to another node: egress applies; the
+        // named port never matches a hostNetwork destination, the ipBlock does.
+        ("pod to its own node, named port", "10.0.0.1", "10.0.0.101", 80, false),
+        ("pod to n2 by ipBlock", "10.0.0.1", "172.16.0.2", 80, true),
+        ("pod to n2, port 81", "10.0.0.1", "172.16.0.2", 81, false),
+        // Pod selectors never match hostNetwork pods, and they are never subjects.
+        ("node to node", "10.0.0.101", "172.16.0.2", 81, true),
+    ];
+    for (name, src, dst, port, want) in cases {
+        let (src, dst): (IpAddr, IpAddr) = (src.parse().unwrap(), dst.parse().unwrap());
+        let flow = Flow::new(Endpoint::Ip(src), Endpoint::Ip(dst), Protocol::Tcp, port);
+        assert_eq!(engine.evaluate(&flow).unwrap().allowed(), want, "{name}: engine");
+    }
+    let bad = disagreements(&cluster);
+    assert!(bad.is_empty(), "{} disagreements:\n{}", bad.len(), bad.join("\n"));
 }

@@ -292,7 +292,7 @@ fn the_deciding_rule_is_named() {
     let allowed = ruleset.evaluate(Hook::Forward, &packet(443));
     assert_eq!(
         allowed.because,
-        vec!["dispatch/egress/v4: x/b not isolated".to_string(), "x/allow-b ingress[0] peer[0] port[1]".to_string()]
+        vec!["x/b: a known pod, not isolated here".to_string(), "x/allow-b ingress[0] peer[0] port[1]".to_string()]
     );
     let denied = ruleset.evaluate(Hook::Forward, &packet(22));
     assert!(!denied.allowed);

@@ -1,0 +1,155 @@
+//! The cluster of a whole folder, kept up to date one file at a time.
+//!
+//! Each file contributes the objects of its last clean load. Across files the
+//! merge is the one a single load of all of them would do: declared namespaces
+//! over implicit ones, and for pods, services and policies with the same key
+//! the one of the file latest in path order wins. A change costs the objects of
+//! the changed file, not the size of the cluster: every key remembers which
+//! files hold it and where its winner sits in the merged lists. The order of
+//! objects in those lists is unspecified (everything downstream sorts).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use netpol_model::{Cluster, NetworkPolicy, Pod, Service};
+
+/// Where a key's winner is in the merged list, and which files hold the key.
+#[derive(Debug)]
+struct Index<K> {
+    position: BTreeMap<K, usize>,
+    sources: BTreeMap<K, BTreeSet<PathBuf>>,
+}
+
+impl<K> Default for Index<K> {
+    fn default() -> Self {
+        Index { position: BTreeMap::new(), sources: BTreeMap::new() }
+    }
+}
+
+type NamedId = (String, String);
+
+/// A Pod and a workload of the same name are the same endpoint (as in one load).
+fn pod_id(p: &Pod) -> NamedId {
+    (p.namespace.clone(), p.name.clone())
+}
+
+fn service_id(s: &Service) -> NamedId {
+    (s.namespace.clone(), s.name.clone())
+}
+
+fn policy_id(p: &NetworkPolicy) -> NamedId {
+    (p.namespace.clone(), p.name.clone())
+}
+
+/// The merged cluster and its indexes.
+#[derive(Debug, Default)]
+pub(crate) struct Merged {
+    cluster: Cluster,
+    /// Changes whenever a pod or namespace of `cluster` changes.
+    pods_version: u64,
+    pods: Index<NamedId>,
+    services: Index<NamedId>,
+    policies: Index<NamedId>,
+}
+
+impl Merged {
+    pub(crate) fn cluster(&self) -> &Cluster {
+        &self.cluster
+    }
+
+    pub(crate) fn pods_version(&self) -> u64 {
+        self.pods_version
+    }
+
+    /// The file at `path` now contributes `new` instead of `old`. `of` gives
+    /// a file's contribution (already `new` for `path`), `all` every file's in
+    /// path order.
+    pub(crate) fn replace<'a, I>(
+        &mut self,
+        path: &Path,
+        old: Option<&Cluster>,
+        new: Option<&Cluster>,
+        of: impl Fn(&Path) -> Option<&'a Cluster>,
+        all: impl Fn() -> I,
+    ) where
+        I: Iterator<Item = &'a Cluster>,
+    {
+        let empty = Cluster::default();
+        let (old, new) = (old.unwrap_or(&empty), new.unwrap_or(&empty));
+        if old.pods != new.pods || old.namespaces != new.namespaces {
+            self.pods_version += 1;
+        }
+        patch(&mut self.cluster.pods, &mut self.pods, path, &old.pods, &new.pods, pod_id, |p| {
+            of(p).map(|c| &c.pods[..])
+        });
+        patch(&mut self.cluster.services, &mut self.services, path, &old.services, &new.services, service_id, |p| {
+            of(p).map(|c| &c.services[..])
+        });
+        patch(&mut self.cluster.policies, &mut self.policies, path, &old.policies, &new.policies, policy_id, |p| {
+            of(p).map(|c| &c.policies[..])
+        });
+        if old.namespaces != new.namespaces {
+            self.cluster.namespaces.clear();
+            for cluster in all() {
+                for (name, ns) in &cluster.namespaces {
+                    if ns.declared || !self.cluster.namespaces.contains_key(name) {
+                        self.cluster.namespaces.insert(name.clone(), ns.clone());
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Replaces the items one file contributes to a merged list.
+fn patch<'a, T: Clone + 'a, K: Ord + Clone>(
+    items: &mut Vec<T>,
+    index: &mut Index<K>,
+    path: &Path,
+    old: &[T],
+    new: &'a [T],
+    key: impl Fn(&T) -> K,
+    items_of: impl Fn(&Path) -> Option<&'a [T]>,
+) {
+    let mut affected = BTreeSet::new();
+    for item in old {
+        let k = key(item);
+        if let Some(files) = index.sources.get_mut(&k) {
+            files.remove(path);
+            if files.is_empty() {
+                index.sources.remove(&k);
+            }
+        }
+        affected.insert(k);
+    }
+    // Within one file, a later object with the same key wins.
+    let mut newest: BTreeMap<K, &T> = BTreeMap::new();
+    for item in new {
+        let k = key(item);
+        index.sources.entry(k.clone()).or_default().insert(path.to_path_buf());
+        newest.insert(k.clone(), item);
+        affected.insert(k);
+    }
+    for k in affected {
+        let winner = match index.sources.get(&k).and_then(|files| files.last()) {
+            None => None,
+            Some(file) if file == path => newest.get(&k).copied(),
+            Some(file) => items_of(file).and_then(|items| items.iter().rev().find(|item| key(item) == k)),
+        };
+        match (winner, index.position.get(&k).copied()) {
+            (Some(item), Some(i)) => items[i] = item.clone(),
+            (Some(item), None) => {
+                index.position.insert(k, items.len());
+                items.push(item.clone());
+            }
+            (None, Some(i)) => {
+                index.position.remove(&k);
+                items.swap_remove(i);
+                if let Some(moved) = items.get(i) {
+                    index.position.insert(key(moved), i);
+                }
+            }
+            (None, None) => {}
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! The folder's incremental merge against the obvious answer: after any
+//! sequence of edits, deletions and broken files, the cluster equals one load
+//! of every file's last clean version (in path order, later duplicates
+//! winning), whether the folder learnt of the changes as whole listings
+//! (`Folder::load`) or as changed paths from a watcher (`Folder::read_changed`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use netpol_agent::Folder;
+use netpol_manifest::LoadOptions;
+use netpol_model::Cluster;
+use proptest::prelude::*;
+
+/// File names: nested, so path order and string order differ ("a.yaml" < "a/…").
+const FILES: [&str; 5] = ["a.yaml", "a/x.yaml", "b.yml", "c.json", "z/y/z.yaml"];
+
+/// Documents with keys that collide across files (same pod, policy, service
+/// or namespace in several files) and one that does not load.
+fn document(i: usize) -> String {
+    let ns = ["default", "team"][i % 2];
+    match i % 6 {
+        0 => format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: p{}, namespace: {ns}, labels: {{v: \"{i}\"}}}}\n\
+             spec: {{containers: [{{name: c, image: i}}]}}\nstatus: {{podIP: 10.0.0.{i}}}\n",
+            i % 3
+        ),
+        1 => format!(
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: n{}, namespace: {ns}}}\n\
+             spec: {{podSelector: {{matchLabels: {{v: \"{i}\"}}}}, policyTypes: [Ingress]}}\n",
+            i % 2
+        ),
+        2 => format!("apiVersion: v1\nkind: Namespace\nmetadata: {{name: {ns}, labels: {{gen: \"{i}\"}}}}\n"),
+        3 => format!(
+            "apiVersion: v1\nkind: Service\nmetadata: {{name: s, namespace: {ns}}}\n\
+             spec: {{selector: {{v: \"{i}\"}}, ports: [{{port: {}}}]}}\n",
+            80 + i
+        ),
+        4 => format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: p0, namespace: {ns}}}\n\
+             spec: {{selector: {{matchLabels: {{v: \"{i}\"}}}}, template: {{metadata: {{labels: {{v: \"{i}\"}}}}, \
+             spec: {{containers: [{{name: c, image: i}}]}}}}}}\n"
+        ),
+        _ => "apiVersion: v1\nkind: Pod\nmetadata: {name: broken, namespace: default}\nspec: {containerz: []}\n"
+            .to_string(),
+    }
+}
+
+/// One step: a file gets these documents, or (`None`) is deleted.
+fn step() -> impl Strategy<Value = (usize, Option<Vec<usize>>)> {
+    (0..FILES.len(), proptest::option::weighted(0.8, proptest::collection::vec(0usize..24, 0..4)))
+}
+
+fn text(docs: &[usize]) -> String {
+    docs.iter().map(|&i| document(i)).collect::<Vec<_>>().join("---\n")
+}
+
+/// The cluster with its objects in key order.
+fn sorted(cluster: &Cluster) -> Cluster {
+    let mut c = cluster.clone();
+    c.pods.sort_by(|a, b| (&a.namespace, &a.name, a.kind).cmp(&(&b.namespace, &b.name, b.kind)));
+    c.services.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    c.policies.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    c
+}
+
+/// The obvious answer: one load of each file's last clean text, in path order.
+struct Expected {
+    current: BTreeMap<PathBuf, String>,
+    last_clean: BTreeMap<PathBuf, String>,
+}
+
+impl Expected {
+    fn set(&mut self, path: PathBuf, text: Option<String>) {
+        match text {
+            None => {
+                self.current.remove(&path);
+                self.last_clean.remove(&path);
+            }
+            Some(text) => {
+                let name = path.display().to_string();
+                let alone = netpol_manifest::load([(name.as_str(), text.as_str())], &LoadOptions::default());
+                if !alone.has_errors() {
+                    self.last_clean.insert(path.clone(), text.clone());
+                }
+                self.current.insert(path, text);
+            }
+        }
+    }
+
+    fn cluster(&self) -> Cluster {
+        let names: Vec<(String, &str)> =
+            self.last_clean.iter().map(|(p, t)| (p.display().to_string(), t.as_str())).collect();
+        netpol_manifest::load(names.iter().map(|(n, t)| (n.as_str(), *t)), &LoadOptions::default()).cluster
+    }
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> Vec<PathBuf> {
+    // As editors and kubectl-like tools do: a hidden temporary file, renamed.
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let tmp = path.parent().unwrap().join(format!(".{}.tmp", path.file_name().unwrap().to_string_lossy()));
+    std::fs::write(&tmp, text).unwrap();
+    std::fs::rename(&tmp, &path).unwrap();
+    vec![tmp, path]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn whole_listings_merge_like_one_load(steps in proptest::collection::vec(step(), 1..12)) {
+        let mut folder = Folder::new("unused", LoadOptions::default());
+        let mut expected = Expected { current: BTreeMap::new(), last_clean: BTreeMap::new() };
+        let mut before: Option<(Cluster, u64)> = None;
+        for (file, docs) in steps {
+            expected.set(PathBuf::from(FILES[file]), docs.map(|d| text(&d)));
+            let sources = expected.current.iter().map(|(p, t)| (p.display().to_string(), t.clone())).collect();
+            let read = folder.load(sources);
+            let cluster = sorted(read.cluster);
+            prop_assert_eq!(&cluster, &sorted(&expected.cluster()));
+            // The render cache relies on it: other pods or namespaces, another version.
+            if let Some((old, version)) = &before {
+                if old.pods != cluster.pods || old.namespaces != cluster.namespaces {
+                    prop_assert_ne!(*version, read.pods_version);
+                }
+            }
+            before = Some((cluster, read.pods_version));
+        }
+    }
+
+    #[test]
+    fn changed_paths_merge_like_one_load(steps in proptest::collection::vec(step(), 1..10)) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut folder = Folder::new(dir.path(), LoadOptions::default());
+        let mut expected = Expected { current: BTreeMap::new(), last_clean: BTreeMap::new() };
+        folder.read().unwrap();
+        for (file, docs) in steps {
+            let path = dir.path().join(FILES[file]);
+            let changed = match &docs {
+                Some(d) => write(dir.path(), FILES[file], &text(d)),
+                None => {
+                    let _ = std::fs::remove_file(&path);
+                    vec![path.clone()]
+                }
+            };
+            expected.set(path, docs.map(|d| text(&d)));
+            let incremental = sorted(folder.read_changed(&changed).unwrap().cluster);
+            prop_assert_eq!(&incremental, &sorted(&expected.cluster()));
+            // A fresh folder knows no last good versions: comparable when none is in use.
+            if expected.current.iter().all(|(p, t)| expected.last_clean.get(p) == Some(t)) {
+                let mut fresh = Folder::new(dir.path(), LoadOptions::default());
+                prop_assert_eq!(&incremental, &sorted(fresh.read().unwrap().cluster));
+            }
+        }
+    }
+}
+
+#[test]
+fn a_new_subfolder_or_a_removed_one_is_read_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut folder = Folder::new(dir.path(), LoadOptions::default());
+    folder.read().unwrap();
+    // A folder moved in at once: the event names the folder, not its files.
+    let staging = tempfile::tempdir().unwrap();
+    write(staging.path(), "sub/p.yaml", &document(0));
+    std::fs::rename(staging.path().join("sub"), dir.path().join("sub")).unwrap();
+    let read = folder.read_changed(&[dir.path().join("sub")]).unwrap();
+    assert_eq!(read.cluster.pods.len(), 1);
+    std::fs::remove_dir_all(dir.path().join("sub")).unwrap();
+    let read = folder.read_changed(&[dir.path().join("sub")]).unwrap();
+    assert!(read.cluster.pods.is_empty(), "the removed folder's pod is gone");
+}

@@ -1,0 +1,448 @@
+//! `netpol agent --reset-denied` end to end, as a running process: the real
+//! binary watches a folder of manifests and enforces it in a lab's node
+//! namespace, while the test holds long-lived connections open through it.
+//!
+//! 1. A lab (pods x/a, x/b, x/c; an echo server in x/b) is up with no policy;
+//!    TCP and UDP connections x/a -> x/b and x/c -> x/b carry data.
+//! 2. `netpol agent --manifests DIR --netns <the lab's node namespace>
+//!    --reset-denied` starts on the same manifests: its first sync replaces the
+//!    lab's table with the same rules, and the connections keep carrying data.
+//! 3. A policy admitting only x/c into x/b is written (temp name + rename, as
+//!    kubectl-like tools do): the next `sync changed` line reports the two x/a
+//!    connections reset; they carry no more data, x/c's still do, and a new
+//!    x/a -> x/b connection is dropped.
+//! 4. SIGTERM stops the agent and leaves the rules in place.
+//!
+//! Needs root, `ip`, `nft` and `conntrack`; skipped with a printed reason otherwise.
+//! The lab (and with it the node namespace and its table) is removed when the
+//! test ends, even on failure; the agent is stopped before it.
+
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
+
+use netpol_lab::{netns, probe, Lab, LabOptions, Outcome, ServerMode};
+use netpol_manifest::LoadOptions;
+use netpol_model::{PodKey, Protocol};
+use netpol_nft::apply;
+
+/// The echo port: not a declared containerPort (the lab's own servers answer
+/// once and close), allowed by the policy because its rule has no ports.
+const ECHO: u16 = 7000;
+/// How long a round trip may take before it counts as not carried.
+const ROUND_TRIP: Duration = Duration::from_millis(1500);
+/// How long to wait for one line of the agent (a loaded 2-core machine).
+const SYNC_LINE: Duration = Duration::from_secs(10);
+
+/// Namespace x and its pods, plus the cluster DNS pod the lab would otherwise
+/// add on its own: the lab's cluster and the agent's are then the same objects.
+const PODS: &str = "\
+apiVersion: v1
+kind: Namespace
+metadata: {name: x, labels: {ns: x}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: kube-system}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: a, namespace: x, labels: {pod: a}}
+spec: {containers: [{name: c, image: nginx, ports: [{containerPort: 80, name: http}]}]}
+status: {podIP: 10.244.7.11}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: b, namespace: x, labels: {pod: b}}
+spec: {containers: [{name: c, image: nginx, ports: [{containerPort: 80, name: http}]}]}
+status: {podIP: 10.244.7.12}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: c, namespace: x, labels: {pod: c}}
+spec: {containers: [{name: c, image: nginx, ports: [{containerPort: 80, name: http}]}]}
+status: {podIP: 10.244.7.13}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: kube-dns, namespace: kube-system, labels: {k8s-app: kube-dns}}
+spec:
+  containers:
+  - name: dns
+    image: coredns
+    ports: [{containerPort: 53, protocol: UDP, name: dns}, {containerPort: 53, protocol: TCP, name: dns-tcp}]
+status: {podIP: 10.244.7.53}
+";
+
+/// x/b admits x/c only (any port): x/a -> x/b becomes denied, x/c -> x/b stays allowed.
+const B_ADMITS_C_ONLY: &str = "\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: b, namespace: x}
+spec:
+  podSelector: {matchLabels: {pod: b}}
+  ingress:
+  - from: [{podSelector: {matchLabels: {pod: c}}}]
+";
+
+/// `Some(reason)` when this test cannot run here (as the lab tests' labkit decides).
+fn skip_reason() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let euid = status.lines().find_map(|l| l.strip_prefix("Uid:")).and_then(|l| l.split_whitespace().nth(1));
+    if euid != Some("0") {
+        return Some("not root: network namespaces need CAP_SYS_ADMIN".into());
+    }
+    for tool in ["ip", "nft"] {
+        if !netns::have(tool) {
+            return Some(format!("`{tool}` is not installed (apt-get install -y iproute2 nftables)"));
+        }
+    }
+    if !netns::have("conntrack") {
+        return Some("`conntrack` is not installed (apt-get install -y conntrack)".into());
+    }
+    None
+}
+
+/// A lab id unique to this process: `<prefix><pid in base 36>` (at most 12 characters).
+fn lab_id(prefix: &str) -> String {
+    let mut pid = std::process::id();
+    let mut digits = String::new();
+    while pid > 0 {
+        digits.insert(0, char::from_digit(pid % 36, 36).unwrap_or('0'));
+        pid /= 36;
+    }
+    format!("{prefix}{digits}")
+}
+
+/// A folder of this process, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let path = std::env::temp_dir().join(format!("netpol-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Writes `name` in `dir` the way kubectl-like tools do: a temp name, then rename.
+fn write_manifest(dir: &Path, name: &str, text: &str) {
+    let tmp = dir.join(format!(".{name}.tmp"));
+    std::fs::write(&tmp, text).unwrap();
+    std::fs::rename(&tmp, dir.join(name)).unwrap();
+}
+
+/// The running `netpol agent`: its stderr lines arrive on a channel. Dropping it
+/// sends SIGTERM (the agent leaves its rules in place) and waits, then kills.
+struct Agent {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    /// Every line read so far, for failure messages.
+    log: Vec<String>,
+}
+
+impl Agent {
+    fn spawn(args: &[&str]) -> Agent {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_netpol"))
+            .arg("agent")
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn netpol agent");
+        let stderr = child.stderr.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { return };
+                if tx.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        Agent { child, lines, log: Vec::new() }
+    }
+
+    /// The next `sync` report line (`netpol agent: sync ...`) for which `want`
+    /// holds; other lines (diagnostics, timings) are only logged. Panics after
+    /// [`SYNC_LINE`], on a failed sync, or when the agent exits.
+    fn next_sync(&mut self, what: &str, want: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + SYNC_LINE;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.log.push(line.clone());
+                    if line.starts_with("netpol agent: sync failed") {
+                        panic!("waiting for {what}: {line}\nagent stderr:\n{}", self.log.join("\n"));
+                    }
+                    if let Some(report) = line.strip_prefix("netpol agent: sync ") {
+                        if want(report) {
+                            return report.to_string();
+                        }
+                    }
+                }
+                Err(e) => {
+                    let status = self.child.try_wait().ok().flatten();
+                    panic!(
+                        "no {what} within {SYNC_LINE:?} ({e}; agent exit status {status:?})\nagent stderr:\n{}",
+                        self.log.join("\n")
+                    );
+                }
+            }
+        }
+    }
+
+    /// SIGTERM, then up to 10 s for the agent to end its loop; its exit status.
+    fn stop(&mut self) -> Option<std::process::ExitStatus> {
+        if let Ok(Some(status)) = self.child.try_wait() {
+            return Some(status);
+        }
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        None
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Sets the flag on drop: the echo threads end even when the test panics.
+struct Stop(Arc<AtomicBool>);
+
+impl Drop for Stop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Echo servers (TCP and UDP on [`ECHO`]) inside `netns`, until `stop` is set.
+fn start_echo(netns_name: &str, stop: &Arc<AtomicBool>) {
+    let any: SocketAddr = (Ipv4Addr::UNSPECIFIED, ECHO).into();
+    let (tcp, udp) = netns::run_in(netns_name, || (TcpListener::bind(any).unwrap(), UdpSocket::bind(any).unwrap()))
+        .unwrap_or_else(|e| panic!("echo sockets in {netns_name}: {e}"));
+    tcp.set_nonblocking(true).unwrap();
+    udp.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+    let stop_tcp = Arc::clone(stop);
+    std::thread::spawn(move || {
+        while !stop_tcp.load(Ordering::Relaxed) {
+            match tcp.accept() {
+                Ok((mut conn, _)) => {
+                    let stop = Arc::clone(&stop_tcp);
+                    std::thread::spawn(move || {
+                        conn.set_nonblocking(false).unwrap();
+                        conn.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+                        let mut buf = [0u8; 1024];
+                        while !stop.load(Ordering::Relaxed) {
+                            match conn.read(&mut buf) {
+                                Ok(0) => return,
+                                Ok(n) => {
+                                    if conn.write_all(&buf[..n]).is_err() {
+                                        return;
+                                    }
+                                }
+                                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+                                Err(_) => return,
+                            }
+                        }
+                    });
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => std::thread::sleep(Duration::from_millis(10)),
+                Err(_) => return,
+            }
+        }
+    });
+    let stop_udp = Arc::clone(stop);
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 1024];
+        while !stop_udp.load(Ordering::Relaxed) {
+            if let Ok((n, from)) = udp.recv_from(&mut buf) {
+                let _ = udp.send_to(&buf[..n], from);
+            }
+        }
+    });
+}
+
+/// One long-lived connection from a pod to the echo server, opened inside the
+/// pod's namespace and then used from the test's thread (a socket stays in the
+/// namespace it was made in).
+enum Conn {
+    Tcp(TcpStream),
+    Udp(UdpSocket),
+}
+
+impl Conn {
+    fn open(from_netns: &str, dst: IpAddr, protocol: Protocol) -> Conn {
+        let dst: SocketAddr = (dst, ECHO).into();
+        let conn = netns::run_in(from_netns, || match protocol {
+            Protocol::Tcp => Conn::Tcp(TcpStream::connect_timeout(&dst, ROUND_TRIP).unwrap()),
+            _ => {
+                let udp = UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0)).unwrap();
+                udp.connect(dst).unwrap();
+                Conn::Udp(udp)
+            }
+        })
+        .unwrap();
+        match &conn {
+            Conn::Tcp(s) => {
+                s.set_read_timeout(Some(ROUND_TRIP)).unwrap();
+                s.set_write_timeout(Some(ROUND_TRIP)).unwrap();
+                s.set_nodelay(true).unwrap();
+            }
+            Conn::Udp(s) => s.set_read_timeout(Some(ROUND_TRIP)).unwrap(),
+        }
+        conn
+    }
+
+    /// Writes `message` and reads it back: Ok when the connection carried it both ways.
+    fn round_trip(&mut self, message: &str) -> Result<(), String> {
+        let mut buf = vec![0u8; message.len()];
+        match self {
+            Conn::Tcp(s) => {
+                s.write_all(message.as_bytes()).map_err(|e| format!("write: {e}"))?;
+                s.read_exact(&mut buf).map_err(|e| format!("read: {e}"))?;
+            }
+            Conn::Udp(s) => {
+                // A reply from an earlier, lost round trip must not count: drain first.
+                s.set_nonblocking(true).unwrap();
+                let mut junk = [0u8; 1024];
+                while s.recv(&mut junk).is_ok() {}
+                s.set_nonblocking(false).unwrap();
+                s.send(message.as_bytes()).map_err(|e| format!("send: {e}"))?;
+                let n = s.recv(&mut buf).map_err(|e| format!("recv: {e}"))?;
+                buf.truncate(n);
+            }
+        }
+        if buf == message.as_bytes() {
+            Ok(())
+        } else {
+            Err(format!("read back {:?}", String::from_utf8_lossy(&buf)))
+        }
+    }
+}
+
+/// `nft list table inet netpol` inside `netns` (None when there is no such table).
+fn listed_table(netns_name: &str) -> Option<String> {
+    netns::run("ip", &["netns", "exec", netns_name, "nft", "list", "table", "inet", "netpol"]).ok()
+}
+
+#[test]
+fn agent_reset_denied_cuts_exactly_the_denied_connections() {
+    const TEST: &str = "agent_reset_denied_cuts_exactly_the_denied_connections";
+    if let Some(reason) = skip_reason() {
+        eprintln!("SKIPPED {TEST}: {reason}");
+        return;
+    }
+    let manifests = TempDir::new("agent-reset-manifests");
+    let state_dir = TempDir::new("agent-reset-lab");
+    write_manifest(&manifests.0, "pods.yaml", PODS);
+    let loaded = netpol_manifest::load([("pods.yaml", PODS)], &LoadOptions::default());
+    assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+
+    // The lab renders with the default options (every pod, no pod CIDR) into its
+    // node namespace; the agent gets the same: no --node, no --pod-cidr.
+    let options =
+        LabOptions { id: lab_id("agr"), state_dir: state_dir.0.clone(), servers: ServerMode::InProcess, enforce: true };
+    let _ = Lab::down_by_id(&options.id, &options.state_dir);
+    let lab = Lab::up(&loaded.cluster, &options, &|| false).unwrap_or_else(|e| panic!("lab up {}: {e}", options.id));
+    let topology = lab.topology().unwrap().clone();
+    assert!(topology.notes.iter().all(|n| !n.starts_with("added")), "the lab added objects: {:?}", topology.notes);
+    let node = topology.node_netns.clone();
+    let (a, b, c) = (PodKey::new("x", "a"), PodKey::new("x", "b"), PodKey::new("x", "c"));
+    let ns = |k: &PodKey| topology.pod(k).unwrap().netns.clone();
+    let ip = |k: &PodKey| topology.pod(k).unwrap().ips[0];
+    let (a_ns, c_ns) = (ns(&a), ns(&c));
+    let (a_ip, b_ip) = (ip(&a), ip(&b));
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let _stop = Stop(Arc::clone(&stop));
+    start_echo(&ns(&b), &stop);
+
+    // 1. No policy: the lab's rules let all four connections carry data.
+    let mut a_tcp = Conn::open(&a_ns, b_ip, Protocol::Tcp);
+    let mut a_udp = Conn::open(&a_ns, b_ip, Protocol::Udp);
+    let mut c_tcp = Conn::open(&c_ns, b_ip, Protocol::Tcp);
+    let mut c_udp = Conn::open(&c_ns, b_ip, Protocol::Udp);
+    for (name, conn) in
+        [("x/a TCP", &mut a_tcp), ("x/a UDP", &mut a_udp), ("x/c TCP", &mut c_tcp), ("x/c UDP", &mut c_udp)]
+    {
+        conn.round_trip("before\n").unwrap_or_else(|e| panic!("{name} -> x/b before any policy: {e}"));
+    }
+    let lab_table = listed_table(&node).expect("the lab's table in its node namespace");
+
+    // 2. The agent takes over the node namespace the lab routes through.
+    let dir = manifests.0.display().to_string();
+    let mut agent = Agent::spawn(&["--manifests", &dir, "--netns", &node, "--reset-denied"]);
+    let first = agent.next_sync("the first sync line", |_| true);
+    assert!(first.starts_with("changed: "), "the first sync applies: {first}");
+    assert!(!first.contains("reset"), "nothing is denied yet: {first}");
+    let agent_table = listed_table(&node).expect("the agent's table");
+    assert_eq!(agent_table, lab_table, "the agent renders what the lab applied (same manifests, same options)");
+    for (name, conn) in
+        [("x/a TCP", &mut a_tcp), ("x/a UDP", &mut a_udp), ("x/c TCP", &mut c_tcp), ("x/c UDP", &mut c_udp)]
+    {
+        conn.round_trip("agent up\n").unwrap_or_else(|e| panic!("{name} -> x/b after the agent's first sync: {e}"));
+    }
+
+    // 3. The policy change: x/a's two connections are reset, and only they.
+    write_manifest(&manifests.0, "policy.yaml", B_ADMITS_C_ONLY);
+    let report = agent.next_sync("the sync of the policy", |r| r.starts_with("changed: "));
+    assert!(
+        report.contains("; reset 2 denied connections;"),
+        "the x/a -> x/b TCP and UDP connections are reset: {report}\nagent stderr:\n{}",
+        agent.log.join("\n")
+    );
+    let entries = apply::conntrack_list(Some(&node)).unwrap();
+    assert!(entries.iter().all(|e| !(e.src == a_ip && e.dst == b_ip)), "x/a -> x/b still tracked: {entries:?}");
+    assert!(a_tcp.round_trip("reset\n").is_err(), "x/a -> x/b TCP still carries data after the reset");
+    assert!(a_udp.round_trip("reset\n").is_err(), "x/a -> x/b UDP still carries data after the reset");
+    c_tcp.round_trip("still\n").unwrap_or_else(|e| panic!("x/c -> x/b TCP after the reset: {e}"));
+    c_udp.round_trip("still\n").unwrap_or_else(|e| panic!("x/c -> x/b UDP after the reset: {e}"));
+    let new_from = |netns_name: &str, protocol| {
+        netns::run_in(netns_name, || probe::attempt((b_ip, ECHO).into(), protocol, Duration::from_millis(1000)))
+            .unwrap()
+    };
+    for protocol in [Protocol::Tcp, Protocol::Udp] {
+        let outcome = new_from(&a_ns, protocol);
+        assert!(!outcome.reached(), "a NEW x/a -> x/b {protocol} connection is dropped, got {outcome}");
+        assert_eq!(new_from(&c_ns, protocol), Outcome::Connected, "a NEW x/c -> x/b {protocol} connection");
+    }
+    // The dropped packets of x/a did not bring its entries back.
+    let entries = apply::conntrack_list(Some(&node)).unwrap();
+    assert!(entries.iter().all(|e| !(e.src == a_ip && e.dst == b_ip)), "x/a -> x/b tracked again: {entries:?}");
+
+    // 4. SIGTERM ends the agent; its rules stay.
+    let status = agent.stop();
+    assert!(status.is_some_and(|s| s.success()), "the agent exits 0 on SIGTERM: {status:?}");
+    let left = listed_table(&node).expect("the rules stay in place after the agent exits");
+    assert!(left.contains("drop"), "the policy's rules stay: {left}");
+    assert!(a_tcp.round_trip("after exit\n").is_err(), "x/a -> x/b TCP revived after the agent exited");
+    c_tcp.round_trip("after exit\n").unwrap_or_else(|e| panic!("x/c -> x/b TCP after the agent exited: {e}"));
+
+    drop(agent);
+    stop.store(true, Ordering::Relaxed);
+    lab.down().unwrap();
+}
