@@ -3,7 +3,7 @@
 //! 100/1,000/10,000 policies, and time from a manifest change to enforcement
 //! (the `nft -f` transaction committed) at 1,000 policies.
 //!
-//! `cargo run --release -p netpol-agent --example enforce_bench [all|sizes|changes|changes-node] [CHANGES]`
+//! `cargo run --release -p netpol-agent --example enforce_bench [all|sizes|changes|changes-node|changes-all] [CHANGES]`
 
 use std::path::Path;
 use std::process::Command;
@@ -268,8 +268,10 @@ fn main() {
     if mode == "all" || mode.starts_with("changes") {
         println!("| policies | pods | scope | change | changes | committed p50 | p90 | p99 | max (ms) | nft exited p50 | p90 | p99 | max (ms) |");
         println!("|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-        change_to_enforced(changes, "one node", true, Change::Policy);
-        change_to_enforced(changes, "one node", true, Change::PodAddress);
+        if mode != "changes-all" {
+            change_to_enforced(changes, "one node", true, Change::Policy);
+            change_to_enforced(changes, "one node", true, Change::PodAddress);
+        }
         if mode != "changes-node" {
             change_to_enforced(changes, "all pods", false, Change::Policy);
             change_to_enforced(changes, "all pods", false, Change::PodAddress);

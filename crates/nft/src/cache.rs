@@ -20,8 +20,9 @@ use std::sync::Arc;
 
 use netpol_model::{NetworkPolicy, PodKey};
 
-use crate::ir::{Chain, Set};
+use crate::ir::{Chain, Map, Set};
 use crate::render::RenderOptions;
+use crate::select::Selection;
 
 /// Remembers the groups of the last render (see the module docs).
 #[derive(Clone, Debug, Default)]
@@ -31,6 +32,9 @@ pub struct RenderCache {
     groups: BTreeMap<String, Rendered>,
     /// What depends on the pods alone.
     pub(crate) endpoints: Option<Arc<Endpoints>>,
+    /// Which pods the policies isolate, and the dispatch maps that follow.
+    pub(crate) selection: Option<Arc<Selection>>,
+    pub(crate) maps: Option<Vec<Arc<Map>>>,
     /// Groups reused by the last render, and groups rendered by it.
     pub(crate) hits: usize,
     pub(crate) misses: usize,
@@ -43,11 +47,12 @@ pub(crate) struct Rendered {
     pub sets: Vec<Arc<Set>>,
 }
 
-/// Every known pod address: its owner, and the `pods/FAMILY` sets.
+/// Every known pod address: its owner, and the `pods/FAMILY` and `self/FAMILY` sets.
 #[derive(Debug)]
 pub(crate) struct Endpoints {
     /// Sorted by address, one owner each (the first pod in key order).
     pub owners: Vec<(IpAddr, PodKey)>,
+    /// `pods/FAMILY` and `self/FAMILY`.
     pub known: Vec<Arc<Set>>,
     /// Addresses claimed by two pods.
     pub warnings: Vec<String>,
@@ -76,6 +81,8 @@ impl RenderCache {
         if self.last.as_ref().is_none_or(|(v, o)| *v != pods_version || o != options) {
             self.groups.clear();
             self.endpoints = None;
+            self.selection = None;
+            self.maps = None;
             self.last = Some((pods_version, options.clone()));
         }
     }

@@ -300,8 +300,8 @@ pub struct Chain {
 pub struct Ruleset {
     /// Sorted by name. Shared: a render reusing an earlier one's sets copies no elements.
     pub sets: Vec<Arc<Set>>,
-    /// Sorted by name.
-    pub maps: Vec<Map>,
+    /// Sorted by name. Shared, like the sets.
+    pub maps: Vec<Arc<Map>>,
     /// Regular chains sorted by name, then base chains in evaluation order.
     pub chains: Vec<Chain>,
     /// Things the renderer had to decide about bad input (e.g. two pods with one IP).
@@ -340,7 +340,7 @@ impl Ruleset {
     }
 
     pub fn map(&self, name: &str) -> Option<&Map> {
-        self.maps.iter().find(|m| m.name == name)
+        self.maps.iter().find(|m| m.name == name).map(|m| &**m)
     }
 
     pub fn chain(&self, name: &str) -> Option<&Chain> {
@@ -362,7 +362,7 @@ impl Ruleset {
             s.elements.clear();
             s.comments.clear();
         });
-        out.maps.iter_mut().for_each(|m| m.entries.clear());
+        out.maps.iter_mut().for_each(|m| Arc::make_mut(m).entries.clear());
         out
     }
 }

@@ -44,6 +44,7 @@ mod name;
 mod range;
 mod render;
 mod script;
+mod select;
 mod union;
 
 pub use cache::RenderCache;

@@ -25,7 +25,7 @@
 //! "egress allowed at the source and ingress allowed at the destination" of
 //! NetworkPolicy.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -39,8 +39,9 @@ use crate::ir::{
     Action, AddrRange, BaseHook, Chain, CtState, Element, Family, Field, Hook, Map, MapEntry, Match, PortRange, Rule,
     Ruleset, Set, SetKey, Verdict,
 };
-use crate::name::{comment, fnv64, identifier};
+use crate::name::{comment, identifier};
 use crate::range::{ipblock_ranges, merge};
+use crate::select::{select, Selection};
 use crate::union::{disjoint_boxes, disjoint_ranges};
 
 /// What to render.
@@ -510,56 +511,29 @@ impl<'a> Renderer<'a> {
         let mut policies: Vec<&NetworkPolicy> = self.cluster.policies.iter().collect();
         policies.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
 
-        let mut local_by_namespace: BTreeMap<&str, Vec<&Pod>> = BTreeMap::new();
-        for pod in &self.local {
-            local_by_namespace.entry(pod.namespace.as_str()).or_default().push(pod);
-        }
-        // For each local pod and direction: the policies isolating it, in order.
-        let mut isolating: BTreeMap<(&str, &str, Direction), (&Pod, Vec<&NetworkPolicy>)> = BTreeMap::new();
-        for policy in &policies {
-            for subject in local_by_namespace.get(policy.namespace.as_str()).into_iter().flatten() {
-                if !policy.pod_selector.matches(&subject.labels) {
-                    continue;
+        // Which local pods each policy isolates, grouped by subject key.
+        let selection = match cache.as_deref_mut() {
+            Some(cache) => match &cache.selection {
+                Some(before) if before.holds_for(&policies) => Arc::clone(before),
+                _ => {
+                    cache.maps = None;
+                    Arc::clone(cache.selection.insert(Arc::new(select(&policies, &self.local))))
                 }
-                for direction in Direction::ALL {
-                    if policy.affects(direction) {
-                        let key = (subject.namespace.as_str(), subject.name.as_str(), direction);
-                        isolating.entry(key).or_insert((subject, Vec::new())).1.push(policy);
-                    }
-                }
-            }
-        }
-        // Group the pods by subject key: the isolating policies and, for
-        // ingress, the numbers the pod gives each named port they use.
-        let mut groups: BTreeMap<String, Group> = BTreeMap::new();
-        let mut chain_of: Vec<(&Pod, Direction, String)> = Vec::new();
-        for ((_, _, direction), (pod, by)) in isolating {
-            let mut subject_key = format!("{}|", dir_name(direction));
-            for policy in &by {
-                subject_key.push_str(&format!("{}/{},", policy.namespace, policy.name));
-            }
-            if direction == Direction::Ingress {
-                let named: BTreeSet<(&str, Protocol)> = by
-                    .iter()
-                    .flat_map(|p| p.rules(direction))
-                    .flat_map(|r| &r.ports)
-                    .filter_map(|pp| match &pp.port {
-                        Some(PortRef::Name(n)) => Some((n.as_str(), pp.protocol)),
-                        _ => None,
-                    })
-                    .collect();
-                for (name, protocol) in named {
-                    let mut numbers: Vec<u16> = pod.named_ports(name, protocol).collect();
-                    numbers.sort_unstable();
-                    numbers.dedup();
-                    subject_key.push_str(&format!("|{name}/{protocol}={numbers:?}"));
-                }
-            }
-            let name =
-                identifier(&["subjects", dir_name(direction), &format!("{:016x}", fnv64(subject_key.as_bytes()))]);
-            chain_of.push((pod, direction, name.clone()));
-            groups.entry(name).or_insert_with(|| Group { direction, policies: by, representative: pod });
-        }
+            },
+            None => Arc::new(select(&policies, &self.local)),
+        };
+        let groups: BTreeMap<&str, Group> = selection
+            .groups
+            .iter()
+            .map(|(name, g)| {
+                let group = Group {
+                    direction: g.direction,
+                    policies: g.policies.iter().map(|&i| policies[i]).collect(),
+                    representative: self.local[g.representative],
+                };
+                (name.as_str(), group)
+            })
+            .collect();
         let mut rendered = BTreeMap::new();
         for (name, group) in &groups {
             let Some(cache) = cache.as_deref_mut() else {
@@ -583,18 +557,27 @@ impl<'a> Renderer<'a> {
                     Rendered { policies: group.policies.iter().map(|p| (*p).clone()).collect(), chain, sets }
                 }
             };
-            rendered.insert(name.clone(), group_rendered);
+            rendered.insert(name.to_string(), group_rendered);
         }
-        let endpoints = match cache {
+        self.chains.sort_by(|a, b| a.name.cmp(&b.name));
+        // The dispatch maps follow from the selection and the pods alone.
+        let maps = match cache {
             Some(cache) => {
                 cache.finish(rendered);
-                Arc::clone(cache.endpoints.get_or_insert_with(|| Arc::new(self.endpoints())))
+                let endpoints = Arc::clone(cache.endpoints.get_or_insert_with(|| Arc::new(self.endpoints())));
+                self.use_endpoints(&endpoints);
+                let maps = match &cache.maps {
+                    Some(maps) => maps.clone(),
+                    None => self.dispatch_maps(&selection, &endpoints),
+                };
+                cache.maps.insert(maps).clone()
             }
-            None => Arc::new(self.endpoints()),
+            None => {
+                let endpoints = self.endpoints();
+                self.use_endpoints(&endpoints);
+                self.dispatch_maps(&selection, &endpoints)
+            }
         };
-        self.chains.sort_by(|a, b| a.name.cmp(&b.name));
-
-        let maps = self.dispatch_maps(&chain_of, &endpoints);
         self.fixed_sets();
         self.base_chains();
         Ruleset { sets: self.sets.into_values().collect(), maps, chains: self.chains, warnings: self.warnings }
@@ -628,6 +611,20 @@ impl<'a> Renderer<'a> {
                 Arc::new(Set { name: known_set_name(family), key: SetKey::Host(family), elements, comments })
             })
             .collect();
+        let mut known: Vec<Arc<Set>> = known;
+        for family in Family::ALL {
+            let mut pairs: Vec<Element> = self
+                .local
+                .iter()
+                .flat_map(|p| p.ips.iter())
+                .filter(|ip| Family::of(**ip) == family)
+                .map(|ip| Element::AddrPair(*ip, *ip))
+                .collect();
+            pairs.sort();
+            pairs.dedup();
+            let name = identifier(&["self", family.suffix()]);
+            known.push(Arc::new(Set { name, key: SetKey::AddrPair(family), elements: pairs, comments: Vec::new() }));
+        }
         Endpoints { owners: owners.into_iter().map(|(ip, pod)| (ip, pod.key())).collect(), known, warnings }
     }
 
@@ -635,47 +632,44 @@ impl<'a> Renderer<'a> {
     /// pods isolated for the direction, to their group chain. The maps stay as
     /// small as the node's isolated pods, whatever the size of the cluster;
     /// every other known pod passes through `pods/FAMILY`.
-    fn dispatch_maps(&mut self, chain_of: &[(&Pod, Direction, String)], endpoints: &Endpoints) -> Vec<Map> {
-        for set in &endpoints.known {
-            self.sets.insert(set.name.clone(), Arc::clone(set));
-        }
-        self.warnings.extend(endpoints.warnings.iter().cloned());
+    fn dispatch_maps(&self, selection: &Selection, endpoints: &Endpoints) -> Vec<Arc<Map>> {
         let owns = |pod: &Pod, ip: &IpAddr| {
             endpoints.owner(*ip).is_some_and(|o| o.namespace == pod.namespace && o.name == pod.name)
         };
         let mut maps = Vec::new();
         for direction in Direction::ALL {
             for family in Family::ALL {
-                let mut entries: Vec<MapEntry> = chain_of
+                let mut entries: Vec<MapEntry> = selection
+                    .chain_of
                     .iter()
                     .filter(|(_, d, _)| *d == direction)
-                    .flat_map(|(pod, _, chain)| {
-                        pod.ips.iter().filter(|ip| Family::of(**ip) == family && owns(pod, ip)).map(|ip| MapEntry {
-                            addr: *ip,
-                            verdict: Verdict::Jump(chain.clone()),
-                            pod: pod.key(),
+                    .flat_map(|(at, _, chain)| {
+                        let pod = self.local[*at];
+                        pod.ips.iter().filter(move |ip| Family::of(**ip) == family && owns(pod, ip)).map(move |ip| {
+                            MapEntry { addr: *ip, verdict: Verdict::Jump(chain.clone()), pod: pod.key() }
                         })
                     })
                     .collect();
                 entries.sort_by_key(|e| e.addr);
-                maps.push(Map { name: dispatch_map_name(direction, family), family, entries });
+                maps.push(Arc::new(Map { name: dispatch_map_name(direction, family), family, entries }));
             }
         }
         maps.sort_by(|a, b| a.name.cmp(&b.name));
         maps
     }
 
-    /// `self/FAMILY` (a local pod reaching itself) and `unknown/FAMILY` (pod CIDRs).
+    /// Adds the known-pod sets and the address warnings.
+    fn use_endpoints(&mut self, endpoints: &Endpoints) {
+        for set in &endpoints.known {
+            self.sets.insert(set.name.clone(), Arc::clone(set));
+        }
+        self.warnings.extend(endpoints.warnings.iter().cloned());
+    }
+
+    /// `unknown/FAMILY` (pod CIDRs). (`self/FAMILY`, a local pod reaching
+    /// itself, depends on the pods: see [`Self::endpoints`].)
     fn fixed_sets(&mut self) {
         for family in Family::ALL {
-            let pairs = self
-                .local
-                .iter()
-                .flat_map(|p| p.ips.iter())
-                .filter(|ip| Family::of(**ip) == family)
-                .map(|ip| Element::AddrPair(*ip, *ip))
-                .collect();
-            self.add_plain_set(identifier(&["self", family.suffix()]), SetKey::AddrPair(family), pairs);
             let cidrs = merge(
                 self.options
                     .pod_cidrs

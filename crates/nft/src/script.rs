@@ -288,7 +288,7 @@ impl Ruleset {
         }
         for map in &self.maps {
             let before = old.maps.iter().find(|m| m.name == map.name)?;
-            if before.entries == map.entries {
+            if Arc::ptr_eq(before, map) || before.entries == map.entries {
                 continue;
             }
             let key = |e: &crate::ir::MapEntry| e.addr;

@@ -5,6 +5,7 @@
 mod clusters;
 
 use clusters::*;
+use netpol_model::{PolicyPort, Protocol};
 use netpol_nft::{render, render_cached, RenderCache, RenderOptions};
 use netpol_testkit::*;
 use proptest::prelude::*;
@@ -72,4 +73,30 @@ fn a_policy_edit_renders_only_its_groups() {
     assert_eq!(cache.last_reuse(), (1, 1), "x/a's group reused, x/b's rendered again");
     render_cached(&after, &options, &mut cache, 8);
     assert_eq!(cache.last_reuse(), (0, 2), "a new pods version renders everything");
+}
+
+/// A policy edit that only turns a numbered port into a named one changes the
+/// groups (pods giving the name different numbers part ways): the cache must see it.
+#[test]
+fn a_named_port_edit_regroups() {
+    let with = |port: PolicyPort| {
+        cluster()
+            .namespace(namespace("x"))
+            .pod(pod("x", "a1").label("app", "a").ip("10.0.0.1").port("http", 80, Protocol::Tcp))
+            .pod(pod("x", "a2").label("app", "a").ip("10.0.0.2").port("http", 8080, Protocol::Tcp))
+            .pod(pod("x", "c").label("app", "c").ip("10.0.0.3"))
+            .policy(
+                policy("x", "to-a")
+                    .select(sel!("app" => "a"))
+                    .ingress(rule().from(pods(sel!("app" => "c"))).port(port)),
+            )
+            .build()
+    };
+    let options = RenderOptions::default();
+    let mut cache = RenderCache::new();
+    render_cached(&with(tcp(80)), &options, &mut cache, 1);
+    let after = with(PolicyPort::named(Protocol::Tcp, "http"));
+    let ruleset = render_cached(&after, &options, &mut cache, 1);
+    assert_eq!(ruleset, render(&after, &options));
+    assert_eq!(ruleset.chains.iter().filter(|c| c.name.starts_with("subjects/ingress/")).count(), 2);
 }
