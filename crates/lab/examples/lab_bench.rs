@@ -3,7 +3,8 @@
 //!
 //! The policies all select the server pod (so its ingress chain is large and on
 //! the path of every new connection); each admits a peer label no pod has, on
-//! its own port; the one that admits the client sorts last. Needs root, `ip`,
+//! its own port; the one that admits the client sorts last. All labs are up at
+//! once and measured in interleaved rounds (medians). Needs root, `ip`,
 //! `nft` and `iperf3`. Usage (see benches/lab.sh):
 //! `lab_bench [--policies 0,1000,10000] [--seconds 5] [--repeat 3]`
 
@@ -88,27 +89,36 @@ fn main() {
     let seconds: u64 = arg("--seconds", "5").parse().expect("--seconds");
     let repeat: usize = arg("--repeat", "3").parse().expect("--repeat");
     let mut baseline: Option<(f64, f64)> = None;
+    // Every lab up at once (own namespaces, own node), then measured in
+    // interleaved rounds, so a drift of the machine's load biases no size.
+    let labs: Vec<_> = sizes
+        .iter()
+        .map(|&n| {
+            let options = LabOptions {
+                id: format!("b{}x{n}", std::process::id() % 10000),
+                state_dir: std::env::temp_dir().join("netpol-lab-bench"),
+                servers: ServerMode::InProcess,
+                enforce: true,
+            };
+            let lab = Lab::up(&bench_cluster(n), &options, &|| false).expect("lab up");
+            let topo = lab.topology().expect("topology");
+            // Applied once more to time it (up already applied the same ruleset).
+            let apply = netpol_lab::enforce(&topo.cluster, &topo.node_netns).expect("enforce");
+            let ns = |name: &str| topo.pods.iter().find(|p| p.key.name == name).expect(name).netns.clone();
+            let (client_ns, server_ns) = (ns("client"), ns("server"));
+            (n, lab, apply, client_ns, server_ns)
+        })
+        .collect();
+    let mut samples: Vec<(Vec<f64>, Vec<f64>)> = vec![(Vec::new(), Vec::new()); labs.len()];
+    for _ in 0..repeat {
+        for (i, (_, _, _, client_ns, server_ns)) in labs.iter().enumerate() {
+            samples[i].0.push(iperf3(client_ns, server_ns, "10.77.0.2", seconds));
+            samples[i].1.push(connection_rate(client_ns, "10.77.0.2:80".parse().expect("addr"), seconds));
+        }
+    }
     println!("| policies | rules | script bytes | apply ms | throughput Gbit/s | ratio | connections/s | ratio |");
     println!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-    for n in sizes {
-        let options = LabOptions {
-            id: format!("bench{}", std::process::id() % 10000),
-            state_dir: std::env::temp_dir().join("netpol-lab-bench"),
-            servers: ServerMode::InProcess,
-            enforce: true,
-        };
-        let lab = Lab::up(&bench_cluster(n), &options, &|| false).expect("lab up");
-        let topo = lab.topology().expect("topology");
-        // Applied once more to time it (up already applied the same ruleset).
-        let apply = netpol_lab::enforce(&topo.cluster, &topo.node_netns).expect("enforce");
-        let client_ns = topo.pods.iter().find(|p| p.key.name == "client").expect("client").netns.clone();
-        let server_ns = topo.pods.iter().find(|p| p.key.name == "server").expect("server").netns.clone();
-        let mut gbits = Vec::new();
-        let mut rates = Vec::new();
-        for _ in 0..repeat {
-            gbits.push(iperf3(&client_ns, &server_ns, "10.77.0.2", seconds));
-            rates.push(connection_rate(&client_ns, "10.77.0.2:80".parse().expect("addr"), seconds));
-        }
+    for ((n, lab, apply, _, _), (gbits, rates)) in labs.into_iter().zip(samples) {
         let (g, r) = (median(gbits), median(rates));
         let (g0, r0) = *baseline.get_or_insert((g, r));
         println!(
