@@ -17,14 +17,14 @@
 //! The lab (and with it the node namespace and its table) is removed when the
 //! test ends, even on failure; the agent is stopped before it.
 
-use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::io::{BufRead, BufReader};
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use netpol_lab::hold::{Echo, Held};
 use netpol_lab::{netns, probe, Lab, LabOptions, Outcome, ServerMode};
 use netpol_manifest::LoadOptions;
 use netpol_model::{PodKey, Protocol};
@@ -35,6 +35,12 @@ use netpol_nft::apply;
 const ECHO: u16 = 7000;
 /// How long a round trip may take before it counts as not carried.
 const ROUND_TRIP: Duration = Duration::from_millis(1500);
+
+/// A long-lived connection from a pod's namespace to the echo server.
+fn hold(from_netns: &str, dst: IpAddr, protocol: Protocol) -> Held {
+    Held::open(from_netns, (dst, ECHO).into(), protocol, ROUND_TRIP)
+        .unwrap_or_else(|e| panic!("{protocol} connection from {from_netns} to {dst}: {e}"))
+}
 /// How long to wait for one line of the agent (a loaded 2-core machine).
 const SYNC_LINE: Duration = Duration::from_secs(10);
 
@@ -230,120 +236,6 @@ impl Drop for Agent {
     }
 }
 
-/// Sets the flag on drop: the echo threads end even when the test panics.
-struct Stop(Arc<AtomicBool>);
-
-impl Drop for Stop {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::Relaxed);
-    }
-}
-
-/// Echo servers (TCP and UDP on [`ECHO`]) inside `netns`, until `stop` is set.
-fn start_echo(netns_name: &str, stop: &Arc<AtomicBool>) {
-    let any: SocketAddr = (Ipv4Addr::UNSPECIFIED, ECHO).into();
-    let (tcp, udp) = netns::run_in(netns_name, || (TcpListener::bind(any).unwrap(), UdpSocket::bind(any).unwrap()))
-        .unwrap_or_else(|e| panic!("echo sockets in {netns_name}: {e}"));
-    tcp.set_nonblocking(true).unwrap();
-    udp.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
-    let stop_tcp = Arc::clone(stop);
-    std::thread::spawn(move || {
-        while !stop_tcp.load(Ordering::Relaxed) {
-            match tcp.accept() {
-                Ok((mut conn, _)) => {
-                    let stop = Arc::clone(&stop_tcp);
-                    std::thread::spawn(move || {
-                        conn.set_nonblocking(false).unwrap();
-                        conn.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
-                        let mut buf = [0u8; 1024];
-                        while !stop.load(Ordering::Relaxed) {
-                            match conn.read(&mut buf) {
-                                Ok(0) => return,
-                                Ok(n) => {
-                                    if conn.write_all(&buf[..n]).is_err() {
-                                        return;
-                                    }
-                                }
-                                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
-                                Err(_) => return,
-                            }
-                        }
-                    });
-                }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => std::thread::sleep(Duration::from_millis(10)),
-                Err(_) => return,
-            }
-        }
-    });
-    let stop_udp = Arc::clone(stop);
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 1024];
-        while !stop_udp.load(Ordering::Relaxed) {
-            if let Ok((n, from)) = udp.recv_from(&mut buf) {
-                let _ = udp.send_to(&buf[..n], from);
-            }
-        }
-    });
-}
-
-/// One long-lived connection from a pod to the echo server, opened inside the
-/// pod's namespace and then used from the test's thread (a socket stays in the
-/// namespace it was made in).
-enum Conn {
-    Tcp(TcpStream),
-    Udp(UdpSocket),
-}
-
-impl Conn {
-    fn open(from_netns: &str, dst: IpAddr, protocol: Protocol) -> Conn {
-        let dst: SocketAddr = (dst, ECHO).into();
-        let conn = netns::run_in(from_netns, || match protocol {
-            Protocol::Tcp => Conn::Tcp(TcpStream::connect_timeout(&dst, ROUND_TRIP).unwrap()),
-            _ => {
-                let udp = UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0)).unwrap();
-                udp.connect(dst).unwrap();
-                Conn::Udp(udp)
-            }
-        })
-        .unwrap();
-        match &conn {
-            Conn::Tcp(s) => {
-                s.set_read_timeout(Some(ROUND_TRIP)).unwrap();
-                s.set_write_timeout(Some(ROUND_TRIP)).unwrap();
-                s.set_nodelay(true).unwrap();
-            }
-            Conn::Udp(s) => s.set_read_timeout(Some(ROUND_TRIP)).unwrap(),
-        }
-        conn
-    }
-
-    /// Writes `message` and reads it back: Ok when the connection carried it both ways.
-    fn round_trip(&mut self, message: &str) -> Result<(), String> {
-        let mut buf = vec![0u8; message.len()];
-        match self {
-            Conn::Tcp(s) => {
-                s.write_all(message.as_bytes()).map_err(|e| format!("write: {e}"))?;
-                s.read_exact(&mut buf).map_err(|e| format!("read: {e}"))?;
-            }
-            Conn::Udp(s) => {
-                // A reply from an earlier, lost round trip must not count: drain first.
-                s.set_nonblocking(true).unwrap();
-                let mut junk = [0u8; 1024];
-                while s.recv(&mut junk).is_ok() {}
-                s.set_nonblocking(false).unwrap();
-                s.send(message.as_bytes()).map_err(|e| format!("send: {e}"))?;
-                let n = s.recv(&mut buf).map_err(|e| format!("recv: {e}"))?;
-                buf.truncate(n);
-            }
-        }
-        if buf == message.as_bytes() {
-            Ok(())
-        } else {
-            Err(format!("read back {:?}", String::from_utf8_lossy(&buf)))
-        }
-    }
-}
-
 /// `nft list table inet netpol` inside `netns` (None when there is no such table).
 fn listed_table(netns_name: &str) -> Option<String> {
     netns::run("ip", &["netns", "exec", netns_name, "nft", "list", "table", "inet", "netpol"]).ok()
@@ -377,15 +269,13 @@ fn agent_reset_denied_cuts_exactly_the_denied_connections() {
     let (a_ns, c_ns) = (ns(&a), ns(&c));
     let (a_ip, b_ip) = (ip(&a), ip(&b));
 
-    let stop = Arc::new(AtomicBool::new(false));
-    let _stop = Stop(Arc::clone(&stop));
-    start_echo(&ns(&b), &stop);
+    let _echo = Echo::start(&ns(&b), ECHO).unwrap_or_else(|e| panic!("echo server in x/b: {e}"));
 
     // 1. No policy: the lab's rules let all four connections carry data.
-    let mut a_tcp = Conn::open(&a_ns, b_ip, Protocol::Tcp);
-    let mut a_udp = Conn::open(&a_ns, b_ip, Protocol::Udp);
-    let mut c_tcp = Conn::open(&c_ns, b_ip, Protocol::Tcp);
-    let mut c_udp = Conn::open(&c_ns, b_ip, Protocol::Udp);
+    let mut a_tcp = hold(&a_ns, b_ip, Protocol::Tcp);
+    let mut a_udp = hold(&a_ns, b_ip, Protocol::Udp);
+    let mut c_tcp = hold(&c_ns, b_ip, Protocol::Tcp);
+    let mut c_udp = hold(&c_ns, b_ip, Protocol::Udp);
     for (name, conn) in
         [("x/a TCP", &mut a_tcp), ("x/a UDP", &mut a_udp), ("x/c TCP", &mut c_tcp), ("x/c UDP", &mut c_udp)]
     {
@@ -443,6 +333,6 @@ fn agent_reset_denied_cuts_exactly_the_denied_connections() {
     c_tcp.round_trip("after exit\n").unwrap_or_else(|e| panic!("x/c -> x/b TCP after the agent exited: {e}"));
 
     drop(agent);
-    stop.store(true, Ordering::Relaxed);
+    drop(_echo);
     lab.down().unwrap();
 }

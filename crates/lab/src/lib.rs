@@ -40,6 +40,7 @@ mod connect;
 mod control;
 pub mod dns;
 mod error;
+pub mod hold;
 pub mod netns;
 pub mod probe;
 mod report;

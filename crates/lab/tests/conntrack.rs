@@ -15,12 +15,11 @@
 
 mod labkit;
 
-use std::io::{ErrorKind, Read, Write};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::io::{Read, Write};
+use std::net::{IpAddr, Ipv4Addr, TcpListener, TcpStream};
 use std::time::Duration;
 
+use netpol_lab::hold::{Echo, Held};
 use netpol_lab::{netns, probe, Outcome};
 use netpol_model::{Cluster, PodKey, Protocol};
 use netpol_nft::apply;
@@ -33,6 +32,12 @@ use netpol_testkit::*;
 const ECHO: u16 = 7000;
 /// How long a round trip may take before it counts as not carried.
 const ROUND_TRIP: Duration = Duration::from_millis(1500);
+
+/// A long-lived connection from a pod's namespace to the echo server.
+fn hold(from_netns: &str, dst: IpAddr, protocol: Protocol) -> Held {
+    Held::open(from_netns, (dst, ECHO).into(), protocol, ROUND_TRIP)
+        .unwrap_or_else(|e| panic!("{protocol} connection from {from_netns} to {dst}: {e}"))
+}
 
 fn base() -> ClusterBuilder {
     let mut c = cluster().namespace(namespace("x").label("ns", "x"));
@@ -49,119 +54,6 @@ fn base() -> ClusterBuilder {
 /// x/b admits x/c only (any port): x/a -> x/b becomes denied, x/c -> x/b stays allowed.
 fn b_admits_c_only() -> Cluster {
     base().policy(policy("x", "b").select(sel!("pod" => "b")).ingress(rule().from(pods(sel!("pod" => "c"))))).build()
-}
-
-/// Echo servers (TCP and UDP on [`ECHO`]) inside `netns`, until `stop` is set.
-fn start_echo(netns_name: &str, stop: &Arc<AtomicBool>) {
-    let any: SocketAddr = (Ipv4Addr::UNSPECIFIED, ECHO).into();
-    let (tcp, udp) = netns::run_in(netns_name, || (TcpListener::bind(any).unwrap(), UdpSocket::bind(any).unwrap()))
-        .unwrap_or_else(|e| panic!("echo sockets in {netns_name}: {e}"));
-    tcp.set_nonblocking(true).unwrap();
-    udp.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
-    let stop_tcp = Arc::clone(stop);
-    std::thread::spawn(move || {
-        while !stop_tcp.load(Ordering::Relaxed) {
-            match tcp.accept() {
-                Ok((mut conn, _)) => {
-                    let stop = Arc::clone(&stop_tcp);
-                    std::thread::spawn(move || {
-                        conn.set_nonblocking(false).unwrap();
-                        conn.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
-                        let mut buf = [0u8; 1024];
-                        while !stop.load(Ordering::Relaxed) {
-                            match conn.read(&mut buf) {
-                                Ok(0) => return,
-                                Ok(n) => {
-                                    if conn.write_all(&buf[..n]).is_err() {
-                                        return;
-                                    }
-                                }
-                                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
-                                Err(_) => return,
-                            }
-                        }
-                    });
-                }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => std::thread::sleep(Duration::from_millis(10)),
-                Err(_) => return,
-            }
-        }
-    });
-    let stop_udp = Arc::clone(stop);
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 1024];
-        while !stop_udp.load(Ordering::Relaxed) {
-            if let Ok((n, from)) = udp.recv_from(&mut buf) {
-                let _ = udp.send_to(&buf[..n], from);
-            }
-        }
-    });
-}
-
-/// One long-lived connection from a pod to the echo server, opened inside the
-/// pod's namespace and then used from the test's thread (a socket stays in the
-/// namespace it was made in).
-enum Conn {
-    Tcp(TcpStream),
-    Udp(UdpSocket),
-}
-
-impl Conn {
-    fn open(from_netns: &str, dst: IpAddr, protocol: Protocol) -> Conn {
-        let dst: SocketAddr = (dst, ECHO).into();
-        let conn = netns::run_in(from_netns, || match protocol {
-            Protocol::Tcp => Conn::Tcp(TcpStream::connect_timeout(&dst, ROUND_TRIP).unwrap()),
-            _ => {
-                let udp = UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0)).unwrap();
-                udp.connect(dst).unwrap();
-                Conn::Udp(udp)
-            }
-        })
-        .unwrap();
-        match &conn {
-            Conn::Tcp(s) => {
-                s.set_read_timeout(Some(ROUND_TRIP)).unwrap();
-                s.set_write_timeout(Some(ROUND_TRIP)).unwrap();
-                s.set_nodelay(true).unwrap();
-            }
-            Conn::Udp(s) => s.set_read_timeout(Some(ROUND_TRIP)).unwrap(),
-        }
-        conn
-    }
-
-    /// The local (source) port: with the addresses, the conntrack original tuple.
-    fn sport(&self) -> u16 {
-        match self {
-            Conn::Tcp(s) => s.local_addr().unwrap().port(),
-            Conn::Udp(s) => s.local_addr().unwrap().port(),
-        }
-    }
-
-    /// Writes `message` and reads it back: Ok when the connection carried it both ways.
-    fn round_trip(&mut self, message: &str) -> Result<(), String> {
-        let mut buf = vec![0u8; message.len()];
-        match self {
-            Conn::Tcp(s) => {
-                s.write_all(message.as_bytes()).map_err(|e| format!("write: {e}"))?;
-                s.read_exact(&mut buf).map_err(|e| format!("read: {e}"))?;
-            }
-            Conn::Udp(s) => {
-                // A reply from an earlier, lost round trip must not count: drain first.
-                s.set_nonblocking(true).unwrap();
-                let mut junk = [0u8; 1024];
-                while s.recv(&mut junk).is_ok() {}
-                s.set_nonblocking(false).unwrap();
-                s.send(message.as_bytes()).map_err(|e| format!("send: {e}"))?;
-                let n = s.recv(&mut buf).map_err(|e| format!("recv: {e}"))?;
-                buf.truncate(n);
-            }
-        }
-        if buf == message.as_bytes() {
-            Ok(())
-        } else {
-            Err(format!("read back {:?}", String::from_utf8_lossy(&buf)))
-        }
-    }
 }
 
 /// The conntrack entries (node namespace) of the flow from `src`:`sport` to `dst`:[`ECHO`].
@@ -191,21 +83,13 @@ fn reset_denied_deletes_exactly_the_denied_connections() {
     let (a_ns, c_ns) = (ns(&a), ns(&c));
     let (a_ip, b_ip, c_ip) = (ip(&a), ip(&b), ip(&c));
 
-    let stop = Arc::new(AtomicBool::new(false));
-    struct Stop(Arc<AtomicBool>);
-    impl Drop for Stop {
-        fn drop(&mut self) {
-            self.0.store(true, Ordering::Relaxed);
-        }
-    }
-    let _stop = Stop(Arc::clone(&stop));
-    start_echo(&ns(&b), &stop);
+    let _echo = Echo::start(&ns(&b), ECHO).unwrap_or_else(|e| panic!("echo server in x/b: {e}"));
 
     // (a) the pair the change will deny, (b) the pair that stays allowed; TCP and UDP.
-    let mut a_tcp = Conn::open(&a_ns, b_ip, Protocol::Tcp);
-    let mut a_udp = Conn::open(&a_ns, b_ip, Protocol::Udp);
-    let mut c_tcp = Conn::open(&c_ns, b_ip, Protocol::Tcp);
-    let mut c_udp = Conn::open(&c_ns, b_ip, Protocol::Udp);
+    let mut a_tcp = hold(&a_ns, b_ip, Protocol::Tcp);
+    let mut a_udp = hold(&a_ns, b_ip, Protocol::Udp);
+    let mut c_tcp = hold(&c_ns, b_ip, Protocol::Tcp);
+    let mut c_udp = hold(&c_ns, b_ip, Protocol::Udp);
     let mut all = [("x/a TCP", &mut a_tcp), ("x/a UDP", &mut a_udp), ("x/c TCP", &mut c_tcp), ("x/c UDP", &mut c_udp)];
 
     // 1. No policy: everything carries data, and the node tracks all four.
@@ -265,7 +149,7 @@ fn reset_denied_deletes_exactly_the_denied_connections() {
     // A second reset finds nothing more to delete.
     assert_eq!(apply::reset_denied(&ruleset, Some(&node)).unwrap(), 0);
 
-    stop.store(true, Ordering::Relaxed);
+    drop(_echo);
     lab.down().unwrap();
 }
 
