@@ -52,57 +52,82 @@ pub struct Folder {
     /// By path: path order is the order of a folder walk.
     files: BTreeMap<PathBuf, File>,
     merged: Merged,
+    /// The last whole read met a symbolic link (then every change reads everything).
+    symlinks: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum FolderError {
     #[error(transparent)]
     Input(#[from] netpol_input::InputError),
+    #[error("{path}: the manifest folder is gone (the rules in place stay)")]
+    Gone { path: String },
 }
 
 impl Folder {
     pub fn new(dir: impl Into<PathBuf>, options: LoadOptions) -> Self {
-        Folder { dir: dir.into(), options, files: BTreeMap::new(), merged: Merged::default() }
+        Folder { dir: dir.into(), options, files: BTreeMap::new(), merged: Merged::default(), symlinks: false }
     }
 
     pub fn dir(&self) -> &Path {
         &self.dir
     }
 
-    /// Reads every manifest file now in the folder.
+    /// Reads every manifest file now in the folder. A folder that is gone is an
+    /// error (the rules in place stay), not an empty cluster.
     pub fn read(&mut self) -> Result<Read<'_>, FolderError> {
-        let files = if self.dir.is_dir() { netpol_input::manifest_files(&self.dir)? } else { Vec::new() };
-        let mut sources: Vec<(String, String)> = Vec::with_capacity(files.len());
-        for file in &files {
-            if let Some(text) = read_text(file)? {
-                sources.push((file.display().to_string(), text));
+        if !self.dir.is_dir() {
+            return Err(FolderError::Gone { path: self.dir.display().to_string() });
+        }
+        let files = netpol_input::manifest_files(&self.dir)?;
+        let mut sources = BTreeMap::new();
+        // A file reached through a link (itself or a folder on its way) resolves elsewhere.
+        let real_dir = self.dir.canonicalize().ok();
+        let through_link = |file: &Path| match (&real_dir, file.strip_prefix(&self.dir)) {
+            (Some(real_dir), Ok(relative)) => file.canonicalize().ok() != Some(real_dir.join(relative)),
+            _ => true,
+        };
+        self.symlinks = false;
+        for file in files {
+            self.symlinks |= through_link(&file);
+            if let Some(text) = read_text(&file)? {
+                sources.insert(file, text);
             }
         }
-        Ok(self.load(sources))
+        self.load_paths(sources);
+        Ok(self.current())
     }
 
     /// Reads only the files at `paths` (what a watcher reported changed); the
-    /// others keep what they gave. Falls back to [`Folder::read`] for anything
-    /// that is not a plain file of the folder (a directory, a path outside it).
+    /// others keep what they gave. Falls back to [`Folder::read`] when that
+    /// cannot be trusted: a directory or a symbolic link changed (a ConfigMap
+    /// volume swaps a hidden `..data` link), a path is outside the folder, or
+    /// the folder holds symbolic links (their targets change without an event
+    /// naming them).
     pub fn read_changed(&mut self, paths: &[PathBuf]) -> Result<Read<'_>, FolderError> {
-        let mut changes = Vec::new();
+        if self.symlinks || !self.dir.is_dir() {
+            return self.read();
+        }
+        let mut changes = BTreeMap::new();
         for path in paths {
             let Some(relative) = self.relative(path) else { return self.read() };
-            if relative.components().any(|c| c.as_os_str().to_string_lossy().starts_with('.')) {
-                continue; // hidden, as in a folder walk (e.g. an editor's or kubectl's temporary file)
+            let path = self.dir.join(relative.as_path());
+            if path.is_dir() || is_symlink(&path) {
+                return self.read(); // a folder or a link appeared, changed or went away
             }
-            let path = self.dir.join(relative);
-            if path.is_dir() || (!path.exists() && self.files.keys().any(|f| f.starts_with(&path) && *f != path)) {
-                return self.read(); // a folder appeared or went away
+            if !path.exists() && self.files.keys().any(|f| f.starts_with(&path) && *f != path) {
+                return self.read(); // a folder went away
+            }
+            if relative.components().any(|c| c.as_os_str().as_encoded_bytes().starts_with(b".")) {
+                continue; // hidden, as in a folder walk (e.g. an editor's or kubectl's temporary file)
             }
             if netpol_input::is_manifest_file(&path) {
                 let text = read_text(&path)?;
-                changes.push((path, text));
+                changes.insert(path, text);
             }
         }
         for (path, text) in changes {
-            let name = path.display().to_string();
-            self.update(path, text.map(|t| (name, t)));
+            self.update(path, text);
         }
         Ok(self.current())
     }
@@ -125,26 +150,32 @@ impl Folder {
     /// duplicate wins). Cluster-wide findings that a single file cannot judge
     /// (undeclared namespaces, DNS egress) are left to `netpol validate`.
     pub fn load(&mut self, sources: Vec<(String, String)>) -> Read<'_> {
-        let sources: BTreeMap<PathBuf, (String, String)> =
-            sources.into_iter().map(|(name, text)| (PathBuf::from(&name), (name, text))).collect();
+        self.load_paths(sources.into_iter().map(|(name, text)| (PathBuf::from(name), text)).collect());
+        self.current()
+    }
+
+    /// [`Folder::load`] by path.
+    fn load_paths(&mut self, sources: BTreeMap<PathBuf, String>) {
         let gone: Vec<PathBuf> = self.files.keys().filter(|p| !sources.contains_key(*p)).cloned().collect();
         for path in gone {
             self.update(path, None);
         }
-        for (path, source) in sources {
-            self.update(path, Some(source));
+        for (path, text) in sources {
+            self.update(path, Some(text));
         }
-        self.current()
     }
 
-    /// The file at `path` now holds `source` (`None`: it is gone).
-    fn update(&mut self, path: PathBuf, source: Option<(String, String)>) {
+    /// The file at `path` now holds `text` (`None`: it is gone). Files are
+    /// keyed by their path as it is (names that are not UTF-8 included); the
+    /// name shown in diagnostics is its display form.
+    fn update(&mut self, path: PathBuf, text: Option<String>) {
         let before = self.files.remove(&path);
         let old_good = before.as_ref().and_then(|f| f.good.clone());
-        let file = match (source, before) {
+        let file = match (text, before) {
             (None, _) => None,
-            (Some((_, text)), Some(before)) if before.text == text => Some(before),
-            (Some((name, text)), _) => {
+            (Some(text), Some(before)) if before.text == text => Some(before),
+            (Some(text), _) => {
+                let name = path.display().to_string();
                 let loaded = netpol_manifest::load([(name.as_str(), text.as_str())], &self.options);
                 let has_errors = loaded.has_errors();
                 let diagnostics = loaded.diagnostics.into_iter().filter(|d| !CLUSTER_WIDE.contains(&d.code)).collect();
@@ -189,9 +220,18 @@ impl Folder {
     }
 }
 
+/// Whether `path` itself is a symbolic link.
+fn is_symlink(path: &Path) -> bool {
+    path.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink())
+}
+
 /// A file's text; `None` when it is gone (removed or replaced between an
 /// event or a listing and the read: the next event reads it again).
 fn read_text(path: &Path) -> Result<Option<String>, FolderError> {
+    // Only regular files (through links): reading a FIFO named `x.yaml` would block.
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return Ok(None);
+    }
     match std::fs::read_to_string(path) {
         Ok(text) => Ok(Some(text)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),

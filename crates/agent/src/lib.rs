@@ -58,6 +58,9 @@ pub struct Config {
     pub debounce: Duration,
     /// Sync once and return.
     pub once: bool,
+    /// Replace the whole table this often even when nothing changed (undoes
+    /// what others changed in `table inet netpol`); `None`: never.
+    pub resync: Option<Duration>,
 }
 
 impl Config {
@@ -70,6 +73,7 @@ impl Config {
             lenient: false,
             debounce: Duration::from_millis(2),
             once: false,
+            resync: Some(DEFAULT_RESYNC),
         }
     }
 }
@@ -130,6 +134,8 @@ pub enum AgentError {
 
 /// How long to wait before retrying a failed sync.
 const RETRY: Duration = Duration::from_secs(1);
+/// How often the whole table is replaced when nothing else happens.
+pub const DEFAULT_RESYNC: Duration = Duration::from_secs(300);
 /// Debouncing never delays a sync by more than this.
 const MAX_DELAY: Duration = Duration::from_millis(100);
 
@@ -163,13 +169,22 @@ pub fn run(config: &Config, stop: &AtomicBool, on_event: &mut dyn FnMut(Event)) 
     let mut started = false;
     let mut pending: Option<(Instant, Changed)> = Some((Instant::now(), Changed::Everything));
     let mut retry_at: Option<Instant> = None;
+    let mut resync_at = config.resync.map(|every| Instant::now() + every);
     loop {
         if pending.is_none() && retry_at.is_some_and(|t| Instant::now() >= t) {
             pending = Some((Instant::now(), Changed::Everything));
         }
+        let resync = pending.is_none() && resync_at.is_some_and(|t| Instant::now() >= t);
+        if resync {
+            pending = Some((Instant::now(), Changed::Everything));
+        }
         if let Some((changed_at, changed)) = pending.take() {
             retry_at = None;
-            if !step(&mut folder, &changed, &mut syncer, &mut started, changed_at, on_event) {
+            if step(&mut folder, &changed, resync, &mut syncer, &mut started, changed_at, on_event) {
+                if resync {
+                    resync_at = config.resync.map(|every| Instant::now() + every);
+                }
+            } else {
                 retry_at = Some(Instant::now() + RETRY);
             }
         }
@@ -210,9 +225,11 @@ impl Changed {
 }
 
 /// One read + sync. Returns false when it should be retried.
+#[allow(clippy::too_many_arguments)]
 fn step(
     folder: &mut Folder,
     changed: &Changed,
+    resync: bool,
     syncer: &mut Syncer,
     started: &mut bool,
     changed_at: Instant,
@@ -237,7 +254,11 @@ fn step(
         on_event(Event::Waiting { skipped: read.skipped });
         return true;
     }
-    match syncer.sync(read.cluster, read.pods_version) {
+    let synced = match resync {
+        true => syncer.resync(read.cluster, read.pods_version),
+        false => syncer.sync(read.cluster, read.pods_version),
+    };
+    match synced {
         Ok(report) => {
             *started = true;
             let since_change = changed_at.elapsed();

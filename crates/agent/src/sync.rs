@@ -1,11 +1,14 @@
 //! One sync: render the cluster, and apply the script only when it changed.
 //!
-//! Design: the syncer keeps the last script it applied and its ruleset. It
-//! never flushes the table: the first apply replaces `table inet netpol` whole
-//! in one `nft -f` transaction; later ones apply only the difference (element
-//! adds and deletes, changed chains refilled), also in one transaction, and fall
-//! back to the whole replace if the kernel refuses the difference. A failed
-//! apply leaves the kernel as it was and forgets nothing, so the next sync retries.
+//! Design: the syncer keeps the last ruleset it applied. It never flushes the
+//! table: the first apply replaces `table inet netpol` whole in one `nft -f`
+//! transaction; later ones apply only the difference (element adds and
+//! deletes, changed chains refilled), also in one transaction, and fall back
+//! to the whole replace if the kernel refuses the difference; a resync
+//! replaces the whole table even when nothing changed (undoing changes made by
+//! others). A failed apply leaves the kernel as it was and forgets nothing, so
+//! the next sync retries; a failed `--reset-denied` is retried by the next
+//! sync even when the rules did not change again.
 
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -17,12 +20,13 @@ use netpol_nft::{RenderCache, RenderOptions, Ruleset, Stats};
 /// What one sync did, as the agent reports it on stderr.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SyncReport {
+    /// The rules differ from the last ones applied.
     pub changed: bool,
     pub stats: Stats,
-    /// Size of the script given to `nft` (0 when unchanged).
+    /// Size of the script given to `nft` (0 when nothing was applied).
     pub applied_bytes: usize,
-    /// Whether that script replaced the whole table (the first sync, or a
-    /// difference the kernel refused) rather than only the difference.
+    /// Whether that script replaced the whole table (the first sync, a resync,
+    /// or a difference the kernel refused) rather than only the difference.
     pub whole: bool,
     pub render: Duration,
     pub apply: Duration,
@@ -42,7 +46,7 @@ impl fmt::Display for SyncReport {
             self.stats.chains,
             ms(self.render),
         )?;
-        if self.changed {
+        if self.applied_bytes > 0 {
             let what = if self.whole { "whole table" } else { "difference" };
             write!(f, ", apply {:.1} ms ({what}, {} bytes)", ms(self.apply), self.applied_bytes)?;
         }
@@ -63,11 +67,13 @@ pub struct Syncer {
     last: Option<Ruleset>,
     /// The last render: a policy change renders only the subject groups it touches.
     cache: RenderCache,
+    /// A change was applied whose denied connections are not cut yet (`--reset-denied`).
+    reset_pending: bool,
 }
 
 impl Syncer {
     pub fn new(netns: Option<String>, options: RenderOptions, reset_denied: bool) -> Self {
-        Syncer { netns, options, reset_denied, last: None, cache: RenderCache::new() }
+        Syncer { netns, options, reset_denied, last: None, cache: RenderCache::new(), reset_pending: false }
     }
 
     /// The last ruleset applied, if any.
@@ -78,40 +84,55 @@ impl Syncer {
     /// Renders `cluster` and applies what changed. `pods_version` must change
     /// whenever a pod or namespace of `cluster` does ([`crate::Read::pods_version`]).
     pub fn sync(&mut self, cluster: &Cluster, pods_version: u64) -> Result<SyncReport, ApplyError> {
+        self.run(cluster, pods_version, false)
+    }
+
+    /// [`Syncer::sync`], but replacing the whole table even when nothing
+    /// changed: undoes whatever else changed `table inet netpol` since (the
+    /// differences are computed against what the agent applied, not read back).
+    pub fn resync(&mut self, cluster: &Cluster, pods_version: u64) -> Result<SyncReport, ApplyError> {
+        self.run(cluster, pods_version, true)
+    }
+
+    fn run(&mut self, cluster: &Cluster, pods_version: u64, whole: bool) -> Result<SyncReport, ApplyError> {
         let start = Instant::now();
         let ruleset = netpol_nft::render_cached(cluster, &self.options, &mut self.cache, pods_version);
         let render = start.elapsed();
         let stats = ruleset.stats();
-        let mut report = SyncReport {
-            changed: false,
-            stats,
-            applied_bytes: 0,
-            whole: false,
-            render,
-            apply: Duration::ZERO,
-            reset: 0,
-        };
-        if self.last.as_ref() == Some(&ruleset) {
-            return Ok(report);
-        }
+        let changed = self.last.as_ref().is_none_or(|last| !last.same_rules(&ruleset));
+        let mut report =
+            SyncReport { changed, stats, applied_bytes: 0, whole: false, render, apply: Duration::ZERO, reset: 0 };
         let netns = self.netns.as_deref();
-        // Only what changed, in one transaction; the whole table when the delta
-        // cannot be computed or the kernel refuses it (e.g. someone changed the table).
-        let delta = self.last.as_ref().and_then(|before| ruleset.delta_script(before));
-        let applied = match delta.map(|d| apply::apply(&d, netns)) {
-            Some(Ok(applied)) => applied,
-            _ => {
-                report.whole = true;
-                apply::apply(&ruleset.script(), netns)?
+        if changed || whole {
+            // Only what changed, in one transaction; the whole table when asked, on
+            // the first sync, or when the kernel refuses the difference.
+            let mut applied = None;
+            let mut replace = whole;
+            match self.last.as_ref().filter(|_| !whole).map(|before| ruleset.delta_script(before)) {
+                None => replace = true,
+                Some(None) => replace = true,
+                Some(Some(delta)) if delta.is_empty() => {}
+                Some(Some(delta)) => match apply::apply(&delta, netns) {
+                    Ok(done) => applied = Some(done),
+                    Err(_) => replace = true,
+                },
             }
-        };
-        report.changed = true;
-        report.applied_bytes = applied.bytes;
-        report.apply = applied.duration;
-        // The kernel holds the new ruleset now, whatever the reset does.
-        let ruleset = self.last.insert(ruleset);
-        if self.reset_denied {
+            if replace {
+                report.whole = true;
+                applied = Some(apply::apply(&ruleset.script(), netns)?);
+            }
+            if let Some(applied) = applied {
+                report.applied_bytes = applied.bytes;
+                report.apply = applied.duration;
+            }
+            // The kernel holds the new ruleset now; connections it denies are cut
+            // below, or by the retry if that fails.
+            self.reset_pending |= self.reset_denied && changed;
+        }
+        let ruleset = &*self.last.insert(ruleset);
+        if self.reset_pending {
             report.reset = apply::reset_denied(ruleset, netns)?;
+            self.reset_pending = false;
         }
         Ok(report)
     }

@@ -198,3 +198,34 @@ fn per_file_loading_gives_the_cluster_one_load_gives() {
     // Unchanged files come from the cache; the result is the same.
     assert_eq!(sorted(folder.load(sources).cluster), sorted(&whole.cluster));
 }
+
+/// Found in review: differences are computed against what the agent applied,
+/// so an element someone else adds to the table would stay; a resync replaces
+/// the whole table. And a change of warnings alone is no change for the kernel.
+#[test]
+fn resync_undoes_changes_made_by_others_and_warnings_alone_apply_nothing() {
+    let Some(ns) = Netns::create() else { return };
+    let load = |text: &str| netpol_manifest::load([("c.yaml", text)], &LoadOptions::default()).cluster;
+    let cluster = load(&format!("{PODS}---\n{}", allow(80)));
+    let mut syncer = netpol_agent::Syncer::new(Some(ns.0.clone()), netpol_nft::RenderOptions::default(), false);
+    let first = syncer.sync(&cluster, 1).unwrap();
+    assert!(first.changed && first.whole && first.applied_bytes > 0, "{first}");
+
+    // Another pod claiming web's address: a warning, the same rules.
+    let duplicate = "apiVersion: v1\nkind: Pod\nmetadata: {name: zz-dup, namespace: zz}\n\
+                     spec: {containers: [{name: c, image: i}]}\nstatus: {podIP: 10.9.0.1}\n";
+    let with_duplicate = load(&format!("{PODS}---\n{}---\n{duplicate}", allow(80)));
+    let report = syncer.sync(&with_duplicate, 2).unwrap();
+    assert!(!report.changed && report.applied_bytes == 0, "{report}");
+    assert!(!syncer.applied().unwrap().warnings.is_empty());
+
+    let listed = || apply::list_table(Some(&ns.0)).unwrap().unwrap_or_default();
+    let tamper = "add element inet netpol dispatch/ingress/v4 { 10.9.9.9 : accept }\n";
+    apply::apply(tamper, Some(&ns.0)).unwrap();
+    assert!(listed().contains("10.9.9.9"));
+    let report = syncer.sync(&with_duplicate, 2).unwrap();
+    assert!(report.applied_bytes == 0 && listed().contains("10.9.9.9"), "a sync alone does not see it: {report}");
+    let report = syncer.resync(&with_duplicate, 2).unwrap();
+    assert!(!report.changed && report.whole && report.applied_bytes > 0, "{report}");
+    assert!(!listed().contains("10.9.9.9"), "the resync replaced the table:\n{}", listed());
+}

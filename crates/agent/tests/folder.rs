@@ -171,3 +171,78 @@ fn a_new_subfolder_or_a_removed_one_is_read_whole() {
     let read = folder.read_changed(&[dir.path().join("sub")]).unwrap();
     assert!(read.cluster.pods.is_empty(), "the removed folder's pod is gone");
 }
+
+fn policy_named(name: &str) -> String {
+    format!(
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: {name}, namespace: x}}\n\
+         spec: {{podSelector: {{}}, policyTypes: [Ingress]}}\n"
+    )
+}
+
+fn policy_names(folder: &mut Folder, changed: Option<&[PathBuf]>) -> Vec<String> {
+    let read = match changed {
+        Some(paths) => folder.read_changed(paths).unwrap(),
+        None => folder.read().unwrap(),
+    };
+    let mut names: Vec<String> = read.cluster.policies.iter().map(|p| p.name.clone()).collect();
+    names.sort();
+    names
+}
+
+/// Found in review: a ConfigMap volume updates by swapping the hidden `..data`
+/// link; every path the watcher names is hidden.
+#[test]
+fn a_configmap_style_update_is_seen() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir(d.join("..2025_01")).unwrap();
+    std::fs::write(d.join("..2025_01/p.yaml"), policy_named("old")).unwrap();
+    symlink("..2025_01", d.join("..data")).unwrap();
+    symlink("..data/p.yaml", d.join("p.yaml")).unwrap();
+    let mut folder = Folder::new(d, LoadOptions::default());
+    assert_eq!(policy_names(&mut folder, None), ["old"]);
+    std::fs::create_dir(d.join("..2025_02")).unwrap();
+    std::fs::write(d.join("..2025_02/p.yaml"), policy_named("new")).unwrap();
+    symlink("..2025_02", d.join("..data_tmp")).unwrap();
+    std::fs::rename(d.join("..data_tmp"), d.join("..data")).unwrap();
+    std::fs::remove_dir_all(d.join("..2025_01")).unwrap();
+    let events: Vec<PathBuf> =
+        ["..2025_02", "..2025_02/p.yaml", "..data_tmp", "..data", "..2025_01/p.yaml", "..2025_01"]
+            .iter()
+            .map(|p| d.join(p))
+            .collect();
+    assert_eq!(policy_names(&mut folder, Some(&events)), ["new"]);
+    // Only the link target's folder named (no event on the link): still seen.
+    std::fs::write(d.join("..2025_02/p.yaml"), policy_named("newer")).unwrap();
+    assert_eq!(policy_names(&mut folder, Some(&[d.join("..2025_02/p.yaml")])), ["newer"]);
+}
+
+/// Found in review: files are keyed by their path as it is, so a name that is
+/// not UTF-8 read whole and then deleted by an event is gone.
+#[test]
+fn a_deleted_file_with_a_non_utf8_name_is_gone() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(std::ffi::OsStr::from_bytes(b"p\xff.yaml"));
+    std::fs::write(&path, policy_named("odd")).unwrap();
+    let mut folder = Folder::new(dir.path(), LoadOptions::default());
+    assert_eq!(policy_names(&mut folder, None), ["odd"]);
+    std::fs::remove_file(&path).unwrap();
+    assert!(policy_names(&mut folder, Some(std::slice::from_ref(&path))).is_empty());
+}
+
+/// A folder that is gone is an error, never an empty cluster (which would lift every policy).
+#[test]
+fn a_folder_that_is_gone_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("manifests");
+    std::fs::create_dir(&path).unwrap();
+    std::fs::write(path.join("p.yaml"), policy_named("p")).unwrap();
+    let mut folder = Folder::new(&path, LoadOptions::default());
+    assert_eq!(policy_names(&mut folder, None), ["p"]);
+    std::fs::remove_dir_all(&path).unwrap();
+    let err = folder.read().map(|_| ()).unwrap_err();
+    assert!(err.to_string().contains("the manifest folder is gone"), "{err}");
+    assert!(folder.read_changed(&[path.join("p.yaml")]).is_err());
+}

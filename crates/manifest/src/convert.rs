@@ -68,7 +68,13 @@ fn container_ports(spec: Option<&core::PodSpec>) -> Vec<ContainerPort> {
 
 fn pod_ips(status: Option<&core::PodStatus>) -> Vec<IpAddr> {
     let Some(status) = status else { return Vec::new() };
-    let mut ips: Vec<IpAddr> = status.pod_ips.iter().flatten().filter_map(|p| p.ip.parse().ok()).collect();
+    let mut ips: Vec<IpAddr> = Vec::new();
+    // Each address once, in order (the API server would refuse a repeated one).
+    for ip in status.pod_ips.iter().flatten().filter_map(|p| p.ip.parse().ok()) {
+        if !ips.contains(&ip) {
+            ips.push(ip);
+        }
+    }
     if let Some(ip) = status.pod_ip.as_deref().and_then(|s| s.parse().ok()) {
         if !ips.contains(&ip) {
             ips.insert(0, ip);

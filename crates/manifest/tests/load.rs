@@ -223,3 +223,17 @@ fn json_input_and_json_output() {
     assert_eq!(keys, ["code", "column", "file", "help", "line", "message", "severity"]);
     assert_eq!(out["severity"], "error");
 }
+
+#[test]
+fn a_pod_address_listed_twice_is_kept_once() {
+    let loaded = strict(
+        "apiVersion: v1
+kind: Pod
+metadata: {name: a, namespace: x}
+spec: {containers: [{name: c, image: i}]}
+status: {podIP: 10.0.0.5, podIPs: [{ip: 10.0.0.5}, {ip: fd00::5}, {ip: 10.0.0.5}]}
+",
+    );
+    let ips: Vec<String> = loaded.cluster.pods[0].ips.iter().map(|ip| ip.to_string()).collect();
+    assert_eq!(ips, ["10.0.0.5", "fd00::5"]);
+}

@@ -42,6 +42,8 @@ pub struct RenderCache {
 
 #[derive(Clone, Debug)]
 pub(crate) struct Rendered {
+    /// The group's subject key (its name is a hash of it).
+    pub key: String,
     pub policies: Vec<NetworkPolicy>,
     pub chain: Chain,
     pub sets: Vec<Arc<Set>>,
@@ -87,11 +89,13 @@ impl RenderCache {
         }
     }
 
-    /// Takes the group `name` as rendered before, if its policies are still `policies`.
-    pub(crate) fn take(&mut self, name: &str, policies: &[&NetworkPolicy]) -> Option<Rendered> {
+    /// Takes the group `name` as rendered before, if its subject key is still
+    /// `key` and its policies are still `policies`.
+    pub(crate) fn take(&mut self, name: &str, key: &str, policies: &[&NetworkPolicy]) -> Option<Rendered> {
         let rendered = self.groups.get(name)?;
-        let same =
-            rendered.policies.len() == policies.len() && rendered.policies.iter().zip(policies).all(|(a, b)| a == *b);
+        let same = rendered.key == key
+            && rendered.policies.len() == policies.len()
+            && rendered.policies.iter().zip(policies).all(|(a, b)| a == *b);
         if same {
             self.hits += 1;
             self.groups.remove(name)

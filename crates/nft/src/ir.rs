@@ -335,6 +335,11 @@ impl Ruleset {
         }
     }
 
+    /// Whether the kernel would hold the same table for both (warnings aside).
+    pub fn same_rules(&self, other: &Ruleset) -> bool {
+        self.sets == other.sets && self.maps == other.maps && self.chains == other.chains
+    }
+
     pub fn set(&self, name: &str) -> Option<&Set> {
         self.sets.binary_search_by(|s| s.name.as_str().cmp(name)).ok().map(|i| &*self.sets[i])
     }

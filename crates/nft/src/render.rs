@@ -541,7 +541,7 @@ impl<'a> Renderer<'a> {
                 self.chains.push(chain);
                 continue;
             };
-            let group_rendered = match cache.take(name, &group.policies) {
+            let group_rendered = match cache.take(name, &selection.groups[*name].key, &group.policies) {
                 Some(before) => {
                     self.chains.push(before.chain.clone());
                     for set in &before.sets {
@@ -554,7 +554,12 @@ impl<'a> Renderer<'a> {
                     let chain = self.group_chain(name, group);
                     let sets = chain_sets(&chain).filter_map(|s| self.sets.get(s)).cloned().collect();
                     self.chains.push(chain.clone());
-                    Rendered { policies: group.policies.iter().map(|p| (*p).clone()).collect(), chain, sets }
+                    Rendered {
+                        key: selection.groups[*name].key.clone(),
+                        policies: group.policies.iter().map(|p| (*p).clone()).collect(),
+                        chain,
+                        sets,
+                    }
                 }
             };
             rendered.insert(name.to_string(), group_rendered);
@@ -594,7 +599,7 @@ impl<'a> Renderer<'a> {
         let mut warnings = Vec::new();
         owners.dedup_by(|later, first| {
             let same = later.0 == first.0;
-            if same {
+            if same && !std::ptr::eq(later.1, first.1) {
                 let (ip, a, b) = (first.0, first.1.key(), later.1.key());
                 warnings.push(format!("{ip} belongs to {a} and {b}: {a} is used"));
             }
@@ -650,7 +655,10 @@ impl<'a> Renderer<'a> {
                         })
                     })
                     .collect();
+                // One entry per address, even for a pod that lists an address twice
+                // (built without the loader): the difference relies on it.
                 entries.sort_by_key(|e| e.addr);
+                entries.dedup_by_key(|e| e.addr);
                 maps.push(Arc::new(Map { name: dispatch_map_name(direction, family), family, entries }));
             }
         }

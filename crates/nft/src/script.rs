@@ -196,6 +196,8 @@ fn element_delta<T, K: Ord>(
 ) where
     T: PartialEq,
 {
+    debug_assert!(old.windows(2).all(|w| key(&w[0]) < key(&w[1])), "{name}: old items not sorted and unique");
+    debug_assert!(new.windows(2).all(|w| key(&w[0]) < key(&w[1])), "{name}: new items not sorted and unique");
     let (mut removed, mut added) = (Vec::new(), Vec::new());
     let (mut i, mut j) = (0, 0);
     while i < old.len() || j < new.len() {

@@ -64,6 +64,8 @@ fn named_ports(policy: &NetworkPolicy) -> BTreeSet<(&str, Protocol)> {
 /// policy list) and a member (position in the sorted local pods).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct GroupDef {
+    /// The subject key in full (the name is a hash of it).
+    pub key: String,
     pub direction: Direction,
     pub policies: Vec<usize>,
     pub representative: usize,
@@ -91,6 +93,30 @@ fn dir_name(direction: Direction) -> &'static str {
     match direction {
         Direction::Ingress => "ingress",
         Direction::Egress => "egress",
+    }
+}
+
+/// `subjects/DIRECTION/HASH`: HASH a 64-bit FNV-1a of the subject key (and of
+/// `salt`, when a different key took the plain name first).
+fn chain_name(direction: Direction, key: &str, salt: u32) -> String {
+    let hash = match salt {
+        0 => fnv64(key.as_bytes()),
+        n => fnv64(format!("{key}#{n}").as_bytes()),
+    };
+    identifier(&["subjects", dir_name(direction), &format!("{hash:016x}")])
+}
+
+/// The chain name of `key`. Another key hashing to the same name (FNV is no
+/// cryptographic hash: policy names could be chosen to collide) makes the
+/// later key, in pod order, take a salted name of its own.
+fn unique_name(groups: &BTreeMap<String, GroupDef>, direction: Direction, key: &str) -> String {
+    let mut salt = 0u32;
+    loop {
+        let name = chain_name(direction, key, salt);
+        match groups.get(&name) {
+            Some(group) if group.key != key => salt += 1,
+            _ => return name,
+        }
     }
 }
 
@@ -139,10 +165,34 @@ pub(crate) fn select(policies: &[&NetworkPolicy], local: &[&Pod]) -> Selection {
                 numbers.dedup();
                 key.push_str(&format!("|{name}/{protocol}={numbers:?}"));
             }
-            let name = identifier(&["subjects", dir_name(direction), &format!("{:016x}", fnv64(key.as_bytes()))]);
+            let name = unique_name(&groups, direction, &key);
             chain_of.push((at, direction, name.clone()));
-            groups.entry(name).or_insert(GroupDef { direction, policies: by, representative: at });
+            groups.entry(name).or_insert(GroupDef { key, direction, policies: by, representative: at });
         }
     }
     Selection { selects: policies.iter().map(|p| Selects::of(p)).collect(), chain_of, groups }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_colliding_name_gets_a_salted_one() {
+        let key = "ingress|x/a,";
+        let plain = chain_name(Direction::Ingress, key, 0);
+        let mut groups = BTreeMap::new();
+        assert_eq!(unique_name(&groups, Direction::Ingress, key), plain);
+        // Pretend another key already holds this key's plain name.
+        let other =
+            GroupDef { key: "ingress|y/b,".into(), direction: Direction::Ingress, policies: vec![], representative: 0 };
+        groups.insert(plain.clone(), other);
+        let salted = unique_name(&groups, Direction::Ingress, key);
+        assert_ne!(salted, plain);
+        assert_eq!(salted, chain_name(Direction::Ingress, key, 1));
+        // Once the key holds its salted name, it finds it again.
+        let mine = GroupDef { key: key.into(), direction: Direction::Ingress, policies: vec![], representative: 0 };
+        groups.insert(salted.clone(), mine);
+        assert_eq!(unique_name(&groups, Direction::Ingress, key), salted);
+    }
 }

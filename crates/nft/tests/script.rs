@@ -138,3 +138,34 @@ fn nft_accepts_every_script() {
         }
     }
 }
+
+/// x/a isolated for ingress, with the given addresses (possibly one twice).
+fn isolated_with_ips(ips: &[&str]) -> Cluster {
+    let mut a = pod("x", "a").label("app", "a");
+    for ip in ips {
+        a = a.ip(ip);
+    }
+    cluster()
+        .namespace(namespace("x"))
+        .pod(a)
+        .policy(policy("x", "deny").select(sel!("app" => "a")).types([Direction::Ingress]))
+        .build()
+}
+
+/// Found in review: a pod listing one address twice gave two dispatch entries
+/// with one key; dropping the duplicate then deleted the pod's only kernel
+/// entry and added nothing back (the pod fell through to `@pods/v4`: not isolated).
+#[test]
+fn dispatch_entries_are_unique_by_address_and_survive_a_dropped_duplicate() {
+    let options = RenderOptions::default();
+    let before = render(&isolated_with_ips(&["10.0.0.5", "10.0.0.5"]), &options);
+    for map in &before.maps {
+        let mut addrs: Vec<_> = map.entries.iter().map(|e| e.addr).collect();
+        addrs.dedup();
+        assert_eq!(addrs.len(), map.entries.len(), "{} holds one address twice: {:?}", map.name, map.entries);
+    }
+    assert!(before.warnings.is_empty(), "a pod's own repeated address is no conflict: {:?}", before.warnings);
+    let after = render(&isolated_with_ips(&["10.0.0.5"]), &options);
+    let delta = after.delta_script(&before).expect("a delta");
+    assert!(!delta.contains("dispatch/ingress/v4"), "the dispatch entry stays as it is:\n{delta}");
+}

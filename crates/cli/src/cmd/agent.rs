@@ -41,6 +41,10 @@ pub struct Args {
     /// Sync once and exit (0 applied or unchanged, 1 not applied because of bad input, 2 failed).
     #[arg(long)]
     once: bool,
+    /// Replace the whole table every this many seconds even when nothing changed,
+    /// undoing what anything else changed in `table inet netpol` (0: never).
+    #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+    resync_seconds: u64,
 }
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
@@ -52,6 +56,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         lenient: args.lenient,
         debounce: Duration::from_millis(args.debounce_ms),
         once: args.once,
+        resync: (args.resync_seconds > 0).then(|| Duration::from_secs(args.resync_seconds)),
     };
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
