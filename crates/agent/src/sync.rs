@@ -108,11 +108,10 @@ impl Syncer {
             // the first sync, or when the kernel refuses the difference.
             let mut applied = None;
             let mut replace = whole;
-            match self.last.as_ref().filter(|_| !whole).map(|before| ruleset.delta_script(before)) {
+            match self.last.as_ref().filter(|_| !whole).and_then(|before| ruleset.delta_script(before)) {
                 None => replace = true,
-                Some(None) => replace = true,
-                Some(Some(delta)) if delta.is_empty() => {}
-                Some(Some(delta)) => match apply::apply(&delta, netns) {
+                Some(delta) if delta.is_empty() => {}
+                Some(delta) => match apply::apply(&delta, netns) {
                     Ok(done) => applied = Some(done),
                     Err(_) => replace = true,
                 },

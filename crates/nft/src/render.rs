@@ -571,11 +571,7 @@ impl<'a> Renderer<'a> {
                 cache.finish(rendered);
                 let endpoints = Arc::clone(cache.endpoints.get_or_insert_with(|| Arc::new(self.endpoints())));
                 self.use_endpoints(&endpoints);
-                let maps = match &cache.maps {
-                    Some(maps) => maps.clone(),
-                    None => self.dispatch_maps(&selection, &endpoints),
-                };
-                cache.maps.insert(maps).clone()
+                cache.maps.get_or_insert_with(|| self.dispatch_maps(&selection, &endpoints)).clone()
             }
             None => {
                 let endpoints = self.endpoints();
