@@ -2,6 +2,8 @@
 //! into a network namespace this test creates (privileged; skipped without
 //! root or nft, and the namespace is deleted in Drop even on panic).
 
+mod support;
+
 use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -11,6 +13,7 @@ use std::time::{Duration, Instant};
 use netpol_agent::{run, Config, Event, Folder};
 use netpol_manifest::LoadOptions;
 use netpol_nft::apply;
+use support::sorted;
 
 const PODS: &str = "\
 apiVersion: v1
@@ -50,15 +53,6 @@ spec:
   - from: [{podSelector: {matchLabels: {app: client}}}]
     ports: [{port: 81, protocoll: TCP}]
 ";
-
-/// The cluster with its objects in key order (the folder's order is unspecified).
-fn sorted(cluster: &netpol_model::Cluster) -> netpol_model::Cluster {
-    let mut c = cluster.clone();
-    c.pods.sort_by(|a, b| (&a.namespace, &a.name, a.kind).cmp(&(&b.namespace, &b.name, b.kind)));
-    c.services.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
-    c.policies.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
-    c
-}
 
 fn source(name: &str, text: &str) -> (String, String) {
     (name.to_string(), text.to_string())

@@ -4,6 +4,8 @@
 //! winning), whether the folder learnt of the changes as whole listings
 //! (`Folder::load`) or as changed paths from a watcher (`Folder::read_changed`).
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -11,6 +13,7 @@ use netpol_agent::Folder;
 use netpol_manifest::LoadOptions;
 use netpol_model::Cluster;
 use proptest::prelude::*;
+use support::sorted;
 
 /// File names: nested, so path order and string order differ ("a.yaml" < "a/…").
 const FILES: [&str; 5] = ["a.yaml", "a/x.yaml", "b.yml", "c.json", "z/y/z.yaml"];
@@ -53,15 +56,6 @@ fn step() -> impl Strategy<Value = (usize, Option<Vec<usize>>)> {
 
 fn text(docs: &[usize]) -> String {
     docs.iter().map(|&i| document(i)).collect::<Vec<_>>().join("---\n")
-}
-
-/// The cluster with its objects in key order.
-fn sorted(cluster: &Cluster) -> Cluster {
-    let mut c = cluster.clone();
-    c.pods.sort_by(|a, b| (&a.namespace, &a.name, a.kind).cmp(&(&b.namespace, &b.name, b.kind)));
-    c.services.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
-    c.policies.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
-    c
 }
 
 /// The obvious answer: one load of each file's last clean text, in path order.

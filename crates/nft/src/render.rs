@@ -86,13 +86,6 @@ pub fn render_cached(
     Renderer::new(cluster, options).run(Some(cache))
 }
 
-fn dir_name(direction: Direction) -> &'static str {
-    match direction {
-        Direction::Ingress => "ingress",
-        Direction::Egress => "egress",
-    }
-}
-
 /// The field holding the *peer* address of a rule, and the one holding the subject.
 fn peer_field(direction: Direction) -> Field {
     match direction {
@@ -109,7 +102,7 @@ fn subject_field(direction: Direction) -> Field {
 }
 
 pub(crate) fn dispatch_map_name(direction: Direction, family: Family) -> String {
-    identifier(&["dispatch", dir_name(direction), family.suffix()])
+    identifier(&["dispatch", direction.rules_key(), family.suffix()])
 }
 
 /// The sets a chain's rules look up.
@@ -337,7 +330,7 @@ impl<'a> Renderer<'a> {
                             "{}/{} {}[{i}] peer[{}] port[{}]",
                             policy.namespace,
                             policy.name,
-                            dir_name(direction),
+                            direction.rules_key(),
                             peer.map_or("*".to_string(), |(j, _)| j.to_string()),
                             port.map_or("*".to_string(), |(k, _)| k.to_string()),
                         )));
@@ -502,7 +495,7 @@ impl<'a> Renderer<'a> {
         rules.push(Rule {
             matches: Vec::new(),
             action: Action::Verdict(Verdict::Drop),
-            comment: comment(&format!("{} isolated by {}: no rule allowed", dir_name(direction), names.join(","))),
+            comment: comment(&format!("{} isolated by {}: no rule allowed", direction.rules_key(), names.join(","))),
         });
         Chain { name: name.to_string(), base: None, rules }
     }
@@ -734,7 +727,7 @@ impl<'a> Renderer<'a> {
                 rules.push(Rule {
                     matches: Vec::new(),
                     action: Action::Dispatch { field, family, map: dispatch_map_name(direction, family) },
-                    comment: format!("{} dispatch by pod address", dir_name(direction)),
+                    comment: format!("{} dispatch by pod address", direction.rules_key()),
                 });
             }
             for family in Family::ALL {
@@ -753,7 +746,7 @@ impl<'a> Renderer<'a> {
             }
             let priority = if direction == Direction::Egress { -1 } else { 0 };
             self.chains.push(Chain {
-                name: identifier(&["hook", hook.as_str(), dir_name(direction)]),
+                name: identifier(&["hook", hook.as_str(), direction.rules_key()]),
                 base: Some(BaseHook { hook, priority }),
                 rules,
             });

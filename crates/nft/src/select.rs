@@ -89,13 +89,6 @@ impl Selection {
     }
 }
 
-fn dir_name(direction: Direction) -> &'static str {
-    match direction {
-        Direction::Ingress => "ingress",
-        Direction::Egress => "egress",
-    }
-}
-
 /// `subjects/DIRECTION/HASH`: HASH a 64-bit FNV-1a of the subject key (and of
 /// `salt`, when a different key took the plain name first).
 fn chain_name(direction: Direction, key: &str, salt: u32) -> String {
@@ -103,7 +96,7 @@ fn chain_name(direction: Direction, key: &str, salt: u32) -> String {
         0 => fnv64(key.as_bytes()),
         n => fnv64(format!("{key}#{n}").as_bytes()),
     };
-    identifier(&["subjects", dir_name(direction), &format!("{hash:016x}")])
+    identifier(&["subjects", direction.rules_key(), &format!("{hash:016x}")])
 }
 
 /// The chain name of `key`. Another key hashing to the same name (FNV is no
@@ -145,7 +138,7 @@ pub(crate) fn select(policies: &[&NetworkPolicy], local: &[&Pod]) -> Selection {
                 continue;
             }
             let (base, named) = memo.entry((direction, by.clone())).or_insert_with(|| {
-                let mut key = format!("{}|", dir_name(direction));
+                let mut key = format!("{}|", direction.rules_key());
                 for &i in &by {
                     key.push_str(&policies[i].namespace);
                     key.push('/');
