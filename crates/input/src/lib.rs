@@ -1,5 +1,7 @@
-//! Reads manifests from disk or stdin into [`Source`]s: the one place where
-//! loading touches the file system, so `netpol-manifest` can stay pure.
+//! Reads manifests from disk or stdin into [`Source`]s for the CLI, so that
+//! `netpol-manifest` can stay pure. (The agent's folder source,
+//! `crates/agent/src/folder.rs`, reads its watched folder itself: it rereads
+//! only the files an event names and keeps each file's last good version.)
 //!
 //! Paths may be files (any extension), folders (walked recursively, keeping
 //! `.yaml`, `.yml` and `.json`, in sorted order so results are deterministic),
