@@ -47,8 +47,19 @@ fn examples(page: &str, text: &str) -> Vec<Example> {
         if let Some(command) = line.strip_prefix("$ ") {
             found.extend(current.take());
             let args: Vec<String> = command.split_whitespace().map(str::to_owned).collect();
-            assert_eq!(args.first().map(String::as_str), Some("netpol"), "{page}:{}: a console example runs netpol", i + 1);
-            current = Some(Example { page: page.into(), line: i + 1, args: args[1..].to_vec(), output: String::new(), exit: 0 });
+            assert_eq!(
+                args.first().map(String::as_str),
+                Some("netpol"),
+                "{page}:{}: a console example runs netpol",
+                i + 1
+            );
+            current = Some(Example {
+                page: page.into(),
+                line: i + 1,
+                args: args[1..].to_vec(),
+                output: String::new(),
+                exit: 0,
+            });
         } else if let Some(example) = current.as_mut() {
             match line.strip_prefix("[exit ").and_then(|rest| rest.strip_suffix(']')) {
                 Some(code) => example.exit = code.parse().expect("[exit N] takes a number"),
@@ -113,7 +124,12 @@ fn documented_commands_print_what_the_docs_show() {
             ));
         }
     }
-    assert!(failures.is_empty(), "{} documented example(s) differ from the real output:\n\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} documented example(s) differ from the real output:\n\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
