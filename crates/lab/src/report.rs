@@ -1,10 +1,12 @@
 //! Observed truth tables next to the engine's prediction: disagreements, the
-//! table a person reads, and the `netpol matrix -o json` shape.
+//! table a person reads (the grid and legend of `netpol matrix`), and the
+//! `netpol matrix -o json` shape ([`TruthTables`]).
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 
 use netpol_engine::{Engine, Flow, Options};
 use netpol_model::{Cluster, PodKey, Protocol};
+use netpol_print::{grid, legend, Mark, TruthTable, TruthTables};
 use serde::Serialize;
 
 use crate::probe::{Observed, Outcome};
@@ -19,6 +21,18 @@ pub struct Disagreement {
     pub protocol: Protocol,
     pub predicted: bool,
     pub observed: Outcome,
+}
+
+impl fmt::Display for Disagreement {
+    /// `x/a -> x/b 80/TCP: predicted denied, observed connected`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let predicted = if self.predicted { "allowed" } else { "denied" };
+        write!(
+            f,
+            "{} -> {} {}/{}: predicted {predicted}, observed {}",
+            self.src, self.dst, self.port, self.protocol, self.observed
+        )
+    }
 }
 
 /// A probe run: what was observed, what the engine predicted, where they differ.
@@ -70,50 +84,49 @@ impl ProbeReport {
         Ok(ProbeReport { observed, predicted, disagreements })
     }
 
-    /// `{"pods": [...], "probes": [{"port", "protocol", "allowed": [[...]]}]}` of what was observed.
-    pub fn matrix_json(&self) -> serde_json::Value {
-        let probes: Vec<serde_json::Value> = self
-            .observed
-            .tables
-            .iter()
-            .map(|t| {
-                let allowed: Vec<Vec<bool>> =
-                    t.cells.iter().map(|row| row.iter().map(Outcome::reached).collect()).collect();
-                serde_json::json!({"port": t.port, "protocol": t.protocol.as_str(), "allowed": allowed})
-            })
-            .collect();
-        let pods: Vec<String> = self.observed.pods.iter().map(PodKey::to_string).collect();
-        serde_json::json!({"pods": pods, "probes": probes})
+    /// What was observed, in the `netpol matrix -o json` shape: `allowed[i][j]`
+    /// is whether the packet from `pods[i]` reached `pods[j]`.
+    pub fn truth_tables(&self) -> TruthTables {
+        TruthTables {
+            pods: self.observed.pods.iter().map(PodKey::to_string).collect(),
+            tables: self
+                .observed
+                .tables
+                .iter()
+                .map(|t| TruthTable {
+                    port: t.port,
+                    protocol: t.protocol,
+                    allowed: t.cells.iter().map(|row| row.iter().map(Outcome::reached).collect()).collect(),
+                })
+                .collect(),
+        }
     }
 
-    /// The observed tables (`1` reached, `.` blocked, `X`/`x` where the engine
-    /// disagrees), the skipped protocols, and every disagreement.
+    /// The observed tables with the legend of `netpol matrix` (`.` reached,
+    /// `X` blocked, `!` where the engine predicted otherwise), the skipped
+    /// protocols, and every disagreement.
     pub fn text(&self) -> String {
         let mut out = String::new();
         let names: Vec<String> = self.observed.pods.iter().map(PodKey::to_string).collect();
-        let width = names.iter().map(String::len).max().unwrap_or(0);
         for (t, table) in self.observed.tables.iter().enumerate() {
-            let _ = writeln!(out, "{}/{} observed (1 reached, . blocked; X reached but predicted denied, x blocked but predicted allowed)", table.port, table.protocol);
-            let _ = write!(out, "{:width$}", "");
-            for j in 0..names.len() {
-                let _ = write!(out, " {:>2}", j + 1);
-            }
-            out.push('\n');
-            for (i, name) in names.iter().enumerate() {
-                let _ = write!(out, "{name:width$}");
-                for j in 0..names.len() {
-                    let reached = table.cells[i][j].reached();
-                    let mark = match (reached, self.predicted[t][i][j] == reached) {
-                        (true, true) => "1",
-                        (false, true) => ".",
-                        (true, false) => "X",
-                        (false, false) => "x",
-                    };
-                    let _ = write!(out, " {mark:>2}");
+            let _ = writeln!(out, "{}/{} observed:", table.port, table.protocol);
+            out.push_str(&grid(&names, |i, j| {
+                let reached = table.cells[i][j].reached();
+                if self.predicted[t][i][j] == reached {
+                    Mark::of(reached)
+                } else {
+                    Mark::Disagrees
                 }
-                let _ = writeln!(out, "  {}", i + 1);
-            }
+            }));
             out.push('\n');
+        }
+        if !self.observed.tables.is_empty() {
+            let marks = [Mark::Connected, Mark::Blocked, Mark::Disagrees];
+            let _ = writeln!(
+                out,
+                "{}  (rows: from, columns: to; connected: the packet reached the pod, even if refused)\n",
+                legend(&marks)
+            );
         }
         for skipped in &self.observed.skipped {
             let _ = writeln!(out, "skipped {skipped}");
@@ -124,14 +137,65 @@ impl ProbeReport {
         } else {
             let _ = writeln!(out, "{} disagreements with the engine:", self.disagreements.len());
             for d in &self.disagreements {
-                let predicted = if d.predicted { "allowed" } else { "denied" };
-                let _ = writeln!(
-                    out,
-                    "  {} -> {} {}/{}: predicted {predicted}, observed {}",
-                    d.src, d.dst, d.port, d.protocol, d.observed
-                );
+                let _ = writeln!(out, "  {d}");
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::Table;
+
+    fn report() -> ProbeReport {
+        let (a, b): (PodKey, PodKey) = ("x/a".parse().unwrap(), "x/b".parse().unwrap());
+        let observed = Observed {
+            pods: vec![a.clone(), b.clone()],
+            tables: vec![Table {
+                port: 80,
+                protocol: Protocol::Tcp,
+                cells: vec![vec![Outcome::Connected, Outcome::TimedOut], vec![Outcome::Refused, Outcome::Connected]],
+            }],
+            skipped: vec!["SCTP: no SCTP sockets on this kernel".into()],
+        };
+        let disagreement = |src: &PodKey, dst: &PodKey, predicted, observed| Disagreement {
+            src: src.clone(),
+            dst: dst.clone(),
+            port: 80,
+            protocol: Protocol::Tcp,
+            predicted,
+            observed,
+        };
+        let disagreements =
+            vec![disagreement(&a, &b, true, Outcome::TimedOut), disagreement(&b, &a, false, Outcome::Refused)];
+        ProbeReport { observed, predicted: vec![vec![vec![true, true], vec![false, true]]], disagreements }
+    }
+
+    #[test]
+    fn text_uses_the_matrix_legend_and_marks_disagreements() {
+        let want = "\
+80/TCP observed:
+-   x/a x/b
+x/a .   !
+x/b !   .
+
+. connected  X blocked  ! observed differs from the engine  (rows: from, columns: to; connected: the packet reached the pod, even if refused)
+
+skipped SCTP: no SCTP sockets on this kernel
+2 disagreements with the engine:
+  x/a -> x/b 80/TCP: predicted allowed, observed timed out
+  x/b -> x/a 80/TCP: predicted denied, observed refused
+";
+        assert_eq!(report().text(), want);
+    }
+
+    #[test]
+    fn truth_tables_are_what_reached() {
+        let tables = report().truth_tables();
+        assert_eq!(tables.pods, ["x/a", "x/b"]);
+        assert_eq!(tables.tables.len(), 1);
+        assert_eq!(tables.tables[0].allowed, [[true, false], [true, true]]);
     }
 }

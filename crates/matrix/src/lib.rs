@@ -1,6 +1,6 @@
 //! netpol-matrix: all-pairs reachability, compiled.
 //!
-//! Where it sits: `model::Cluster --compile--> Compiled --probe--> ClassMatrix`.
+//! Where it sits: `model::Cluster --compile--> Compiled --port_table--> PortTable`.
 //! The engine (`netpol-engine`) answers one flow with its explanation; this
 //! crate answers every pair at once, for clusters of 100,000 pods, and keeps
 //! the answer current as pods, namespaces and policies change. The engine is
@@ -11,7 +11,7 @@
 //! same values of the label keys selectors read, same resolution of the port
 //! names rules use, same side of every ipBlock boundary, same hostNetwork
 //! flag). Every selector and ipBlock becomes a bitset over classes, evaluated
-//! once per class; a probe ORs, per class and direction, the peer bitsets of
+//! once per class; a port table ORs, per class and direction, the peer bitsets of
 //! the rules whose ports admit the probed port, and ANDs egress with the
 //! transposed ingress. Cost grows with classes and rules, not pods squared.
 //!
@@ -47,10 +47,10 @@ mod change;
 mod classes;
 mod compile;
 mod ports;
-mod probe;
+mod table;
 
 pub use bitset::{BitMatrix, Bitset};
 pub use change::{Change, ChangeError};
 pub use compile::{Compiled, Options, PodId};
 pub use ports::Connections;
-pub use probe::ClassMatrix;
+pub use table::PortTable;

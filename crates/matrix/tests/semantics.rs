@@ -130,7 +130,7 @@ fn semantics_table() {
         for (from, to, protocol, port, want) in &case.want {
             let (s, d) = (m.pod_id(&key(from)).unwrap(), m.pod_id(&key(to)).unwrap());
             assert_eq!(m.allowed(s, d, *protocol, *port), *want, "{}: {from} -> {to} {port}/{protocol}", case.name);
-            let probe = m.probe(*protocol, *port);
+            let probe = m.port_table(*protocol, *port);
             let by_class = s == d || probe.class_allowed(m.class_of(s).unwrap(), m.class_of(d).unwrap());
             assert_eq!(by_class, *want, "{}: probe {from} -> {to}", case.name);
             assert_eq!(

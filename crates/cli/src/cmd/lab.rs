@@ -259,20 +259,12 @@ fn probe(
     match output {
         Format::Table => print(&report.text())?,
         Format::Json => {
-            print(&(serde_json::to_string_pretty(&report.matrix_json())? + "\n"))?;
+            print(&report.truth_tables().json())?;
             for skipped in &report.observed.skipped {
                 eprint(&format!("skipped {skipped}\n"));
             }
             for d in &report.disagreements {
-                eprint(&format!(
-                    "disagreement: {} -> {} {}/{}: predicted {}, observed {}\n",
-                    d.src,
-                    d.dst,
-                    d.port,
-                    d.protocol,
-                    if d.predicted { "allowed" } else { "denied" },
-                    d.observed
-                ));
+                eprint(&format!("disagreement: {d}\n"));
             }
         }
     }

@@ -16,7 +16,6 @@ pub mod describe;
 pub mod lab;
 pub mod matrix;
 pub mod render;
-pub mod selection;
 pub mod synth;
 pub mod validate;
 

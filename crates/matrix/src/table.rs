@@ -1,5 +1,7 @@
-//! Queries on a [`Compiled`]: one pair, one (protocol, port) for all pairs,
-//! and the set of allowed connections of a pair over the whole port space.
+//! Queries on a [`Compiled`]: one pair, one (protocol, port) for all pairs (a
+//! [`PortTable`]), and the set of allowed connections of a pair over the whole
+//! port space. ("Probe" is the lab's word for real packets; a computed
+//! all-pairs answer for one port is a table.)
 //!
 //! A connection from `src` to `dst` needs egress allowed at `src` and ingress
 //! allowed at `dst`; a pod reaching itself is always allowed. Direction by
@@ -15,16 +17,16 @@ use crate::bitset::{BitMatrix, Bitset};
 use crate::compile::{ClassId, Compiled, CompiledRule, PodId};
 use crate::ports::Connections;
 
-/// All-pairs verdicts for one (protocol, port), class by class.
+/// All-pairs verdicts for one (protocol, port), class by class: one truth table.
 #[derive(Clone, Debug)]
-pub struct ClassMatrix {
+pub struct PortTable {
     pub protocol: Protocol,
     pub port: u16,
     /// `allowed.get(s, d)`: pods of class `s` reach (distinct) pods of class `d`.
     allowed: BitMatrix,
 }
 
-impl ClassMatrix {
+impl PortTable {
     /// Whether pods of class `src` reach pods of class `dst` (distinct pods).
     pub fn class_allowed(&self, src: usize, dst: usize) -> bool {
         src < self.allowed.size() && dst < self.allowed.size() && self.allowed.get(src, dst)
@@ -57,11 +59,27 @@ impl Compiled {
         self.class_connections(s, d)
     }
 
-    /// The verdict of `matrix` (from [`Compiled::probe`]) for one pair of pods,
+    /// [`Compiled::connections`] for every ordered pair of `pods` (`grid[i][j]`
+    /// from `pods[i]` to `pods[j]`), each pair of classes computed once.
+    pub fn connections_grid(&self, pods: &[PodId]) -> Vec<Vec<Connections>> {
+        let classes: Vec<Option<ClassId>> = pods.iter().map(|&p| self.class_of(p)).collect();
+        let mut cache: HashMap<(ClassId, ClassId), Connections> = HashMap::new();
+        let mut cell = |i: usize, j: usize| -> Connections {
+            let (Some(s), Some(d)) = (classes[i], classes[j]) else { return Connections::none() };
+            // The pod-level exceptions are not a property of the classes: never cached.
+            if self.always_allowed(pods[i], pods[j]) {
+                return Connections::all();
+            }
+            cache.entry((s, d)).or_insert_with(|| self.class_connections(s, d)).clone()
+        };
+        (0..pods.len()).map(|i| (0..pods.len()).map(|j| cell(i, j)).collect()).collect()
+    }
+
+    /// The verdict of `table` (from [`Compiled::port_table`]) for one pair of pods,
     /// with the pod-level exceptions of [`Compiled::allowed`].
-    pub fn allowed_in(&self, matrix: &ClassMatrix, src: PodId, dst: PodId) -> bool {
+    pub fn allowed_in(&self, table: &PortTable, src: PodId, dst: PodId) -> bool {
         let (Some(s), Some(d)) = (self.class_of(src), self.class_of(dst)) else { return false };
-        self.always_allowed(src, dst) || matrix.class_allowed(s, d)
+        self.always_allowed(src, dst) || table.class_allowed(s, d)
     }
 
     /// Pairs no policy can deny: a pod and itself, and a hostNetwork pod (node
@@ -84,7 +102,7 @@ impl Compiled {
     }
 
     /// The verdict of every pair of classes for one (protocol, port).
-    pub fn probe(&self, protocol: Protocol, port: u16) -> ClassMatrix {
+    pub fn port_table(&self, protocol: Protocol, port: u16) -> PortTable {
         let n = self.classes.len();
         let mut named: HashMap<&str, Bitset> = HashMap::new();
         let mut egress = Vec::with_capacity(n);
@@ -100,12 +118,12 @@ impl Compiled {
         }
         let egress = BitMatrix::from_rows(n, egress);
         let ingress = BitMatrix::from_rows(n, ingress).transpose();
-        ClassMatrix { protocol, port, allowed: egress.and(&ingress) }
+        PortTable { protocol, port, allowed: egress.and(&ingress) }
     }
 
-    /// Ordered pairs of distinct pods allowed by `matrix` (from [`Compiled::probe`]).
-    pub fn allowed_pairs_in(&self, matrix: &ClassMatrix) -> u64 {
-        let n = matrix.allowed.size();
+    /// Ordered pairs of distinct pods allowed by `table` (from [`Compiled::port_table`]).
+    pub fn allowed_pairs_in(&self, table: &PortTable) -> u64 {
+        let n = table.allowed.size();
         let sizes: Vec<u64> = (0..n).map(|c| self.classes[c].as_ref().map_or(0, |c| c.size as u64)).collect();
         // Sum of sizes per 64-class word, for rows that allow a whole word.
         let word_sums: Vec<u64> = sizes.chunks(64).map(|w| w.iter().sum()).collect();
@@ -115,7 +133,7 @@ impl Compiled {
                 continue;
             }
             let mut reach = 0u64;
-            for (wi, &w) in matrix.allowed.row(s).words().iter().enumerate() {
+            for (wi, &w) in table.allowed.row(s).words().iter().enumerate() {
                 if w == u64::MAX {
                     reach += word_sums[wi];
                     continue;
@@ -127,7 +145,7 @@ impl Compiled {
                 }
             }
             total += size * reach;
-            if matrix.allowed.get(s, s) {
+            if table.allowed.get(s, s) {
                 total -= size; // a pod and itself is not a pair
             }
         }
@@ -135,14 +153,14 @@ impl Compiled {
         for (h, pods) in self.own_node_pairs() {
             let hc = self.class_of(h).expect("live pod");
             total +=
-                pods.iter().filter(|&&p| !matrix.class_allowed(hc, self.class_of(p).expect("live pod"))).count() as u64;
+                pods.iter().filter(|&&p| !table.class_allowed(hc, self.class_of(p).expect("live pod"))).count() as u64;
         }
         total
     }
 
     /// Ordered pairs of distinct pods allowed on (protocol, port).
     pub fn allowed_pairs(&self, protocol: Protocol, port: u16) -> u64 {
-        self.allowed_pairs_in(&self.probe(protocol, port))
+        self.allowed_pairs_in(&self.port_table(protocol, port))
     }
 
     fn isolating(&self, direction: Direction, class: ClassId) -> impl Iterator<Item = &[CompiledRule]> {
