@@ -46,12 +46,7 @@ pub(crate) fn check(cluster: &Cluster) -> Vec<DnsFinding> {
             continue;
         }
         // The first policy that isolates an existing pod of this namespace.
-        let isolating = policies.iter().find(|p| {
-            cluster
-                .pods
-                .iter()
-                .any(|pod| pod.namespace == namespace && !pod.host_network && p.pod_selector.matches(&pod.labels))
-        });
+        let isolating = policies.iter().find(|p| cluster.pods.iter().any(|pod| p.selects(pod)));
         let Some(policy) = isolating else { continue };
         let Some(origin) = policy.origin.clone() else { continue };
         out.push(DnsFinding {
