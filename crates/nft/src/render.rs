@@ -33,10 +33,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use ipnet::IpNet;
-use netpol_model::{Cluster, Direction, Namespace, NetworkPolicy, Pod, Protocol, WorkloadKind};
+use netpol_model::{Cluster, Direction, Namespace, NetworkPolicy, Pod, PortRange, Protocol, WorkloadKind};
 
 use crate::cache::{RenderCache, Rendered};
-use crate::ir::{AddrRange, Chain, Element, Family, Match, PortRange, Ruleset, Set, SetKey};
+use crate::ir::{AddrRange, Chain, Element, Family, Match, Ruleset, Set, SetKey};
 use crate::select::select;
 
 mod base;

@@ -10,8 +10,8 @@ use netpol_model::{Direction, Pod};
 use super::Renderer;
 use crate::cache::Endpoints;
 use crate::ir::{
-    Action, AddrRange, BaseHook, Chain, CtState, Element, Family, Field, Hook, Map, MapEntry, Match, Rule, Set, SetKey,
-    Verdict,
+    Action, AddrRange, BaseHook, Chain, ChainRule, CtState, Element, Family, Field, Hook, Map, MapEntry, Match,
+    NftVerdict, Set, SetKey,
 };
 use crate::name::{comment, identifier};
 use crate::range::merge;
@@ -109,7 +109,7 @@ impl Renderer<'_> {
                     .flat_map(|(at, _, chain)| {
                         let pod = self.local[*at];
                         pod.ips.iter().filter(move |ip| Family::of(**ip) == family && owns(pod, ip)).map(move |ip| {
-                            MapEntry { addr: *ip, verdict: Verdict::Jump(chain.clone()), pod: pod.key() }
+                            MapEntry { addr: *ip, verdict: NftVerdict::Jump(chain.clone()), pod: pod.key() }
                         })
                     })
                     .collect();
@@ -159,41 +159,41 @@ impl Renderer<'_> {
             hooks.push((Hook::Input, Direction::Egress));
         }
         for (hook, direction) in hooks {
-            let rule = |matches: Vec<Match>, verdict: Verdict, text: &str| Rule {
+            let rule = |matches: Vec<Match>, verdict: NftVerdict, text: &str| ChainRule {
                 matches,
                 action: Action::Verdict(verdict),
                 comment: text.to_string(),
             };
             let mut rules = vec![rule(
                 vec![Match::CtState(vec![CtState::Established, CtState::Related])],
-                Verdict::Accept,
+                NftVerdict::Accept,
                 "established or related: replies and admitted connections",
             )];
             if hook == Hook::Forward {
                 rules.push(rule(
                     vec![Match::CtState(vec![CtState::Invalid])],
-                    Verdict::Drop,
+                    NftVerdict::Drop,
                     "invalid connection state",
                 ));
                 // Routed pod traffic only: the input hook also sees the node's own
                 // connections, whose behaviour is not ours to change.
                 rules.push(rule(
                     vec![Match::CtState(vec![CtState::New]), Match::TcpWithoutSyn],
-                    Verdict::Drop,
+                    NftVerdict::Drop,
                     "new TCP connection without SYN: no mid-stream pickup (keeps --reset-denied connections dead)",
                 ));
             }
-            rules.push(rule(vec![Match::Icmpv6Nd], Verdict::Accept, "ICMPv6 neighbour discovery"));
+            rules.push(rule(vec![Match::Icmpv6Nd], NftVerdict::Accept, "ICMPv6 neighbour discovery"));
             let field = subject_field(direction);
             for family in Family::ALL {
                 if hook == Hook::Forward {
                     rules.push(rule(
                         vec![Match::AddrPairIn { family, set: identifier(&["self", family.suffix()]) }],
-                        Verdict::Accept,
+                        NftVerdict::Accept,
                         "a pod reaching itself",
                     ));
                 }
-                rules.push(Rule {
+                rules.push(ChainRule {
                     matches: Vec::new(),
                     action: Action::Dispatch { field, family, map: dispatch_map_name(direction, family) },
                     comment: format!("{} dispatch by pod address", direction.rules_key()),
@@ -202,14 +202,14 @@ impl Renderer<'_> {
             for family in Family::ALL {
                 rules.push(rule(
                     vec![Match::AddrIn { field, family, set: known_set_name(family) }],
-                    Verdict::Accept,
+                    NftVerdict::Accept,
                     "a known pod, not isolated here",
                 ));
             }
             for family in Family::ALL {
                 rules.push(rule(
                     vec![Match::AddrIn { field, family, set: identifier(&["unknown", family.suffix()]) }],
-                    Verdict::Drop,
+                    NftVerdict::Drop,
                     "unknown address in a pod CIDR (fail closed)",
                 ));
             }

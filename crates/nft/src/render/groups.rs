@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use netpol_model::{Direction, NetworkPolicy, Peer, Pod, PolicyPort, PortRef, Protocol};
+use netpol_model::{Direction, NetworkPolicy, Peer, Pod, PolicyPort, PortRange, PortRef, Protocol};
 
 use super::{Renderer, IPBLOCK_MATCHES_PODS};
-use crate::ir::{Action, AddrRange, Chain, Element, Family, Field, Match, PortRange, Rule, SetKey, Verdict};
+use crate::ir::{Action, AddrRange, Chain, ChainRule, Element, Family, Field, Match, NftVerdict, SetKey, EVERY_PORT};
 use crate::name::{comment, identifier};
 use crate::union::{disjoint_boxes, disjoint_ranges};
 
@@ -154,7 +154,7 @@ impl<'a> Renderer<'a> {
                     boxes.extend(targets.into_iter().map(|(r, ports)| (r, pp.protocol, ports, label)));
                 }
                 _ => {
-                    let range = Self::port_range(pp).unwrap_or(PortRange::ALL);
+                    let range = Self::port_range(pp).unwrap_or(EVERY_PORT);
                     boxes.extend(ranges.iter().map(|r| (*r, pp.protocol, range, label)));
                 }
             }
@@ -187,9 +187,9 @@ impl<'a> Renderer<'a> {
         let direction = group.direction;
         let allowed = self.allowed(group);
         let mut rules = Vec::new();
-        let accept = |matches: Vec<Match>, text: String| Rule {
+        let accept = |matches: Vec<Match>, text: String| ChainRule {
             matches,
-            action: Action::Verdict(Verdict::Accept),
+            action: Action::Verdict(NftVerdict::Accept),
             comment: text,
         };
         if let Some(&label) = allowed.anything.first() {
@@ -223,9 +223,9 @@ impl<'a> Renderer<'a> {
             }
         }
         let names: Vec<String> = group.policies.iter().map(|p| p.key()).collect();
-        rules.push(Rule {
+        rules.push(ChainRule {
             matches: Vec::new(),
-            action: Action::Verdict(Verdict::Drop),
+            action: Action::Verdict(NftVerdict::Drop),
             comment: comment(&format!("{} isolated by {}: no rule allowed", direction.rules_key(), names.join(","))),
         });
         Chain { name: name.to_string(), base: None, rules }

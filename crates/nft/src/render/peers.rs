@@ -1,10 +1,10 @@
 //! The peers of a rule: the pods a `from`/`to` peer matches (by the model's
 //! selection predicate) and the address and port ranges they stand for.
 
-use netpol_model::{Direction, NetworkPolicy, Peer, Pod, PodView, PolicyPort, PortRef, Protocol};
+use netpol_model::{Direction, NetworkPolicy, Peer, Pod, PodView, PolicyPort, PortRange, PortRef, Protocol};
 
 use super::Renderer;
-use crate::ir::{AddrRange, Family, PortRange};
+use crate::ir::{AddrRange, Family, EVERY_PORT};
 use crate::range::{ipblock_ranges, merge};
 
 impl<'a> Renderer<'a> {
@@ -90,7 +90,7 @@ impl<'a> Renderer<'a> {
 
     pub(super) fn port_range(port: &PolicyPort) -> Option<PortRange> {
         match (&port.port, port.end_port) {
-            (None, _) => Some(PortRange::ALL),
+            (None, _) => Some(EVERY_PORT),
             (Some(PortRef::Number(n)), None) => Some(PortRange::single(*n)),
             (Some(PortRef::Number(n)), Some(end)) => Some(PortRange { start: *n, end: end.max(*n) }),
             (Some(PortRef::Name(_)), _) => None,
