@@ -235,7 +235,8 @@ impl<'c> Engine<'c> {
     }
 
     fn direction_ports(&self, direction: Direction, subject: &Side, peer: &Side, dst: &Side) -> PortSet {
-        let Some(pod) = subject.pod.filter(|p| !p.host_network) else {
+        // Not a pod, or never selected (a hostNetwork pod): nothing isolates it.
+        let Some(pod) = subject.pod else {
             return PortSet::all();
         };
         let isolating = self.isolating(direction, pod);

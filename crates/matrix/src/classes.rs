@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use netpol_model::{LabelSelector, NetworkPolicy, Peer, Pod, PortRef, Protocol};
+use netpol_model::{IpBlock, LabelSelector, NetworkPolicy, Peer, Pod, PortRef, Protocol};
 
 /// An IP as a point on one line: IPv4 below IPv6.
 pub(crate) type Addr = (u8, u128);
@@ -149,7 +149,7 @@ impl Context {
                 .collect()
         };
         // hostNetwork pods' IPs are node IPs, which ipBlocks always match.
-        let regions = if self.ipblock_matches_pods || pod.host_network {
+        let regions = if IpBlock::sees(!pod.host_network, self.ipblock_matches_pods) {
             pod.ips
                 .iter()
                 .map(|ip| {

@@ -156,7 +156,14 @@ impl IpBlock {
     /// the address is a (non-hostNetwork) pod's own IP, which counts only when
     /// `ipblock_matches_pods`.
     pub fn matches_addr(&self, addr: IpAddr, pod_ip: bool, ipblock_matches_pods: bool) -> bool {
-        (ipblock_matches_pods || !pod_ip) && self.contains(addr)
+        IpBlock::sees(pod_ip, ipblock_matches_pods) && self.contains(addr)
+    }
+
+    /// Whether ipBlocks look at an address at all: every address except a
+    /// pod's own IP when ipBlocks do not match pod IPs. (An index that tells
+    /// pods apart by the ipBlocks their IPs fall in needs their IPs only then.)
+    pub fn sees(pod_ip: bool, ipblock_matches_pods: bool) -> bool {
+        ipblock_matches_pods || !pod_ip
     }
 }
 
