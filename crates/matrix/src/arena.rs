@@ -77,6 +77,9 @@ impl Compiled {
         self.classes_by_namespace.get(namespace).cloned().unwrap_or_default()
     }
 
+    /// Re-keys every pod after the context changed, splitting and merging classes.
+    /// A merged class keeps the bits of one of its old classes (all agree on
+    /// every atom still present); a split-off class copies its old class's bits.
     pub(crate) fn reclass(&mut self) {
         let old_keys: Vec<(ClassId, ClassKey)> =
             self.live_classes().map(|id| (id, self.class(id).key.clone())).collect();

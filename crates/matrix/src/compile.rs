@@ -61,7 +61,8 @@ pub(crate) struct Class {
     pub(crate) key: ClassKey,
     /// `key.labels` as a label set, for selectors.
     pub(crate) labels: Labels,
-    /// The IPs of one member (every member falls in the same ipBlock regions).
+    /// The IPs of one member: every member falls in the same ipBlock regions,
+    /// or ipBlocks do not see its IPs ([`netpol_model::IpBlock::sees`]).
     pub(crate) ips: Vec<IpAddr>,
     pub(crate) size: usize,
     /// Policies whose subjects include this class.

@@ -3,6 +3,7 @@
 use crate::compile::{place, ClassId, Compiled, CompiledPolicy, PolicyId};
 
 impl Compiled {
+    /// Rebuilds every class's subject list from the subject atoms.
     pub(crate) fn recompute_subjects(&mut self) {
         for class in self.classes.iter_mut().flatten() {
             class.subject_of.clear();

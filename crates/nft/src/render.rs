@@ -172,8 +172,6 @@ impl<'a> Renderer<'a> {
         name
     }
 
-    /// Whether a rule of `policy` for `direction` can put elements of each kind
-
     fn run(mut self, mut cache: Option<&mut RenderCache>) -> Ruleset {
         let mut policies: Vec<&NetworkPolicy> = self.cluster.policies.iter().collect();
         policies.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));

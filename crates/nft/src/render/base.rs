@@ -48,6 +48,8 @@ pub(super) fn known_set_name(family: Family) -> String {
 }
 
 impl Renderer<'_> {
+    /// Every known pod address with its owner, and the `pods/FAMILY` sets
+    /// (each element commented with its pod), which pass the fail-closed check
     /// of the pod CIDRs. Depends on the pods alone.
     pub(super) fn endpoints(&self) -> Endpoints {
         // Every address once, sorted; the first pod (in key order) owns an address two pods claim.

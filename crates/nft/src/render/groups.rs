@@ -161,6 +161,7 @@ impl<'a> Renderer<'a> {
         }
     }
 
+    /// Whether a rule of `policy` for `direction` can put elements of each kind
     /// in a family's sets: (peers without ports, peers with ports). Depends on
     /// the policies only, so pod churn never adds or removes a set.
     pub(super) fn set_kinds(policies: &[&NetworkPolicy], direction: Direction, family: Family) -> (bool, bool) {
