@@ -4,7 +4,9 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use netpol_model::{Cluster, Direction, Namespace, NetworkPolicy, Peer, Pod, PodKey, Protocol, Rule, WorkloadKind};
+use netpol_model::{
+    Cluster, Direction, Namespace, NetworkPolicy, Peer, PeerEnd, Pod, PodKey, PodView, Protocol, Rule, WorkloadKind,
+};
 
 use crate::decision::{
     Check, Decision, DirectionDecision, EndpointInfo, EndpointKind, PolicyCheck, PolicyRef, RuleCheck, RuleMatch,
@@ -93,12 +95,7 @@ impl<'c> Engine<'c> {
 
     /// The pods a policy selects as subjects (hostNetwork pods never are).
     pub fn subjects(&self, policy: &NetworkPolicy) -> Vec<PodKey> {
-        self.cluster
-            .pods
-            .iter()
-            .filter(|p| p.namespace == policy.namespace && !p.host_network && policy.pod_selector.matches(&p.labels))
-            .map(Pod::key)
-            .collect()
+        self.cluster.pods.iter().filter(|p| policy.selects(*p)).map(Pod::key).collect()
     }
 
     /// The pods one peer of `policy` matches (for ipBlock peers: pods with any IP inside it).
@@ -107,14 +104,13 @@ impl<'c> Engine<'c> {
             .pods
             .iter()
             .filter(|pod| {
-                let mut addrs: Vec<Option<IpAddr>> = pod.ips.iter().copied().map(Some).collect();
-                if addrs.is_empty() {
-                    addrs.push(None);
+                let ns = self.namespace(&pod.namespace);
+                let end = |addr| PeerEnd::pod(PodView::from(*pod), &ns.labels, addr);
+                let ipblock = self.options.ipblock_matches_pods;
+                match pod.ips.as_slice() {
+                    [] => peer.matches(&policy.namespace, &end(None), ipblock),
+                    ips => ips.iter().any(|ip| peer.matches(&policy.namespace, &end(Some(*ip)), ipblock)),
                 }
-                addrs.into_iter().any(|addr| {
-                    let side = Side { endpoint: Endpoint::Pod(pod.key()), pod: Some(pod), addr };
-                    self.check_peer(policy, peer, &side).matched
-                })
             })
             .map(Pod::key)
             .collect()
@@ -122,12 +118,9 @@ impl<'c> Engine<'c> {
 
     /// The policies of the pod's namespace whose podSelector selects it (any direction).
     pub fn selecting_policies(&self, pod: &Pod) -> Vec<&'c NetworkPolicy> {
-        if pod.host_network {
-            return Vec::new();
-        }
         self.policies_by_ns
             .get(pod.namespace.as_str())
-            .map(|ps| ps.iter().copied().filter(|p| p.pod_selector.matches(&pod.labels)).collect())
+            .map(|ps| ps.iter().copied().filter(|p| p.selects(pod)).collect())
             .unwrap_or_default()
     }
 
@@ -242,17 +235,22 @@ impl<'c> Engine<'c> {
     }
 
     fn direction_ports(&self, direction: Direction, subject: &Side, peer: &Side, dst: &Side) -> PortSet {
-        let Some(pod) = subject.pod.filter(|p| !p.host_network) else {
+        // Not a pod, or never selected (a hostNetwork pod): nothing isolates it.
+        let Some(pod) = subject.pod else {
             return PortSet::all();
         };
         let isolating = self.isolating(direction, pod);
         if isolating.is_empty() {
             return PortSet::all();
         }
+        let ns = peer.pod.map(|p| self.namespace(&p.namespace));
+        let end =
+            PeerEnd { pod: peer.pod.zip(ns.as_deref()).map(|(p, ns)| (PodView::from(p), &ns.labels)), addr: peer.addr };
+        let ipblock = self.options.ipblock_matches_pods;
         let mut allowed = PortSet::none();
         for policy in isolating {
             for rule in policy.rules(direction) {
-                if !rule.peers.is_empty() && !rule.peers.iter().any(|p| self.check_peer(policy, p, peer).matched) {
+                if !rule.peers.is_empty() && !rule.peers.iter().any(|p| p.matches(&policy.namespace, &end, ipblock)) {
                     continue;
                 }
                 if rule.ports.is_empty() {

@@ -46,12 +46,7 @@ pub(crate) fn check(cluster: &Cluster) -> Vec<DnsFinding> {
             continue;
         }
         // The first policy that isolates an existing pod of this namespace.
-        let isolating = policies.iter().find(|p| {
-            cluster
-                .pods
-                .iter()
-                .any(|pod| pod.namespace == namespace && !pod.host_network && p.pod_selector.matches(&pod.labels))
-        });
+        let isolating = policies.iter().find(|p| cluster.pods.iter().any(|pod| p.selects(pod)));
         let Some(policy) = isolating else { continue };
         let Some(origin) = policy.origin.clone() else { continue };
         out.push(DnsFinding {
@@ -67,4 +62,51 @@ pub(crate) fn check(cluster: &Cluster) -> Vec<DnsFinding> {
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use netpol_model::{LabelSelector, Labels, Pod, WorkloadKind};
+
+    use super::*;
+
+    fn pod(namespace: &str, name: &str, host_network: bool) -> Pod {
+        Pod {
+            namespace: namespace.into(),
+            name: name.into(),
+            kind: WorkloadKind::Pod,
+            labels: Labels::from_iter([("app", "web")]),
+            ips: vec![],
+            ports: vec![],
+            host_network,
+            node: None,
+            origin: None,
+        }
+    }
+
+    /// The lint warns only about namespaces where the policy selects a pod, by
+    /// the model's selection predicate: its own namespace, never a hostNetwork pod.
+    #[test]
+    fn warns_only_where_the_policy_selects_a_pod() {
+        let deny = NetworkPolicy {
+            namespace: "x".into(),
+            name: "deny".into(),
+            pod_selector: LabelSelector::from_labels([("app", "web")]),
+            policy_types: vec![Direction::Egress],
+            policy_types_defaulted: false,
+            ingress: vec![],
+            egress: vec![],
+            meta: Default::default(),
+            origin: Some(Origin::new("deny.yaml", 1, 1)),
+        };
+        let cases = [
+            ("a selected pod", vec![pod("x", "a", false)], 1),
+            ("a pod of another namespace", vec![pod("y", "a", false)], 0),
+            ("only a hostNetwork pod", vec![pod("x", "a", true)], 0),
+        ];
+        for (name, pods, want) in cases {
+            let cluster = Cluster { pods, policies: vec![deny.clone()], ..Cluster::default() };
+            assert_eq!(check(&cluster).len(), want, "{name}");
+        }
+    }
 }

@@ -6,10 +6,10 @@
 //! same resolution of every port name some rule uses, the same side of every
 //! ipBlock boundary for each of their IPs, and the same hostNetwork flag.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use netpol_model::{LabelSelector, NetworkPolicy, Peer, Pod, PortRef, Protocol};
+use netpol_model::{IpBlock, LabelSelector, NetworkPolicy, Peer, Pod, PortRef, Protocol};
 
 /// An IP as a point on one line: IPv4 below IPv6.
 pub(crate) type Addr = (u8, u128);
@@ -24,7 +24,7 @@ pub(crate) fn addr(ip: IpAddr) -> Addr {
 /// What pods can be told apart by, with reference counts so policies can come and go.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Context {
-    label_keys: HashMap<String, u32>,
+    label_keys: BTreeMap<String, u32>,
     port_names: BTreeMap<(String, Protocol), u32>,
     boundaries: BTreeMap<Addr, u32>,
     sorted_boundaries: Vec<Addr>,
@@ -113,11 +113,11 @@ impl Context {
             changed |= release(&mut self.label_keys, k);
         }
         for k in f.port_names {
-            changed |= release_btree(&mut self.port_names, k);
+            changed |= release(&mut self.port_names, k);
         }
         let mut boundaries_changed = false;
         for b in f.boundaries {
-            boundaries_changed |= release_btree(&mut self.boundaries, b);
+            boundaries_changed |= release(&mut self.boundaries, b);
         }
         if boundaries_changed {
             self.sorted_boundaries = self.boundaries.keys().copied().collect();
@@ -149,7 +149,7 @@ impl Context {
                 .collect()
         };
         // hostNetwork pods' IPs are node IPs, which ipBlocks always match.
-        let regions = if self.ipblock_matches_pods || pod.host_network {
+        let regions = if IpBlock::sees(!pod.host_network, self.ipblock_matches_pods) {
             pod.ips
                 .iter()
                 .map(|ip| {
@@ -171,21 +171,8 @@ impl Context {
     }
 }
 
-fn release(map: &mut HashMap<String, u32>, key: String) -> bool {
-    match map.get_mut(&key) {
-        Some(n) if *n > 1 => {
-            *n -= 1;
-            false
-        }
-        Some(_) => {
-            map.remove(&key);
-            true
-        }
-        None => false,
-    }
-}
-
-fn release_btree<K: Ord>(map: &mut BTreeMap<K, u32>, key: K) -> bool {
+/// Counts `key` out of `map`; true when its last reference went.
+fn release<K: Ord>(map: &mut BTreeMap<K, u32>, key: K) -> bool {
     match map.get_mut(&key) {
         Some(n) if *n > 1 => {
             *n -= 1;

@@ -42,15 +42,18 @@
 //! assert_eq!(compiled.connections(a, b).to_string(), "none");
 //! ```
 
+mod arena;
+mod atoms;
 mod bitset;
 mod change;
 mod classes;
 mod compile;
-mod ports;
+mod slots;
 mod table;
 
 pub use bitset::{BitMatrix, Bitset};
 pub use change::{Change, ChangeError};
 pub use compile::{Compiled, Options, PodId};
-pub use ports::Connections;
+// What `Compiled::connections` returns: the model's, shared with the engine.
+pub use netpol_model::PortSet;
 pub use table::PortTable;

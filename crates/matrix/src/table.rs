@@ -11,11 +11,10 @@
 
 use std::collections::HashMap;
 
-use netpol_model::{Direction, Pod, PolicyPort, PortRange, PortRef, Protocol, WorkloadKind, MIN_PORT};
+use netpol_model::{Direction, Pod, PolicyPort, PortRange, PortRef, PortSet, Protocol, WorkloadKind, MIN_PORT};
 
 use crate::bitset::{BitMatrix, Bitset};
 use crate::compile::{ClassId, Compiled, CompiledRule, PodId};
-use crate::ports::Connections;
 
 /// All-pairs verdicts for one (protocol, port), class by class: one truth table.
 #[derive(Clone, Debug)]
@@ -51,24 +50,24 @@ impl Compiled {
     }
 
     /// Every allowed (protocol, port) from `src` to `dst`, over the whole port space.
-    pub fn connections(&self, src: PodId, dst: PodId) -> Connections {
-        let (Some(s), Some(d)) = (self.class_of(src), self.class_of(dst)) else { return Connections::none() };
+    pub fn connections(&self, src: PodId, dst: PodId) -> PortSet {
+        let (Some(s), Some(d)) = (self.class_of(src), self.class_of(dst)) else { return PortSet::none() };
         if self.always_allowed(src, dst) {
-            return Connections::all();
+            return PortSet::all();
         }
         self.class_connections(s, d)
     }
 
     /// [`Compiled::connections`] for every ordered pair of `pods` (`grid[i][j]`
     /// from `pods[i]` to `pods[j]`), each pair of classes computed once.
-    pub fn connections_grid(&self, pods: &[PodId]) -> Vec<Vec<Connections>> {
+    pub fn connections_grid(&self, pods: &[PodId]) -> Vec<Vec<PortSet>> {
         let classes: Vec<Option<ClassId>> = pods.iter().map(|&p| self.class_of(p)).collect();
-        let mut cache: HashMap<(ClassId, ClassId), Connections> = HashMap::new();
-        let mut cell = |i: usize, j: usize| -> Connections {
-            let (Some(s), Some(d)) = (classes[i], classes[j]) else { return Connections::none() };
+        let mut cache: HashMap<(ClassId, ClassId), PortSet> = HashMap::new();
+        let mut cell = |i: usize, j: usize| -> PortSet {
+            let (Some(s), Some(d)) = (classes[i], classes[j]) else { return PortSet::none() };
             // The pod-level exceptions are not a property of the classes: never cached.
             if self.always_allowed(pods[i], pods[j]) {
-                return Connections::all();
+                return PortSet::all();
             }
             cache.entry((s, d)).or_insert_with(|| self.class_connections(s, d)).clone()
         };
@@ -93,7 +92,7 @@ impl Compiled {
     }
 
     /// Allowed connections between distinct pods of classes `s` and `d`.
-    pub fn class_connections(&self, s: usize, d: usize) -> Connections {
+    pub fn class_connections(&self, s: usize, d: usize) -> PortSet {
         let egress = self.direction_connections(Direction::Egress, s, d);
         if egress.is_empty() {
             return egress;
@@ -203,16 +202,16 @@ impl Compiled {
             .any(|rule| self.peer_matches(rule, peer, family) && self.rule_port_matches(rule, d, protocol, port))
     }
 
-    fn direction_connections(&self, direction: Direction, s: ClassId, d: ClassId) -> Connections {
+    fn direction_connections(&self, direction: Direction, s: ClassId, d: ClassId) -> PortSet {
         let (subject, peer) = match direction {
             Direction::Egress => (s, d),
             Direction::Ingress => (d, s),
         };
         if !self.is_isolated(direction, subject) {
-            return Connections::all();
+            return PortSet::all();
         }
         let family = self.flow_family(direction, d);
-        let mut out = Connections::none();
+        let mut out = PortSet::none();
         for rule in self.isolating(direction, subject).flatten() {
             if self.peer_matches(rule, peer, family) {
                 out.union_with(&self.rule_connections(rule, d));
@@ -246,9 +245,9 @@ impl Compiled {
         }
     }
 
-    fn rule_connections(&self, rule: &CompiledRule, dst: ClassId) -> Connections {
-        let Some(ports) = &rule.ports else { return Connections::all() };
-        let mut out = Connections::none();
+    fn rule_connections(&self, rule: &CompiledRule, dst: ClassId) -> PortSet {
+        let Some(ports) = &rule.ports else { return PortSet::all() };
+        let mut out = PortSet::none();
         for p in ports {
             match &p.port {
                 None => out.insert(p.protocol, PortRange::all()),

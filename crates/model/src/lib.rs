@@ -27,6 +27,7 @@ mod origin;
 mod policy;
 mod port;
 mod portset;
+mod selection;
 mod selector;
 
 pub use cluster::{Cluster, ContainerPort, Namespace, Pod, PodKey, PodKeyError, Service, ServicePort, WorkloadKind};
@@ -37,4 +38,5 @@ pub use origin::Origin;
 pub use policy::{NetworkPolicy, ObjectMeta, Peer, Rule};
 pub use port::{PolicyPort, PortRef, Protocol, ProtocolError};
 pub use portset::{PortRange, PortSet, MAX_PORT, MIN_PORT};
+pub use selection::{Namespaces, PeerEnd, PodSelection, PodView};
 pub use selector::{LabelSelector, Operator, Requirement};

@@ -12,7 +12,7 @@ use std::net::IpAddr;
 
 use netpol_model::Protocol;
 
-use crate::ir::{Action, Chain, CtState, Family, Field, Hook, Lookup, Match, Rule, Ruleset, SetKey, Verdict};
+use crate::ir::{Action, Chain, ChainRule, CtState, Family, Field, Hook, Lookup, Match, NftVerdict, Ruleset, SetKey};
 
 /// The first packet of a connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -91,9 +91,9 @@ impl Ruleset {
                 }
             };
             match verdict {
-                (Verdict::Accept, why) => return Outcome::Accept(why),
-                (Verdict::Drop, why) => return Outcome::Drop(why),
-                (Verdict::Jump(target), why) => {
+                (NftVerdict::Accept, why) => return Outcome::Accept(why),
+                (NftVerdict::Drop, why) => return Outcome::Drop(why),
+                (NftVerdict::Jump(target), why) => {
                     let Some(next) = self.chain(&target) else {
                         return Outcome::Drop(format!("{why}: jump to missing chain {target}"));
                     };
@@ -109,7 +109,7 @@ impl Ruleset {
 
     /// `None` when the rule does not match; otherwise the comment of the last
     /// set element that matched, if it has one.
-    fn matches(&self, rule: &Rule, packet: &Packet) -> Option<Option<String>> {
+    fn matches(&self, rule: &ChainRule, packet: &Packet) -> Option<Option<String>> {
         let mut because = None;
         for m in &rule.matches {
             if let Some(c) = self.condition(m, packet)? {

@@ -5,7 +5,7 @@ use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use netpol_model::{PodKey, Protocol};
+use netpol_model::{PodKey, PortRange, Protocol};
 
 /// The table every ruleset lives in (`table inet netpol`); nothing else is touched.
 pub const TABLE: &str = "netpol";
@@ -57,34 +57,10 @@ impl AddrRange {
     }
 }
 
-/// An inclusive range of ports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct PortRange {
-    pub start: u16,
-    pub end: u16,
-}
-
-impl PortRange {
-    pub const ALL: PortRange = PortRange { start: 0, end: u16::MAX };
-
-    pub fn single(port: u16) -> Self {
-        PortRange { start: port, end: port }
-    }
-
-    pub fn contains(&self, port: u16) -> bool {
-        self.start <= port && port <= self.end
-    }
-}
-
-impl fmt::Display for PortRange {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.start == self.end {
-            write!(f, "{}", self.start)
-        } else {
-            write!(f, "{}-{}", self.start, self.end)
-        }
-    }
-}
+/// Every value of the `th dport` field, port 0 included: what a rule port
+/// without a number covers in the dataplane. (Connections target 1-65535, see
+/// [`PortRange::all`]; nft intervals need not leave 0 out.)
+pub const EVERY_PORT: PortRange = PortRange { start: 0, end: u16::MAX };
 
 /// The key type of a named set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -157,7 +133,7 @@ pub enum Lookup {
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct MapEntry {
     pub addr: IpAddr,
-    pub verdict: Verdict,
+    pub verdict: NftVerdict,
     pub pod: PodKey,
 }
 
@@ -230,9 +206,10 @@ pub enum Match {
     },
 }
 
-/// A terminal verdict, or a jump to another chain.
+/// An nftables verdict statement: accept, drop, or a jump to another chain.
+/// (The verdict of a policy decision is `netpol_engine::Verdict`.)
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Verdict {
+pub enum NftVerdict {
     Accept,
     Drop,
     Jump(String),
@@ -241,7 +218,7 @@ pub enum Verdict {
 /// What a rule does when it matches.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
-    Verdict(Verdict),
+    Verdict(NftVerdict),
     /// `ip saddr vmap @map`: look the address up; no entry means go on.
     Dispatch {
         field: Field,
@@ -250,8 +227,10 @@ pub enum Action {
     },
 }
 
+/// One rule of an nftables chain: matches, then an action. (A policy's
+/// ingress or egress rule is `netpol_model::Rule`.)
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Rule {
+pub struct ChainRule {
     pub matches: Vec<Match>,
     pub action: Action,
     /// `ns/policy ingress[i] peer[j] port[k]` for policy rules; a short reason otherwise.
@@ -289,7 +268,7 @@ pub struct Chain {
     pub name: String,
     /// `Some` for base chains (policy accept); `None` for regular chains reached by jumps.
     pub base: Option<BaseHook>,
-    pub rules: Vec<Rule>,
+    pub rules: Vec<ChainRule>,
 }
 
 /// A rendered ruleset for `table inet netpol`.

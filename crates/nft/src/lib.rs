@@ -50,7 +50,7 @@ mod union;
 pub use cache::RenderCache;
 pub use evaluate::{Evaluation, Packet};
 pub use ir::{
-    Action, AddrRange, BaseHook, Chain, CtState, Element, Family, Field, Hook, Lookup, Map, MapEntry, Match, PortRange,
-    Rule, Ruleset, Set, SetKey, Stats, Verdict, TABLE,
+    Action, AddrRange, BaseHook, Chain, ChainRule, CtState, Element, Family, Field, Hook, Lookup, Map, MapEntry, Match,
+    NftVerdict, Ruleset, Set, SetKey, Stats, EVERY_PORT, TABLE,
 };
 pub use render::{render, render_cached, RenderOptions};

@@ -12,7 +12,7 @@ use netpol_model::Protocol;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::ir::{Action, Element, Family, Field, Match, Rule, Ruleset, Set, SetKey, Verdict, TABLE};
+use crate::ir::{Action, ChainRule, Element, Family, Field, Match, NftVerdict, Ruleset, Set, SetKey, TABLE};
 use crate::name::comment;
 use crate::range::spell;
 
@@ -40,11 +40,11 @@ fn addr_type(family: Family) -> &'static str {
     }
 }
 
-fn verdict(v: &Verdict) -> String {
+fn verdict(v: &NftVerdict) -> String {
     match v {
-        Verdict::Accept => "accept".into(),
-        Verdict::Drop => "drop".into(),
-        Verdict::Jump(chain) => format!("jump {chain}"),
+        NftVerdict::Accept => "accept".into(),
+        NftVerdict::Drop => "drop".into(),
+        NftVerdict::Jump(chain) => format!("jump {chain}"),
     }
 }
 
@@ -111,7 +111,7 @@ fn condition(m: &Match) -> String {
 }
 
 /// A rule as nft spells it, comment included.
-fn rule_text(rule: &Rule) -> String {
+fn rule_text(rule: &ChainRule) -> String {
     let mut line: Vec<String> = rule.matches.iter().map(condition).collect();
     line.push(match &rule.action {
         Action::Verdict(v) => verdict(v),

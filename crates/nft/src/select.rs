@@ -130,7 +130,7 @@ pub(crate) fn select(policies: &[&NetworkPolicy], local: &[&Pod]) -> Selection {
             .into_iter()
             .flatten()
             .copied()
-            .filter(|&i| policies[i].pod_selector.matches(&pod.labels))
+            .filter(|&i| policies[i].selects(*pod))
             .collect();
         for direction in Direction::ALL {
             let by: Vec<usize> = selecting.iter().copied().filter(|&i| policies[i].affects(direction)).collect();

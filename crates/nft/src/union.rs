@@ -8,9 +8,9 @@
 
 use std::collections::BTreeMap;
 
-use netpol_model::Protocol;
+use netpol_model::{PortRange, Protocol};
 
-use crate::ir::{AddrRange, PortRange};
+use crate::ir::AddrRange;
 use crate::range::{from_u128, to_u128};
 
 /// A position one past an inclusive end: `(true, 0)` stands for 2^128.
