@@ -1,13 +1,15 @@
-//! The clusters of the seed walkthroughs (shared/seeds/000 and 002), loaded
-//! from their YAML in examples/ (one copy of each cluster, the one users run),
-//! with file names relative to the step folder (`default-deny.yaml:11:3`).
+//! The clusters of the seed walkthroughs (shared/seeds/000 and 002). Seed 000
+//! is loaded from its YAML in examples/ (one copy of the cluster, the one users
+//! run), with file names relative to the step folder (`default-deny.yaml:12:5`).
+//! Seed 002 is built here: unlike its example, its test pods carry addresses.
 
 #![allow(dead_code)]
 
 use std::path::Path;
 
 use netpol_manifest::LoadOptions;
-use netpol_model::Cluster;
+use netpol_model::{Cluster, Direction, Protocol};
+use netpol_testkit::*;
 
 /// The steps of seed 000 ("Network Policies", default deny to cassandra), in
 /// the order of examples/seed-000-walkthrough's step folders.
@@ -59,7 +61,39 @@ pub fn seed000(step: Step) -> Cluster {
 /// Seed 002's lab: db/mongo (a Deployment), test pods in backend and default.
 /// `allow_backend` adds the allow-backend policy next to db-deny-all-ingress.
 pub fn seed002(allow_backend: bool) -> Cluster {
-    load(if allow_backend { "seed-002-mongo/step-3-allow-backend" } else { "seed-002-mongo/step-2-deny-all" })
+    let mut c = cluster()
+        .namespace(namespace("db"))
+        .namespace(namespace("backend"))
+        .namespace(namespace("default"))
+        .pod(
+            pod("db", "mongo")
+                .workload(netpol_model::WorkloadKind::Deployment)
+                .label("app", "mongo")
+                .unnamed_port(27017, Protocol::Tcp)
+                .origin("mongo.yaml", 1, 1),
+        )
+        .pod(pod("backend", "test-backend").label("role", "backend").ip("10.244.2.71"))
+        .pod(pod("default", "test-default").label("role", "random").ip("10.244.2.72"))
+        .policy(policy("db", "db-deny-all-ingress").select(sel!("app" => "mongo")).types([Direction::Ingress]).origin(
+            "db-deny-all-ingress.yaml",
+            2,
+            1,
+        ));
+    if allow_backend {
+        c = c.policy(
+            policy("db", "allow-backend")
+                .select(sel!("app" => "mongo"))
+                .types([Direction::Ingress])
+                .ingress(
+                    rule()
+                        .from(pods_in_namespaces(sel!("kubernetes.io/metadata.name" => "backend"), sel!()))
+                        .port(tcp(27017))
+                        .origin("allow-backend.yaml", 13, 5),
+                )
+                .origin("allow-backend.yaml", 2, 1),
+        );
+    }
+    c.build()
 }
 
 /// Every `.yaml` file of `examples/<folder>`, in name order, loaded strictly.
