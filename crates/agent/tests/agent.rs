@@ -175,7 +175,8 @@ fn resync_undoes_changes_made_by_others_and_warnings_alone_apply_nothing() {
     let ns = require_privileged!().netns("agent-test");
     let load = |text: &str| netpol_manifest::load([("c.yaml", text)], &LoadOptions::default()).cluster;
     let cluster = load(&format!("{PODS}---\n{}", allow(80)));
-    let mut syncer = netpol_agent::Syncer::new(Some(ns.name().to_string()), netpol_nft::RenderOptions::default(), false);
+    let mut syncer =
+        netpol_agent::Syncer::new(Some(ns.name().to_string()), netpol_nft::RenderOptions::default(), false);
     let first = syncer.sync(&cluster, 1).unwrap();
     assert!(first.changed && first.whole && first.applied_bytes > 0, "{first}");
 

@@ -217,8 +217,12 @@ fn agent_reset_denied_cuts_exactly_the_denied_connections() {
 
     // The lab renders with the default options (every pod, no pod CIDR) into its
     // node namespace; the agent gets the same: no --node, no --pod-cidr.
-    let options =
-        LabOptions { id: lab_id("agr"), state_dir: state_dir.path().to_path_buf(), servers: ServerMode::InProcess, enforce: true };
+    let options = LabOptions {
+        id: lab_id("agr"),
+        state_dir: state_dir.path().to_path_buf(),
+        servers: ServerMode::InProcess,
+        enforce: true,
+    };
     let _ = Lab::down_by_id(&options.id, &options.state_dir);
     let lab = Lab::up(&loaded.cluster, &options, &|| false).unwrap_or_else(|e| panic!("lab up {}: {e}", options.id));
     let topology = lab.topology().unwrap().clone();

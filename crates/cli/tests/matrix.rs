@@ -50,7 +50,19 @@ fn matrix_formats() {
 fn matrix_groups_by_class_when_too_wide() {
     let dir = tempfile::tempdir().expect("temp dir");
     let synth = netpol(
-        &["synth", "--namespaces", "3", "--pods", "12", "--policies", "6", "--seed", "4", "-o", dir.path().to_str().unwrap()],
+        &[
+            "synth",
+            "--namespaces",
+            "3",
+            "--pods",
+            "12",
+            "--policies",
+            "6",
+            "--seed",
+            "4",
+            "-o",
+            dir.path().to_str().unwrap(),
+        ],
         "80",
     );
     assert_eq!(synth.status.code(), Some(0));
@@ -124,7 +136,19 @@ fn synth_writes_a_stream_and_a_folder_that_matrix_reads() {
     let stream = ok(&["synth", "--namespaces", "2", "--pods", "3", "--policies", "2", "--seed", "9"]);
     insta::assert_snapshot!("synth_stream", stream);
     let dir = tempfile::tempdir().expect("temp dir");
-    ok(&["synth", "--namespaces", "5", "--pods", "80", "--policies", "25", "--seed", "9", "-o", dir.path().to_str().unwrap()]);
+    ok(&[
+        "synth",
+        "--namespaces",
+        "5",
+        "--pods",
+        "80",
+        "--policies",
+        "25",
+        "--seed",
+        "9",
+        "-o",
+        dir.path().to_str().unwrap(),
+    ]);
     assert!(dir.path().join("namespaces.yaml").is_file());
     let summary = ok(&["matrix", "-f", dir.path().to_str().unwrap(), "--port", "8080", "--summary", "-o", "json"]);
     let value: serde_json::Value = serde_json::from_str(&summary).unwrap();

@@ -11,9 +11,11 @@ use netpol_testkit::*;
 /// The seed 000 walkthrough, final step (every policy, namespaces labelled),
 /// loaded from examples/ as `netpol render -f` reads it.
 fn seed_000_final() -> Cluster {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/seed-000-walkthrough/step-10-default-labelled");
+    let dir =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/seed-000-walkthrough/step-10-default-labelled");
     let sources = netpol_input::read_paths(&[dir.clone()]).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-    let loaded = netpol_manifest::load(sources.iter().map(|s| (s.name.as_str(), s.text.as_str())), &LoadOptions::default());
+    let loaded =
+        netpol_manifest::load(sources.iter().map(|s| (s.name.as_str(), s.text.as_str())), &LoadOptions::default());
     assert!(!loaded.has_errors(), "{}: {:?}", dir.display(), loaded.diagnostics);
     loaded.cluster
 }
