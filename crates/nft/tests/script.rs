@@ -13,7 +13,8 @@ use netpol_testkit::*;
 fn seed_000_final() -> Cluster {
     let dir =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/seed-000-walkthrough/step-10-default-labelled");
-    let sources = netpol_input::read_paths(&[dir.clone()]).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    let sources =
+        netpol_input::read_paths(std::slice::from_ref(&dir)).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
     let loaded =
         netpol_manifest::load(sources.iter().map(|s| (s.name.as_str(), s.text.as_str())), &LoadOptions::default());
     assert!(!loaded.has_errors(), "{}: {:?}", dir.display(), loaded.diagnostics);
