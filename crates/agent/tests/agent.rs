@@ -1,18 +1,18 @@
 //! The agent: last-good-per-file reading (pure), and the watch loop applying
-//! into a network namespace this test creates (privileged; skipped without
-//! root or nft, and the namespace is deleted in Drop even on panic).
+//! into a network namespace this test creates (privileged: behind testkit's
+//! gate, and the namespace is deleted in Drop even on panic).
 
 mod support;
 
 use std::path::Path;
-use std::process::Command;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use netpol_agent::{run, Config, Event, Folder};
 use netpol_manifest::LoadOptions;
 use netpol_nft::apply;
+use netpol_testkit::require_privileged;
 use support::sorted;
 
 const PODS: &str = "\
@@ -90,32 +90,6 @@ fn a_bad_file_keeps_its_last_good_version() {
     assert_eq!(read.skipped, vec!["new.yaml"]);
 }
 
-struct Netns(String);
-
-impl Netns {
-    fn create() -> Option<Netns> {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        if let Some(reason) = apply::unavailable() {
-            println!("skipped: nft unavailable ({reason})");
-            return None;
-        }
-        let name = format!("netpol-agent-test-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
-        match Command::new("ip").args(["netns", "add", &name]).status() {
-            Ok(s) if s.success() => Some(Netns(name)),
-            other => {
-                println!("skipped: cannot create a network namespace ({other:?})");
-                None
-            }
-        }
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
-    }
-}
-
 fn write(dir: &Path, name: &str, text: &str) {
     // Write then rename, as kubectl-like tools and editors do: readers never see half a file.
     let tmp = dir.join(format!(".{name}.tmp"));
@@ -137,11 +111,11 @@ fn next_sync(rx: &mpsc::Receiver<String>) -> String {
 
 #[test]
 fn agent_applies_changes_keeps_rules_on_bad_input_and_on_exit() {
-    let Some(ns) = Netns::create() else { return };
+    let ns = require_privileged!().netns("agent-test");
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "pods.yaml", PODS);
     write(dir.path(), "policy.yaml", &allow(80));
-    let config = Config { netns: Some(ns.0.clone()), ..Config::new(dir.path()) };
+    let config = Config { netns: Some(ns.name().to_string()), ..Config::new(dir.path()) };
     let stop = Arc::new(AtomicBool::new(false));
     let (tx, rx) = mpsc::channel::<String>();
     let agent = {
@@ -152,7 +126,7 @@ fn agent_applies_changes_keeps_rules_on_bad_input_and_on_exit() {
             })
         })
     };
-    let listed = || apply::list_table(Some(&ns.0)).unwrap().unwrap_or_default();
+    let listed = || apply::list_table(Some(ns.name())).unwrap().unwrap_or_default();
 
     let first = next_sync(&rx);
     assert!(first.starts_with("sync changed"), "{first}");
@@ -198,10 +172,11 @@ fn per_file_loading_gives_the_cluster_one_load_gives() {
 /// the whole table. And a change of warnings alone is no change for the kernel.
 #[test]
 fn resync_undoes_changes_made_by_others_and_warnings_alone_apply_nothing() {
-    let Some(ns) = Netns::create() else { return };
+    let ns = require_privileged!().netns("agent-test");
     let load = |text: &str| netpol_manifest::load([("c.yaml", text)], &LoadOptions::default()).cluster;
     let cluster = load(&format!("{PODS}---\n{}", allow(80)));
-    let mut syncer = netpol_agent::Syncer::new(Some(ns.0.clone()), netpol_nft::RenderOptions::default(), false);
+    let mut syncer =
+        netpol_agent::Syncer::new(Some(ns.name().to_string()), netpol_nft::RenderOptions::default(), false);
     let first = syncer.sync(&cluster, 1).unwrap();
     assert!(first.changed && first.whole && first.applied_bytes > 0, "{first}");
 
@@ -213,9 +188,9 @@ fn resync_undoes_changes_made_by_others_and_warnings_alone_apply_nothing() {
     assert!(!report.changed && report.applied_bytes == 0, "{report}");
     assert!(!syncer.applied().unwrap().warnings.is_empty());
 
-    let listed = || apply::list_table(Some(&ns.0)).unwrap().unwrap_or_default();
+    let listed = || apply::list_table(Some(ns.name())).unwrap().unwrap_or_default();
     let tamper = "add element inet netpol dispatch/ingress/v4 { 10.9.9.9 : accept }\n";
-    apply::apply(tamper, Some(&ns.0)).unwrap();
+    apply::apply(tamper, Some(ns.name())).unwrap();
     assert!(listed().contains("10.9.9.9"));
     let report = syncer.sync(&with_duplicate, 2).unwrap();
     assert!(report.applied_bytes == 0 && listed().contains("10.9.9.9"), "a sync alone does not see it: {report}");

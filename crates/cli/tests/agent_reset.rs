@@ -13,13 +13,13 @@
 //!    x/a -> x/b connection is dropped.
 //! 4. SIGTERM stops the agent and leaves the rules in place.
 //!
-//! Needs root, `ip`, `nft` and `conntrack`; skipped with a printed reason otherwise.
+//! Needs root, `ip`, `nft` and `conntrack` (testkit's privileged gate).
 //! The lab (and with it the node namespace and its table) is removed when the
 //! test ends, even on failure; the agent is stopped before it.
 
 use std::io::{BufRead, BufReader};
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -29,6 +29,7 @@ use netpol_lab::{netns, probe, Lab, LabOptions, Outcome, ServerMode};
 use netpol_manifest::LoadOptions;
 use netpol_model::{PodKey, Protocol};
 use netpol_nft::apply;
+use netpol_testkit::require_privileged;
 
 /// The echo port: not a declared containerPort (the lab's own servers answer
 /// once and close), allowed by the policy because its rule has no ports.
@@ -95,24 +96,6 @@ spec:
   - from: [{podSelector: {matchLabels: {pod: c}}}]
 ";
 
-/// `Some(reason)` when this test cannot run here (as the lab tests' labkit decides).
-fn skip_reason() -> Option<String> {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let euid = status.lines().find_map(|l| l.strip_prefix("Uid:")).and_then(|l| l.split_whitespace().nth(1));
-    if euid != Some("0") {
-        return Some("not root: network namespaces need CAP_SYS_ADMIN".into());
-    }
-    for tool in ["ip", "nft"] {
-        if !netns::have(tool) {
-            return Some(format!("`{tool}` is not installed (apt-get install -y iproute2 nftables)"));
-        }
-    }
-    if !netns::have("conntrack") {
-        return Some("`conntrack` is not installed (apt-get install -y conntrack)".into());
-    }
-    None
-}
-
 /// A lab id unique to this process: `<prefix><pid in base 36>` (at most 12 characters).
 fn lab_id(prefix: &str) -> String {
     let mut pid = std::process::id();
@@ -122,24 +105,6 @@ fn lab_id(prefix: &str) -> String {
         pid /= 36;
     }
     format!("{prefix}{digits}")
-}
-
-/// A folder of this process, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let path = std::env::temp_dir().join(format!("netpol-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).unwrap();
-        TempDir(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// Writes `name` in `dir` the way kubectl-like tools do: a temp name, then rename.
@@ -243,21 +208,21 @@ fn listed_table(netns_name: &str) -> Option<String> {
 
 #[test]
 fn agent_reset_denied_cuts_exactly_the_denied_connections() {
-    const TEST: &str = "agent_reset_denied_cuts_exactly_the_denied_connections";
-    if let Some(reason) = skip_reason() {
-        eprintln!("SKIPPED {TEST}: {reason}");
-        return;
-    }
-    let manifests = TempDir::new("agent-reset-manifests");
-    let state_dir = TempDir::new("agent-reset-lab");
-    write_manifest(&manifests.0, "pods.yaml", PODS);
+    require_privileged!("conntrack");
+    let manifests = tempfile::tempdir().unwrap();
+    let state_dir = tempfile::tempdir().unwrap();
+    write_manifest(manifests.path(), "pods.yaml", PODS);
     let loaded = netpol_manifest::load([("pods.yaml", PODS)], &LoadOptions::default());
     assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
 
     // The lab renders with the default options (every pod, no pod CIDR) into its
     // node namespace; the agent gets the same: no --node, no --pod-cidr.
-    let options =
-        LabOptions { id: lab_id("agr"), state_dir: state_dir.0.clone(), servers: ServerMode::InProcess, enforce: true };
+    let options = LabOptions {
+        id: lab_id("agr"),
+        state_dir: state_dir.path().to_path_buf(),
+        servers: ServerMode::InProcess,
+        enforce: true,
+    };
     let _ = Lab::down_by_id(&options.id, &options.state_dir);
     let lab = Lab::up(&loaded.cluster, &options, &|| false).unwrap_or_else(|e| panic!("lab up {}: {e}", options.id));
     let topology = lab.topology().unwrap().clone();
@@ -284,7 +249,7 @@ fn agent_reset_denied_cuts_exactly_the_denied_connections() {
     let lab_table = listed_table(&node).expect("the lab's table in its node namespace");
 
     // 2. The agent takes over the node namespace the lab routes through.
-    let dir = manifests.0.display().to_string();
+    let dir = manifests.path().display().to_string();
     let mut agent = Agent::spawn(&["--manifests", &dir, "--netns", &node, "--reset-denied"]);
     let first = agent.next_sync("the first sync line", |_| true);
     assert!(first.starts_with("changed: "), "the first sync applies: {first}");
@@ -298,7 +263,7 @@ fn agent_reset_denied_cuts_exactly_the_denied_connections() {
     }
 
     // 3. The policy change: x/a's two connections are reset, and only they.
-    write_manifest(&manifests.0, "policy.yaml", B_ADMITS_C_ONLY);
+    write_manifest(manifests.path(), "policy.yaml", B_ADMITS_C_ONLY);
     let report = agent.next_sync("the sync of the policy", |r| r.starts_with("changed: "));
     assert!(
         report.contains("; reset 2 denied connections;"),

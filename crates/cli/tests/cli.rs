@@ -20,50 +20,33 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// `netpol check -f <input> --from <from> --to <to> --port <port>` and `extra`.
+fn check<'a>(input: &'a str, from: &'a str, to: &'a str, port: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["check", "-f", input, "--from", from, "--to", to, "--port", port];
+    args.extend_from_slice(extra);
+    args
+}
+
 const STEP4: &str = "examples/seed-000-walkthrough/step-04-backend-ingress";
 const STEP10: &str = "examples/seed-000-walkthrough/step-10-default-labelled";
 
 #[test]
 fn check_denied_dns_explains_every_isolating_policy() {
-    let out = netpol(&[
-        "check",
-        "-f",
-        STEP4,
-        "--from",
-        "default/frontend",
-        "--to",
-        "kube-system/kube-dns",
-        "--port",
-        "53",
-        "--protocol",
-        "UDP",
-    ]);
+    let out = netpol(&check(STEP4, "default/frontend", "kube-system/kube-dns", "53", &["--protocol", "UDP"]));
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     insta::assert_snapshot!(stdout(&out));
 }
 
 #[test]
 fn check_allowed_names_the_rule() {
-    let out = netpol(&["check", "-f", STEP4, "--from", "default/frontend", "--to", "default/backend", "--port", "80"]);
+    let out = netpol(&check(STEP4, "default/frontend", "default/backend", "80", &[]));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     insta::assert_snapshot!(stdout(&out));
 }
 
 #[test]
 fn check_json_is_data() {
-    let out = netpol(&[
-        "check",
-        "-f",
-        STEP10,
-        "--from",
-        "default/backend",
-        "--to",
-        "cassandra/cassandra",
-        "--port",
-        "80",
-        "-o",
-        "json",
-    ]);
+    let out = netpol(&check(STEP10, "default/backend", "cassandra/cassandra", "80", &["-o", "json"]));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let value: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
     insta::assert_json_snapshot!(value);
@@ -71,32 +54,14 @@ fn check_json_is_data() {
 
 #[test]
 fn check_errors_exit_2() {
-    let cases: [(&str, &[&str]); 4] = [
-        ("unknown pod", &["check", "-f", STEP4, "--from", "default/nope", "--to", "default/backend", "--port", "80"]),
-        (
-            "bad protocol",
-            &[
-                "check",
-                "-f",
-                STEP4,
-                "--from",
-                "default/frontend",
-                "--to",
-                "default/backend",
-                "--port",
-                "80",
-                "--protocol",
-                "ICMP",
-            ],
-        ),
-        ("missing file", &["check", "-f", "no/such/dir", "--from", "a/b", "--to", "c/d", "--port", "80"]),
-        (
-            "unknown named port",
-            &["check", "-f", STEP4, "--from", "default/frontend", "--to", "default/backend", "--port", "https"],
-        ),
+    let cases = [
+        ("unknown pod", check(STEP4, "default/nope", "default/backend", "80", &[])),
+        ("bad protocol", check(STEP4, "default/frontend", "default/backend", "80", &["--protocol", "ICMP"])),
+        ("missing file", check("no/such/dir", "a/b", "c/d", "80", &[])),
+        ("unknown named port", check(STEP4, "default/frontend", "default/backend", "https", &[])),
     ];
     for (name, args) in cases {
-        let out = netpol(args);
+        let out = netpol(&args);
         assert_eq!(out.status.code(), Some(2), "{name}: {}", stderr(&out));
         assert!(stderr(&out).lines().any(|l| l.starts_with("error: ")), "{name}: {}", stderr(&out));
     }

@@ -2,7 +2,7 @@
 //! the exit-code contract, and the compiled matrix against `netpol check` (the
 //! engine) for every pair of the bundled examples.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 fn root() -> PathBuf {
@@ -48,13 +48,25 @@ fn matrix_formats() {
 
 #[test]
 fn matrix_groups_by_class_when_too_wide() {
-    let dir = tempdir("grouped");
+    let dir = tempfile::tempdir().expect("temp dir");
     let synth = netpol(
-        &["synth", "--namespaces", "3", "--pods", "12", "--policies", "6", "--seed", "4", "-o", dir.to_str().unwrap()],
+        &[
+            "synth",
+            "--namespaces",
+            "3",
+            "--pods",
+            "12",
+            "--policies",
+            "6",
+            "--seed",
+            "4",
+            "-o",
+            dir.path().to_str().unwrap(),
+        ],
         "80",
     );
     assert_eq!(synth.status.code(), Some(0));
-    let out = netpol(&["matrix", "-f", dir.to_str().unwrap(), "--port", "8080"], "80");
+    let out = netpol(&["matrix", "-f", dir.path().to_str().unwrap(), "--port", "8080"], "80");
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     insta::assert_snapshot!(String::from_utf8(out.stdout).unwrap());
 }
@@ -123,19 +135,23 @@ fn matrix_equals_check_on_every_example() {
 fn synth_writes_a_stream_and_a_folder_that_matrix_reads() {
     let stream = ok(&["synth", "--namespaces", "2", "--pods", "3", "--policies", "2", "--seed", "9"]);
     insta::assert_snapshot!("synth_stream", stream);
-    let dir = tempdir("folder");
-    ok(&["synth", "--namespaces", "5", "--pods", "80", "--policies", "25", "--seed", "9", "-o", dir.to_str().unwrap()]);
-    assert!(dir.join("namespaces.yaml").is_file());
-    let summary = ok(&["matrix", "-f", dir.to_str().unwrap(), "--port", "8080", "--summary", "-o", "json"]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    ok(&[
+        "synth",
+        "--namespaces",
+        "5",
+        "--pods",
+        "80",
+        "--policies",
+        "25",
+        "--seed",
+        "9",
+        "-o",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(dir.path().join("namespaces.yaml").is_file());
+    let summary = ok(&["matrix", "-f", dir.path().to_str().unwrap(), "--port", "8080", "--summary", "-o", "json"]);
     let value: serde_json::Value = serde_json::from_str(&summary).unwrap();
     assert_eq!(value["pods"], 80);
     assert!(value["classes"].as_u64().unwrap() < 80, "pods share classes: {value}");
-}
-
-fn tempdir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("netpol-matrix-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    assert!(Path::new(&dir).is_dir());
-    dir
 }

@@ -63,7 +63,7 @@ fn step3_frontend_egress_alone_changes_nothing() {
         Step::FrontendEgress,
         &[
             // egress now allowed at frontend, but backend's ingress is still denied.
-            e(F_B, false, "allowed by default/frontend egress[0] peer[0] (any port) (frontend.yaml:11:3)"),
+            e(F_B, false, "allowed by default/frontend egress[0] peer[0] (any port) (frontend.yaml:13:5)"),
             e(F_B, false, "ingress at destination default/backend: DENIED"),
             e(F_DNS, false, "podSelector run=backend selects pods of the policy's namespace default only"),
         ],
@@ -75,7 +75,7 @@ fn step4_backend_ingress_by_ip_works_by_name_does_not() {
     check_step(
         Step::BackendIngress,
         &[
-            e(F_B_IP, true, "allowed by default/backend ingress[0] peer[0] (any port) (backend.yaml:12:5)"),
+            e(F_B_IP, true, "allowed by default/backend ingress[0] peer[0] (any port) (backend.yaml:13:5)"),
             e(F_B_IP, true, "10.44.0.2 is the IP of default/backend"),
             e(F_B, true, "podSelector run=frontend matches default/frontend (labels run=frontend)"),
             // curl by name needs DNS first: still denied at frontend's egress.
@@ -90,7 +90,7 @@ fn step5_dns_allowed_backend_to_frontend_still_denied() {
     check_step(
         Step::AllowDns,
         &[
-            e(F_DNS, true, "allowed by default/default-deny egress[0] (any peer) port[1] (default-deny.yaml:11:3)"),
+            e(F_DNS, true, "allowed by default/default-deny egress[0] (any peer) port[1] (default-deny.yaml:12:5)"),
             e(("default/frontend", "kube-system/kube-dns", Tcp, 53), true, "port[0]"),
             e(F_B, true, "allowed by default/backend ingress[0]"),
             e(B_F, false, "peer matched but port: rule allows 53/TCP, 53/UDP; flow is 80/TCP"),
@@ -111,7 +111,7 @@ fn step6_backend_to_cassandra_needs_the_namespace_label() {
     check_step(
         Step::CassandraLabelled,
         &[
-            e(B_C, true, "allowed by default/backend egress[0] peer[0] (any port) (backend.yaml:18:5)"),
+            e(B_C, true, "allowed by default/backend egress[0] peer[0] (any port) (backend.yaml:19:5)"),
             e(F_B, true, "allowed by default/backend ingress[0]"),
         ],
     );
@@ -134,7 +134,7 @@ fn step7_cassandra_deny_until_default_is_labelled() {
     check_step(
         Step::DefaultLabelled,
         &[
-            e(B_C, true, "allowed by cassandra/cassandra ingress[0] peer[0] (any port) (cassandra.yaml:12:5)"),
+            e(B_C, true, "allowed by cassandra/cassandra ingress[0] peer[0] (any port) (cassandra.yaml:13:5)"),
             e(B_C, true, "allowed by default/backend egress[0] peer[0]"),
         ],
     );

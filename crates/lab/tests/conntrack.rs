@@ -66,14 +66,7 @@ fn tracked(entries: &[Entry], protocol: Protocol, src: IpAddr, sport: u16, dst: 
 
 #[test]
 fn reset_denied_deletes_exactly_the_denied_connections() {
-    const TEST: &str = "reset_denied_deletes_exactly_the_denied_connections";
-    if labkit::skip(TEST) {
-        return;
-    }
-    if !netns::have("conntrack") {
-        eprintln!("SKIPPED {TEST}: `conntrack` is not installed (apt-get install -y conntrack)");
-        return;
-    }
+    require_privileged!("conntrack");
     let (a, b, c) = (PodKey::new("x", "a"), PodKey::new("x", "b"), PodKey::new("x", "c"));
     let mut lab = labkit::up("ct", &base().build());
     let topology = lab.topology().unwrap().clone();
@@ -160,14 +153,7 @@ fn reset_denied_deletes_exactly_the_denied_connections() {
 /// ruleset now drops `ct state new` TCP packets that are not a pure SYN.
 #[test]
 fn reset_connection_stays_dead_when_the_server_sends() {
-    const TEST: &str = "reset_connection_stays_dead_when_the_server_sends";
-    if labkit::skip(TEST) {
-        return;
-    }
-    if !netns::have("conntrack") {
-        eprintln!("SKIPPED {TEST}: `conntrack` is not installed (apt-get install -y conntrack)");
-        return;
-    }
+    require_privileged!("conntrack");
     let (a, b) = (PodKey::new("x", "a"), PodKey::new("x", "b"));
     let mut lab = labkit::up("cs", &base().build());
     let topology = lab.topology().unwrap().clone();

@@ -28,9 +28,7 @@ fn lab_namespaces(id: &str) -> Vec<String> {
 
 #[test]
 fn down_removes_everything() {
-    if labkit::skip("down_removes_everything") {
-        return;
-    }
+    require_privileged!();
     let options = labkit::options("d");
     let lab = Lab::up(&small(), &options, &|| false).unwrap();
     assert_eq!(lab_namespaces(&options.id).len(), 4, "node, a, b, kube-dns");
@@ -47,9 +45,7 @@ fn down_removes_everything() {
 
 #[test]
 fn interrupted_up_removes_what_it_made() {
-    if labkit::skip("interrupted_up_removes_what_it_made") {
-        return;
-    }
+    require_privileged!();
     // `up` polls the interruption flag between steps; interrupt it at each poll in turn.
     for stop_at in 0..6 {
         let options = labkit::options(&format!("i{stop_at}"));
@@ -74,9 +70,7 @@ fn interrupted_up_removes_what_it_made() {
 
 #[test]
 fn down_by_id_cleans_up_after_a_killed_up() {
-    if labkit::skip("down_by_id_cleans_up_after_a_killed_up") {
-        return;
-    }
+    require_privileged!();
     let options = labkit::options("k");
     // What a killed `up` leaves: a journal naming namespaces, some of which exist.
     let made = format!("np-{}-node", options.id);

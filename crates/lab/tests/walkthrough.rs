@@ -10,6 +10,7 @@ use std::time::Duration;
 use netpol_lab::{Lab, LabOptions, Target};
 use netpol_manifest::LoadOptions;
 use netpol_model::{Cluster, PodKey, Protocol};
+use netpol_testkit::require_privileged;
 
 fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
@@ -48,9 +49,7 @@ struct Step {
 
 #[test]
 fn seed_000_walkthrough_step_by_step() {
-    if labkit::skip("seed_000_walkthrough_step_by_step") {
-        return;
-    }
+    require_privileged!();
     let steps = [
         Step { dir: "step-01-no-policies", want: [true, true, true, true, true] },
         Step { dir: "step-02-default-deny", want: [false, false, false, false, false] },
@@ -94,9 +93,7 @@ fn seed_000_walkthrough_step_by_step() {
 
 #[test]
 fn seed_002_mongo_reachable_from_backend_only() {
-    if labkit::skip("seed_002_mongo_reachable_from_backend_only") {
-        return;
-    }
+    require_privileged!();
     let root = examples().join("seed-002-mongo");
     // (step, test-backend -> mongo.db:27017, test-default -> mongo.db:27017)
     let steps = [("step-1-open", true, true), ("step-2-deny-all", false, false), ("step-3-allow-backend", true, false)];
@@ -123,9 +120,7 @@ fn seed_002_mongo_reachable_from_backend_only() {
 /// mongo although the policies deny it; the probe reports that disagreement.
 #[test]
 fn seed_002_without_enforcement_the_probe_disagrees() {
-    if labkit::skip("seed_002_without_enforcement_the_probe_disagrees") {
-        return;
-    }
+    require_privileged!();
     let cluster = load(&examples().join("seed-002-mongo/step-3-allow-backend"));
     let options = LabOptions { enforce: false, ..labkit::options("n") };
     let lab = Lab::up(&cluster, &options, &|| false).unwrap();

@@ -1,39 +1,13 @@
 //! Privileged tests: apply rendered scripts in a network namespace this test
 //! creates (and deletes in Drop, even on panic). Never touches the host's own
-//! ruleset. Skipped, with the reason printed, without root, `ip` or `nft`.
+//! ruleset. Gated by `require_privileged!` (root, `ip netns`, `nft`): skipped
+//! with the reason on stderr, or failed when `NETPOL_REQUIRE_PRIVILEGED=1`.
 
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use netpol_model::{Direction, Protocol};
 use netpol_nft::{apply, render, RenderOptions};
 use netpol_testkit::*;
-
-struct Netns(String);
-
-impl Netns {
-    fn create() -> Option<Netns> {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        if let Some(reason) = apply::unavailable() {
-            println!("skipped: nft unavailable ({reason})");
-            return None;
-        }
-        let name = format!("netpol-nft-test-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
-        match Command::new("ip").args(["netns", "add", &name]).status() {
-            Ok(s) if s.success() => Some(Netns(name)),
-            other => {
-                println!("skipped: cannot create a network namespace ({other:?})");
-                None
-            }
-        }
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
-    }
-}
 
 fn host_ruleset() -> String {
     Command::new("nft")
@@ -55,9 +29,9 @@ fn cluster_with(allow_port: u16, ip: &str) -> netpol_model::Cluster {
 
 #[test]
 fn apply_replaces_the_table_atomically_and_delete_removes_it() {
-    let Some(ns) = Netns::create() else { return };
+    let ns = require_privileged!().netns("nft-test");
     let host_before = host_ruleset();
-    let netns = Some(ns.0.as_str());
+    let netns = Some(ns.name());
     assert_eq!(apply::list_table(netns).unwrap(), None, "a fresh namespace has no table");
 
     let first = render(&cluster_with(80, "10.9.0.1"), &RenderOptions::default()).script();
@@ -108,7 +82,8 @@ fn sorted_listing(netns: &str) -> Vec<String> {
 
 #[test]
 fn a_delta_gives_the_same_table_as_a_full_replace() {
-    let (Some(a), Some(b)) = (Netns::create(), Netns::create()) else { return };
+    let privileged = require_privileged!();
+    let (a, b) = (privileged.netns("nft-test"), privileged.netns("nft-test"));
     let before = render(&cluster_with(80, "10.9.0.1"), &RenderOptions::default());
     // New address, new port, a policy gone and another added.
     let mut after_cluster = cluster_with(443, "10.9.0.7");
@@ -118,16 +93,16 @@ fn a_delta_gives_the_same_table_as_a_full_replace() {
     let after = render(&after_cluster, &RenderOptions::default());
     let back = render(&cluster().build(), &RenderOptions::default());
 
-    apply::apply(&before.script(), Some(&a.0)).unwrap();
+    apply::apply(&before.script(), Some(a.name())).unwrap();
     let delta = after.delta_script(&before).expect("same base chains");
     assert!(delta.len() < after.script().len() / 2, "a delta is small:\n{delta}");
-    apply::apply(&delta, Some(&a.0)).unwrap_or_else(|e| panic!("{e}\n{delta}"));
-    apply::apply(&after.script(), Some(&b.0)).unwrap();
-    assert_eq!(sorted_listing(&a.0), sorted_listing(&b.0));
+    apply::apply(&delta, Some(a.name())).unwrap_or_else(|e| panic!("{e}\n{delta}"));
+    apply::apply(&after.script(), Some(b.name())).unwrap();
+    assert_eq!(sorted_listing(a.name()), sorted_listing(b.name()));
 
     // And back to an empty cluster: chains and sets deleted in order.
     let delta = back.delta_script(&after).unwrap();
-    apply::apply(&delta, Some(&a.0)).unwrap_or_else(|e| panic!("{e}\n{delta}"));
-    apply::apply(&back.script(), Some(&b.0)).unwrap();
-    assert_eq!(sorted_listing(&a.0), sorted_listing(&b.0));
+    apply::apply(&delta, Some(a.name())).unwrap_or_else(|e| panic!("{e}\n{delta}"));
+    apply::apply(&back.script(), Some(b.name())).unwrap();
+    assert_eq!(sorted_listing(a.name()), sorted_listing(b.name()));
 }

@@ -1,56 +1,24 @@
 //! Snapshots of rendered scripts (what `netpol render` prints), and a check
-//! that nft itself accepts each of them (`nft -c`, skipped without nft/root).
+//! that nft itself accepts each of them (`nft -c`, behind the privileged gate).
 
+use std::path::Path;
+
+use netpol_manifest::LoadOptions;
 use netpol_model::{Cluster, Direction, Protocol};
 use netpol_nft::{apply, render, RenderOptions};
 use netpol_testkit::*;
 
-/// The seed 000 walkthrough, final step: every policy, namespaces labelled.
+/// The seed 000 walkthrough, final step (every policy, namespaces labelled),
+/// loaded from examples/ as `netpol render -f` reads it.
 fn seed_000_final() -> Cluster {
-    cluster()
-        .namespace(namespace("default").label("ns", "default"))
-        .namespace(namespace("cassandra").label("ns", "cassandra"))
-        .namespace(namespace("kube-system"))
-        .pod(pod("default", "frontend").label("run", "frontend").ip("10.44.0.1").unnamed_port(80, Protocol::Tcp))
-        .pod(pod("default", "backend").label("run", "backend").ip("10.44.0.2").unnamed_port(80, Protocol::Tcp))
-        .pod(pod("cassandra", "cassandra").label("run", "cassandra").ip("10.44.0.3").unnamed_port(80, Protocol::Tcp))
-        .pod(
-            pod("kube-system", "kube-dns")
-                .label("k8s-app", "kube-dns")
-                .ip("10.44.0.10")
-                .port("dns", 53, Protocol::Udp)
-                .port("dns-tcp", 53, Protocol::Tcp),
-        )
-        .policy(
-            policy("default", "default-deny")
-                .types([Direction::Egress, Direction::Ingress])
-                .egress(rule().port(tcp(53)).port(udp(53))),
-        )
-        .policy(
-            policy("default", "frontend")
-                .select(sel!("run" => "frontend"))
-                .types([Direction::Egress])
-                .egress(rule().to(pods(sel!("run" => "backend")))),
-        )
-        .policy(
-            policy("default", "backend")
-                .select(sel!("run" => "backend"))
-                .types([Direction::Ingress, Direction::Egress])
-                .ingress(rule().from(pods(sel!("run" => "frontend"))))
-                .egress(rule().to(namespaces(sel!("ns" => "cassandra")))),
-        )
-        .policy(
-            policy("cassandra", "cassandra-deny")
-                .types([Direction::Egress, Direction::Ingress])
-                .egress(rule().port(tcp(53)).port(udp(53))),
-        )
-        .policy(
-            policy("cassandra", "cassandra")
-                .select(sel!("run" => "cassandra"))
-                .types([Direction::Ingress])
-                .ingress(rule().from(namespaces(sel!("ns" => "default")))),
-        )
-        .build()
+    let dir =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/seed-000-walkthrough/step-10-default-labelled");
+    let sources =
+        netpol_input::read_paths(std::slice::from_ref(&dir)).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    let loaded =
+        netpol_manifest::load(sources.iter().map(|s| (s.name.as_str(), s.text.as_str())), &LoadOptions::default());
+    assert!(!loaded.has_errors(), "{}: {:?}", dir.display(), loaded.diagnostics);
+    loaded.cluster
 }
 
 /// Named ports, endPort, ipBlock with except, IPv6, SCTP, two nodes.
@@ -127,10 +95,7 @@ fn scripts_snapshot() {
 
 #[test]
 fn nft_accepts_every_script() {
-    if let Some(reason) = apply::unavailable() {
-        println!("skipped: nft cannot run here ({reason})");
-        return;
-    }
+    require_privileged!();
     for (name, cluster, options) in cases() {
         let script = render(&cluster, &options).script();
         if let Err(e) = apply::check(&script, None) {

@@ -28,6 +28,10 @@
 //! assert!(!c.namespaces["y"].declared); // created implicitly
 //! assert_eq!(c.policies[0].policy_types, vec![Direction::Ingress]); // defaulted
 //! ```
+//!
+//! It also holds the one gate every privileged test goes through
+//! ([`require_privileged!`], module [`privileged`]) and the network namespace
+//! guard those tests share ([`Netns`]).
 
 use std::net::IpAddr;
 
@@ -51,6 +55,9 @@ macro_rules! sel {
 
 #[doc(hidden)]
 pub use netpol_model as __model;
+
+pub mod privileged;
+pub use privileged::{Netns, Privileged};
 
 fn origin(file: &str, line: u32, column: u32) -> Option<Origin> {
     Some(Origin::new(file, line, column))

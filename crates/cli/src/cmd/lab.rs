@@ -157,10 +157,8 @@ fn up(input: &InputArgs, args: &LabArgs, enforce: bool) -> anyhow::Result<Outcom
         enforce,
     };
     let interrupted = Arc::new(AtomicBool::new(false));
-    {
-        let flag = interrupted.clone();
-        ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)).context("installing the Ctrl-C handler")?;
-    }
+    signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&interrupted))
+        .context("installing the Ctrl-C handler")?;
     let lab = Lab::up(&cluster, &options, &|| interrupted.load(Ordering::SeqCst))?;
     let mut text = String::new();
     if let Ok(topology) = lab.topology() {

@@ -1,12 +1,18 @@
-//! The clusters of the seed walkthroughs (shared/seeds/000 and 002), built with
-//! testkit builders, with origins as if loaded from the seed's YAML files.
+//! The clusters of the seed walkthroughs (shared/seeds/000 and 002). Seed 000
+//! is loaded from its YAML in examples/ (one copy of the cluster, the one users
+//! run), with file names relative to the step folder (`default-deny.yaml:12:5`).
+//! Seed 002 is built here: unlike its example, its test pods carry addresses.
 
 #![allow(dead_code)]
 
+use std::path::Path;
+
+use netpol_manifest::LoadOptions;
 use netpol_model::{Cluster, Direction, Protocol};
 use netpol_testkit::*;
 
-/// The steps of seed 000 ("Network Policies", default deny to cassandra).
+/// The steps of seed 000 ("Network Policies", default deny to cassandra), in
+/// the order of examples/seed-000-walkthrough's step folders.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Step {
     /// 1: no policy.
@@ -31,86 +37,25 @@ pub enum Step {
     DefaultLabelled,
 }
 
-fn dns_rule() -> RuleBuilder {
-    rule().port(tcp(53)).port(udp(53)).origin("default-deny.yaml", 11, 3)
+impl Step {
+    fn folder(self) -> &'static str {
+        match self {
+            Step::NoPolicy => "step-01-no-policies",
+            Step::DefaultDeny => "step-02-default-deny",
+            Step::FrontendEgress => "step-03-frontend-egress",
+            Step::BackendIngress => "step-04-backend-ingress",
+            Step::AllowDns => "step-05-dns-allowed",
+            Step::BackendToCassandra => "step-06-backend-egress-cassandra",
+            Step::CassandraLabelled => "step-07-cassandra-labelled",
+            Step::CassandraDeny => "step-08-cassandra-deny",
+            Step::CassandraIngress => "step-09-cassandra-ingress",
+            Step::DefaultLabelled => "step-10-default-labelled",
+        }
+    }
 }
 
 pub fn seed000(step: Step) -> Cluster {
-    use Step::*;
-    let mut c = cluster()
-        .namespace(namespace("kube-system"))
-        .pod(pod("default", "frontend").label("run", "frontend").ip("10.44.0.1").unnamed_port(80, Protocol::Tcp))
-        .pod(pod("default", "backend").label("run", "backend").ip("10.44.0.2").unnamed_port(80, Protocol::Tcp))
-        .pod(pod("cassandra", "cassandra").label("run", "cassandra").ip("10.44.0.3").unnamed_port(80, Protocol::Tcp))
-        .pod(
-            pod("kube-system", "kube-dns")
-                .label("k8s-app", "kube-dns")
-                .ip("10.44.0.10")
-                .port("dns", 53, Protocol::Udp)
-                .port("dns-tcp", 53, Protocol::Tcp),
-        );
-    c = c.namespace(if step >= DefaultLabelled {
-        namespace("default").label("ns", "default")
-    } else {
-        namespace("default")
-    });
-    c = c.namespace(if step >= CassandraLabelled {
-        namespace("cassandra").label("ns", "cassandra")
-    } else {
-        namespace("cassandra")
-    });
-    if step >= DefaultDeny {
-        let mut deny = policy("default", "default-deny").types([Direction::Egress, Direction::Ingress]).origin(
-            "default-deny.yaml",
-            1,
-            1,
-        );
-        if step >= AllowDns {
-            deny = deny.egress(dns_rule());
-        }
-        c = c.policy(deny);
-    }
-    if step >= FrontendEgress {
-        c = c.policy(
-            policy("default", "frontend")
-                .select(sel!("run" => "frontend"))
-                .types([Direction::Egress])
-                .egress(rule().to(pods(sel!("run" => "backend"))).origin("frontend.yaml", 11, 3))
-                .origin("frontend.yaml", 1, 1),
-        );
-    }
-    if step >= BackendIngress {
-        let mut backend = policy("default", "backend")
-            .select(sel!("run" => "backend"))
-            .ingress(rule().from(pods(sel!("run" => "frontend"))).origin("backend.yaml", 12, 5))
-            .origin("backend.yaml", 1, 1);
-        backend = if step >= BackendToCassandra {
-            backend
-                .types([Direction::Ingress, Direction::Egress])
-                .egress(rule().to(namespaces(sel!("ns" => "cassandra"))).origin("backend.yaml", 18, 5))
-        } else {
-            backend.types([Direction::Ingress])
-        };
-        c = c.policy(backend);
-    }
-    if step >= CassandraDeny {
-        c = c.policy(
-            policy("cassandra", "cassandra-deny")
-                .types([Direction::Egress, Direction::Ingress])
-                .egress(rule().port(tcp(53)).port(udp(53)).origin("cassandra-deny.yaml", 11, 3))
-                .origin("cassandra-deny.yaml", 1, 1),
-        );
-    }
-    if step >= CassandraIngress {
-        c = c.policy(
-            policy("cassandra", "cassandra")
-                .select(sel!("run" => "cassandra"))
-                .types([Direction::Ingress])
-                .ingress(rule().from(namespaces(sel!("ns" => "default"))).origin("cassandra.yaml", 12, 5))
-                .origin("cassandra.yaml", 1, 1),
-        );
-    }
-    c.build()
+    load(&format!("seed-000-walkthrough/{}", step.folder()))
 }
 
 /// Seed 002's lab: db/mongo (a Deployment), test pods in backend and default.
@@ -149,4 +94,25 @@ pub fn seed002(allow_backend: bool) -> Cluster {
         );
     }
     c.build()
+}
+
+/// Every `.yaml` file of `examples/<folder>`, in name order, loaded strictly.
+fn load(folder: &str) -> Cluster {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples").join(folder);
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "yaml"))
+        .collect();
+    files.sort();
+    let sources: Vec<(String, String)> = files
+        .iter()
+        .map(|path| {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+        })
+        .collect();
+    let loaded = netpol_manifest::load(sources.iter().map(|(n, t)| (n.as_str(), t.as_str())), &LoadOptions::default());
+    assert!(!loaded.has_errors(), "{folder}: {:?}", loaded.diagnostics);
+    loaded.cluster
 }

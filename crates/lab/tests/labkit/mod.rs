@@ -1,42 +1,19 @@
-//! What every lab test needs: a reason to skip (not root, no `ip` or `nft`), a
-//! unique lab id per test (tests run in parallel), and a lab that is removed
-//! when the test ends, even when it fails (the [`netpol_lab::Lab`] handle's Drop).
+//! What every lab test needs besides testkit's privileged gate
+//! (`require_privileged!`): a unique lab id per test (tests run in parallel),
+//! and a lab that is removed when the test ends, even when it fails (the
+//! [`netpol_lab::Lab`] handle's Drop).
 
 #![allow(dead_code)]
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use netpol_lab::{netns, Lab, LabOptions, ServerMode};
+use netpol_lab::{Lab, LabOptions, ServerMode};
 use netpol_model::Cluster;
 
 /// Per attempt: generous for a loaded 2-core machine, short enough for denied probes.
 pub const TIMEOUT: Duration = Duration::from_millis(1000);
 pub const PARALLEL: usize = 128;
-
-/// `Some(reason)` when lab tests cannot run here.
-pub fn skip_reason() -> Option<String> {
-    if !nix::unistd::geteuid().is_root() {
-        return Some("not root: network namespaces need CAP_SYS_ADMIN".into());
-    }
-    for tool in ["ip", "nft"] {
-        if !netns::have(tool) {
-            return Some(format!("`{tool}` is not installed (apt-get install -y iproute2 nftables)"));
-        }
-    }
-    None
-}
-
-/// Prints why the test is skipped and returns true when it must be.
-pub fn skip(test: &str) -> bool {
-    match skip_reason() {
-        Some(reason) => {
-            eprintln!("SKIPPED {test}: {reason}");
-            true
-        }
-        None => false,
-    }
-}
 
 /// A lab id unique to this process and test: `<prefix><pid in base 36>`.
 pub fn id(prefix: &str) -> String {
