@@ -15,22 +15,7 @@ use netpol_manifest::{Diagnostic, LoadOptions};
 use netpol_model::Cluster;
 
 use crate::merge::Merged;
-
-/// One read of the folder.
-#[derive(Clone, Debug)]
-pub struct Read<'a> {
-    /// Every file's objects merged (the order of objects is unspecified).
-    pub cluster: &'a Cluster,
-    /// Changes whenever a pod or namespace of `cluster` changes (not on policy
-    /// or service changes): what [`netpol_nft::render_cached`] needs.
-    pub pods_version: u64,
-    /// Every diagnostic of the current files (errors included).
-    pub diagnostics: Vec<Diagnostic>,
-    /// Files with errors that contributed their last good version instead.
-    pub stale: Vec<String>,
-    /// Files with errors that were left out (no good version known).
-    pub skipped: Vec<String>,
-}
+use crate::source::Snapshot;
 
 /// One manifest file: its text, what loading it said, and what it contributes.
 #[derive(Debug)]
@@ -75,7 +60,7 @@ impl Folder {
 
     /// Reads every manifest file now in the folder. A folder that is gone is an
     /// error (the rules in place stay), not an empty cluster.
-    pub fn read(&mut self) -> Result<Read<'_>, FolderError> {
+    pub fn read(&mut self) -> Result<Snapshot<'_>, FolderError> {
         if !self.dir.is_dir() {
             return Err(FolderError::Gone { path: self.dir.display().to_string() });
         }
@@ -104,7 +89,7 @@ impl Folder {
     /// volume swaps a hidden `..data` link), a path is outside the folder, or
     /// the folder holds symbolic links (their targets change without an event
     /// naming them).
-    pub fn read_changed(&mut self, paths: &[PathBuf]) -> Result<Read<'_>, FolderError> {
+    pub fn read_changed(&mut self, paths: &[PathBuf]) -> Result<Snapshot<'_>, FolderError> {
         if self.symlinks || !self.dir.is_dir() {
             return self.read();
         }
@@ -149,7 +134,7 @@ impl Folder {
     /// the changed files only; the parts are merged as one load would (a later
     /// duplicate wins). Cluster-wide findings that a single file cannot judge
     /// (undeclared namespaces, DNS egress) are left to `netpol validate`.
-    pub fn load(&mut self, sources: Vec<(String, String)>) -> Read<'_> {
+    pub fn load(&mut self, sources: Vec<(String, String)>) -> Snapshot<'_> {
         self.load_paths(sources.into_iter().map(|(name, text)| (PathBuf::from(name), text)).collect());
         self.current()
     }
@@ -205,7 +190,7 @@ impl Folder {
     }
 
     /// What the files give now.
-    fn current(&self) -> Read<'_> {
+    fn current(&self) -> Snapshot<'_> {
         let (mut diagnostics, mut stale, mut skipped) = (Vec::new(), Vec::new(), Vec::new());
         for file in self.files.values() {
             diagnostics.extend(file.diagnostics.iter().cloned());
@@ -216,7 +201,7 @@ impl Folder {
                 }
             }
         }
-        Read { cluster: self.merged.cluster(), pods_version: self.merged.pods_version(), diagnostics, stale, skipped }
+        Snapshot { cluster: self.merged.cluster(), pods_version: self.merged.pods_version(), diagnostics, stale, skipped }
     }
 }
 

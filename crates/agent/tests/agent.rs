@@ -58,7 +58,7 @@ fn source(name: &str, text: &str) -> (String, String) {
     (name.to_string(), text.to_string())
 }
 
-fn ports_of(folder: &mut Folder, sources: Vec<(String, String)>) -> (Vec<String>, netpol_agent::Read<'_>) {
+fn ports_of(folder: &mut Folder, sources: Vec<(String, String)>) -> (Vec<String>, netpol_agent::Snapshot<'_>) {
     let read = folder.load(sources);
     let ports = read
         .cluster
