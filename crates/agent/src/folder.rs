@@ -201,7 +201,13 @@ impl Folder {
                 }
             }
         }
-        Snapshot { cluster: self.merged.cluster(), pods_version: self.merged.pods_version(), diagnostics, stale, skipped }
+        Snapshot {
+            cluster: self.merged.cluster(),
+            pods_version: self.merged.pods_version(),
+            diagnostics,
+            stale,
+            skipped,
+        }
     }
 }
 

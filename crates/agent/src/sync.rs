@@ -140,7 +140,8 @@ impl<D: Dataplane> Syncer<D> {
             if replace {
                 report.whole = true;
                 let script = ruleset.script();
-                applied = Some(self.dataplane.apply(&Transaction { script: &script, ruleset: &ruleset, from: None })?);
+                applied =
+                    Some(self.dataplane.apply(&Transaction { script: &script, ruleset: &ruleset, from: None })?);
             }
             if let Some(applied) = applied {
                 report.applied_bytes = applied.bytes;

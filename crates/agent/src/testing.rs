@@ -111,9 +111,7 @@ impl Dataplane for FakeDataplane {
             None if take(&mut self.fail_wholes) => Err(FakeError::Failed),
             None => Ok(()),
             Some(_) if take(&mut self.refuse_differences) => Err(FakeError::Refused),
-            Some(from) if !self.table.as_ref().is_some_and(|table| table.same_rules(from)) => {
-                Err(FakeError::Diverged)
-            }
+            Some(from) if !self.table.as_ref().is_some_and(|table| table.same_rules(from)) => Err(FakeError::Diverged),
             Some(_) => Ok(()),
         };
         self.calls.push(Call::Apply { whole: transaction.whole(), committed: result.is_ok() });

@@ -50,7 +50,9 @@ impl FolderSource {
         })
         .map_err(|source| AgentError::Watch { path: path.clone(), source })?;
         if watch {
-            watcher.watch(dir, notify::RecursiveMode::Recursive).map_err(|source| AgentError::Watch { path, source })?;
+            watcher
+                .watch(dir, notify::RecursiveMode::Recursive)
+                .map_err(|source| AgentError::Watch { path, source })?;
         }
         let folder = Folder::new(dir, options);
         Ok(FolderSource { folder, debounce, rx, _watcher: watcher, pending: None })
