@@ -65,7 +65,7 @@ pub struct Syncer<D = NftDataplane> {
     dataplane: D,
     options: RenderOptions,
     reset_denied: bool,
-    /// What the kernel holds: the last ruleset applied.
+    /// What the dataplane holds: the last ruleset applied.
     last: Option<Ruleset>,
     /// The last render: a policy change renders only the subject groups it touches.
     cache: RenderCache,
