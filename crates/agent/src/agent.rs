@@ -9,8 +9,9 @@ use crate::source::{Source, Wait};
 use crate::sync::Syncer;
 use crate::Event;
 
-/// What one [`Agent::step`] reads and applies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What one [`Agent::step`] reads and applies; each reads and applies at
+/// least what the ones before it do (`Changes < Everything < Resync`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Step {
     /// What the source saw change since its last read; the difference, if any.
     Changes,
@@ -25,10 +26,22 @@ pub enum Step {
 pub struct Schedule {
     /// One step, then return.
     pub once: bool,
-    /// Replace the whole table this often; `None`: never.
+    /// Replace the whole table this often; `None`: never. Failures do not
+    /// hold it back: a resync that falls due during retries runs on time.
     pub resync: Option<Duration>,
-    /// After a failed step, read everything again this much later (or at the next change).
+    /// After a failed step, read everything again this much later; the delay
+    /// doubles with each failure in a row, up to `retry_max`. Changes seen in
+    /// the meantime wait for the retry, which reads them.
     pub retry: Duration,
+    pub retry_max: Duration,
+}
+
+impl Schedule {
+    /// The delay before the retry after `failures` failed steps in a row (1 or more).
+    pub fn backoff(&self, failures: u32) -> Duration {
+        let doubled = self.retry.saturating_mul(1 << failures.saturating_sub(1).min(30));
+        doubled.min(self.retry_max.max(self.retry))
+    }
 }
 
 /// A source kept applied to a dataplane.
@@ -63,33 +76,44 @@ impl<S: Source, D: Dataplane> Agent<S, D> {
 
     /// Steps until `stop` is set (checked between events), the source closes,
     /// or once with `schedule.once`. Failures are reported through `on_event`
-    /// and retried; the dataplane keeps its rules when this returns.
+    /// and retried with backoff; the dataplane keeps its rules when this returns.
+    ///
+    /// Three deadlines drive it: a change (stepped at once, unless a retry is
+    /// waiting: then the retry reads it), a retry (after a failure, backing
+    /// off), and the resync (on its own clock: neither failures nor changes
+    /// move it). What falls due together runs as one step, the largest.
     pub fn run(&mut self, schedule: &Schedule, stop: &AtomicBool, on_event: &mut dyn FnMut(Event)) {
         let mut pending = Some((Instant::now(), Step::Everything));
-        let mut retry_at: Option<Instant> = None;
+        // After a failure: when to retry, and what (at least everything).
+        let mut retry: Option<(Instant, Step)> = None;
+        let mut failures = 0;
         let mut resync_at = schedule.resync.map(|every| Instant::now() + every);
         loop {
-            if pending.is_none() && retry_at.is_some_and(|t| Instant::now() >= t) {
-                pending = Some((Instant::now(), Step::Everything));
+            let now = Instant::now();
+            if let Some(at) = resync_at.filter(|&at| now >= at) {
+                pending = Some(merge(pending, (at, Step::Resync)));
+                retry = None; // the resync reads everything now
+                resync_at = schedule.resync.map(|every| now + every);
             }
-            if pending.is_none() && resync_at.is_some_and(|t| Instant::now() >= t) {
-                pending = Some((Instant::now(), Step::Resync));
+            if let Some((at, step)) = retry.filter(|&(at, _)| now >= at) {
+                pending = Some(merge(pending, (at, step)));
+                retry = None;
             }
-            if let Some((changed_at, step)) = pending.take() {
-                retry_at = None;
-                if self.step(step, changed_at, on_event) {
-                    if step == Step::Resync {
-                        resync_at = schedule.resync.map(|every| Instant::now() + every);
+            if retry.is_none() {
+                if let Some((changed_at, step)) = pending.take() {
+                    if self.step(step, changed_at, on_event) {
+                        failures = 0;
+                    } else {
+                        failures += 1;
+                        retry = Some((Instant::now() + schedule.backoff(failures), step.max(Step::Everything)));
                     }
-                } else {
-                    retry_at = Some(Instant::now() + schedule.retry);
                 }
             }
             if schedule.once || stop.load(Ordering::Relaxed) {
                 return;
             }
             match self.source.wait(Duration::from_millis(50)) {
-                Wait::Changed(first) => pending = Some((first, Step::Changes)),
+                Wait::Changed(first) => pending = Some(merge(pending, (first, Step::Changes))),
                 Wait::Timeout => {}
                 Wait::Closed => return,
             }
@@ -122,7 +146,8 @@ impl<S: Source, D: Dataplane> Agent<S, D> {
             Ok(report) => {
                 self.started = true;
                 let since_change = changed_at.elapsed();
-                on_event(Event::Synced { report, since_change, stale: snapshot.stale, skipped: snapshot.skipped });
+                let (stale, skipped, unmodeled) = (snapshot.stale, snapshot.skipped, snapshot.unmodeled);
+                on_event(Event::Synced { report, since_change, stale, skipped, unmodeled });
                 true
             }
             Err(e) => {
@@ -130,5 +155,13 @@ impl<S: Source, D: Dataplane> Agent<S, D> {
                 false
             }
         }
+    }
+}
+
+/// Two pending steps as one: the earlier change, the larger step.
+fn merge(pending: Option<(Instant, Step)>, (at, step): (Instant, Step)) -> (Instant, Step) {
+    match pending {
+        Some((before, other)) => (before.min(at), other.max(step)),
+        None => (at, step),
     }
 }

@@ -19,11 +19,13 @@
 //! - Goals: enforce a change within milliseconds; never a window with no rules
 //!   (atomic replace, never a flush, not even at start); keep running on bad
 //!   input; leave the rules in place on exit.
-//! - Bad input: a file with errors keeps its last good version (fail static);
-//!   at start, before any clean read, nothing is applied and the previous run's
-//!   rules stay. A failed read or apply changes nothing; the loop reads
-//!   everything again after [`RETRY`] (or sooner, the next change). See
-//!   docs/enforcement.md.
+//! - Bad input: a file with errors, or one that cannot be read, keeps its last
+//!   good version (fail static); at start, before any clean read, nothing is
+//!   applied and the previous run's rules stay, unless the only files without
+//!   a good version hold only kinds netpol does not model. A failed read or
+//!   apply changes nothing; the loop reads everything again after [`RETRY`],
+//!   doubling to [`RETRY_MAX`] while failures go on; the resync keeps its own
+//!   clock. See docs/enforcement.md.
 //! - Threads: notify's watcher thread only sends events over a channel; the
 //!   caller's thread waits on the source (debouncing), reads, renders and
 //!   applies. A stop flag (set by SIGINT or SIGTERM in the binary) ends the
@@ -39,10 +41,12 @@
 mod agent;
 mod dataplane;
 mod folder;
+mod kind;
 mod merge;
 mod source;
 mod sync;
 pub mod testing;
+mod walk;
 mod watch;
 
 use std::fmt;
@@ -97,7 +101,14 @@ impl Config {
 #[derive(Debug)]
 pub enum Event {
     /// A sync ran: how long from the triggering change, and what it did.
-    Synced { report: SyncReport, since_change: Duration, stale: Vec<String>, skipped: Vec<String> },
+    Synced {
+        report: SyncReport,
+        since_change: Duration,
+        stale: Vec<String>,
+        skipped: Vec<String>,
+        /// Left out too, holding back nothing: only kinds netpol does not model.
+        unmodeled: Vec<String>,
+    },
     /// Findings of a read (errors keep the file's last good version).
     Diagnostics(Vec<Diagnostic>),
     /// Nothing applied yet: the folder has never read cleanly.
@@ -109,13 +120,20 @@ pub enum Event {
 impl fmt::Display for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Event::Synced { report, since_change, stale, skipped } => {
+            Event::Synced { report, since_change, stale, skipped, unmodeled } => {
                 write!(f, "sync {report}; {:.1} ms after the change", since_change.as_secs_f64() * 1000.0)?;
                 if !stale.is_empty() {
                     write!(f, "; kept the last good version of {}", stale.join(", "))?;
                 }
                 if !skipped.is_empty() {
                     write!(f, "; left out {} (never loaded cleanly)", skipped.join(", "))?;
+                }
+                if !unmodeled.is_empty() {
+                    write!(
+                        f,
+                        "; left out {} (never loaded cleanly; only kinds netpol does not model)",
+                        unmodeled.join(", ")
+                    )?;
                 }
                 Ok(())
             }
@@ -147,8 +165,10 @@ pub enum AgentError {
     Watch { path: String, source: notify::Error },
 }
 
-/// How long to wait before retrying a failed sync.
-pub const RETRY: Duration = Duration::from_secs(1);
+/// How long to wait before retrying a failed sync (doubling with each failure in a row)...
+pub const RETRY: Duration = Duration::from_millis(50);
+/// ...up to this.
+pub const RETRY_MAX: Duration = Duration::from_secs(5);
 /// How often the whole table is replaced when nothing else happens.
 pub const DEFAULT_RESYNC: Duration = Duration::from_secs(300);
 
@@ -159,7 +179,7 @@ pub fn run(config: &Config, stop: &AtomicBool, on_event: &mut dyn FnMut(Event)) 
     let options = LoadOptions { lenient: config.lenient };
     let source = FolderSource::new(&config.manifests, options, config.debounce, !config.once)?;
     let syncer = Syncer::new(config.netns.clone(), config.render.clone(), config.reset_denied);
-    let schedule = Schedule { once: config.once, resync: config.resync, retry: RETRY };
+    let schedule = Schedule { once: config.once, resync: config.resync, retry: RETRY, retry_max: RETRY_MAX };
     Agent::new(source, syncer).run(&schedule, stop, on_event);
     Ok(())
 }

@@ -23,6 +23,10 @@ pub struct Snapshot<'a> {
     pub stale: Vec<String>,
     /// Inputs (files) with errors that were left out (no good version known).
     pub skipped: Vec<String>,
+    /// Inputs (files) with errors left out that hold only kinds netpol does
+    /// not model (a custom resource too deep to parse, say): unlike `skipped`,
+    /// they never hold back the first apply.
+    pub unmodeled: Vec<String>,
 }
 
 /// What [`Source::wait`] saw.

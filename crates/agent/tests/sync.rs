@@ -301,7 +301,12 @@ fn run_retries_a_failed_apply_and_applies_what_the_watcher_reports() {
     let runner = {
         let stop = Arc::clone(&stop);
         std::thread::spawn(move || {
-            let schedule = Schedule { once: false, resync: None, retry: Duration::from_millis(20) };
+            let schedule = Schedule {
+                once: false,
+                resync: None,
+                retry: Duration::from_millis(20),
+                retry_max: Duration::from_millis(20),
+            };
             agent.run(&schedule, &stop, &mut |e: Event| {
                 let _ = tx.send(e.to_string());
             });
