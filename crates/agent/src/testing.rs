@@ -90,6 +90,13 @@ impl FakeDataplane {
         self.fail_resets += 1;
     }
 
+    /// Someone else emptied the table (`nft flush table inet netpol`): it holds
+    /// no rules now, whatever the syncer last applied; only a whole replace
+    /// (a resync) puts them back.
+    pub fn flush(&mut self) {
+        self.table = Some(Ruleset::default());
+    }
+
     /// Each successful reset reports deleting `connections` entries.
     pub fn deny(&mut self, connections: usize) {
         self.denied = connections;
