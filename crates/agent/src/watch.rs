@@ -64,7 +64,7 @@ impl FolderSource {
                 // The folder itself went away (or elsewhere): its watch ends with it.
                 Ok(event)
                     if matches!(event.kind, Remove(_) | Modify(notify::event::ModifyKind::Name(_)) | Other)
-                        && event.paths.iter().any(|p| *p == root) =>
+                        && event.paths.contains(&root) =>
                 {
                     Changed::Folder
                 }
