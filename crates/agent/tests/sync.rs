@@ -357,11 +357,16 @@ impl Source for Memory {
         if self.gone {
             return Err(Gone);
         }
-        Ok(self.folder.load(self.files.iter().map(|(n, t)| (n.clone(), t.clone())).collect()))
+        let read =
+            |text: &String| if text == UNREADABLE { Err("not UTF-8 text".to_string()) } else { Ok(text.clone()) };
+        Ok(self.folder.load_read(self.files.iter().map(|(n, t)| (n.clone(), read(t))).collect()))
     }
 }
 
 const FILES: [&str; 3] = ["a.yaml", "b/c.yaml", "pods.yaml"];
+
+/// Stands for a file that cannot be read (issue 14: a file with errors).
+const UNREADABLE: &str = "\u{0}unreadable";
 
 fn document(i: usize) -> String {
     match i {
@@ -370,7 +375,8 @@ fn document(i: usize) -> String {
         2 => allow(443),
         3 => DENY_CLIENT_EGRESS.to_string(),
         4 => OTHER_POD.to_string(),
-        _ => BROKEN.to_string(),
+        5 => BROKEN.to_string(),
+        _ => UNREADABLE.to_string(),
     }
 }
 
@@ -389,7 +395,7 @@ enum Op {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        4 => (0..FILES.len(), 0..6usize).prop_map(|(f, d)| Op::Write(f, d)),
+        4 => (0..FILES.len(), 0..7usize).prop_map(|(f, d)| Op::Write(f, d)),
         1 => (0..FILES.len()).prop_map(Op::Delete),
         4 => prop_oneof![Just(Step::Changes), Just(Step::Everything), Just(Step::Resync)].prop_map(Op::Sync),
         1 => Just(Op::RefuseDifference),
@@ -404,7 +410,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
     /// Calico's calc-graph test for the agent: whatever came before (edits,
-    /// broken files, refused or failed applies and resets, the folder gone and
+    /// broken or unreadable files, refused or failed applies and resets, the folder gone and
     /// back, syncs of every kind in any order and number), once the input
     /// settles on a final state (written file by file in any order, with syncs
     /// between) the loop ends with exactly what a fresh sync of that state
