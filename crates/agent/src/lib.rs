@@ -27,8 +27,10 @@
 //!   doubling to [`RETRY_MAX`] while failures go on; the resync keeps its own
 //!   clock. See docs/enforcement.md.
 //! - Threads: notify's watcher thread only sends events over a channel; the
-//!   caller's thread waits on the source (debouncing), reads, renders and
-//!   applies. A stop flag (set by SIGINT or SIGTERM in the binary) ends the
+//!   caller's thread waits on the source (debouncing, taking every queued
+//!   event at once, reading the folder whole once many paths are pending),
+//!   reads, renders and applies. The folder recreated at its path is watched
+//!   again before the next read. A stop flag (set by SIGINT or SIGTERM in the binary) ends the
 //!   loop between events.
 //!
 //! ```no_run
