@@ -33,6 +33,7 @@ pub struct Schedule {
     /// doubles with each failure in a row, up to `retry_max`. Changes seen in
     /// the meantime wait for the retry, which reads them.
     pub retry: Duration,
+    /// The longest delay between retries.
     pub retry_max: Duration,
 }
 
