@@ -1,9 +1,11 @@
 //! Enforcement benchmark (needs root, `ip` and `nft`; works in network
 //! namespaces it creates and deletes): render + apply time and ruleset size at
 //! 100/1,000/10,000 policies, and time from a manifest change to enforcement
-//! (the `nft -f` transaction committed) at 1,000 policies.
+//! (the `nft -f` transaction committed) at 1,000 policies; and (issue 14) how
+//! long a burst of new files (a GitOps sync of a big repository: one object
+//! per file) takes to be enforced whole.
 //!
-//! `cargo run --release -p netpol-agent --example enforce_bench [all|sizes|changes|changes-node|changes-all] [CHANGES]`
+//! `cargo run --release -p netpol-agent --example enforce_bench [all|sizes|changes|changes-node|changes-all|burst] [CHANGES|FILES]`
 
 use std::path::Path;
 use std::process::Command;
@@ -258,9 +260,86 @@ fn change_to_enforced(changes: usize, scope: &str, node: bool, change: Change) {
     println!("| 1000 | 10000 | {scope} | {what} | {changes} | {} | {} |", percentiles(committed), percentiles(exited));
 }
 
+/// A burst of `files` new files, one object each (pods and policies of a
+/// synthetic cluster; its namespaces are in place before), written as fast as
+/// the writer can into a watched folder: the time from the first write until a
+/// sync has applied the rules of all of them, and how many syncs it took.
+fn burst(files: usize) {
+    let policies = (files / 10).max(1);
+    let spec = Spec { namespaces: (files / 100).max(4), pods: files - policies, policies, seed: 1 };
+    let cluster = generate(&spec);
+    let dir = tempfile::tempdir().unwrap();
+    let mut objects = Vec::new();
+    for doc in documents(&cluster) {
+        if doc.path == "namespaces.yaml" {
+            write(dir.path(), &doc.path, &doc.text);
+            continue;
+        }
+        let stem = doc.path.trim_end_matches(".yaml").replace('/', "-");
+        for (i, object) in doc.text.split("---\n").filter(|o| !o.trim().is_empty()).enumerate() {
+            objects.push((format!("{stem}-{i:05}.yaml"), object.to_string()));
+        }
+    }
+    assert_eq!(objects.len(), files);
+    let all: String = std::iter::once(std::fs::read_to_string(dir.path().join("namespaces.yaml")).unwrap())
+        .chain(objects.iter().map(|(_, o)| format!("---\n{o}")))
+        .collect();
+    let loaded = netpol_manifest::load([("all.yaml", all.as_str())], &Default::default());
+    let want = render(&loaded.cluster, &RenderOptions::default()).stats();
+    let ns = Netns::create("burst");
+    let config = Config { netns: Some(ns.0.clone()), resync: None, ..Config::new(dir.path()) };
+    let stop = Arc::new(AtomicBool::new(false));
+    let (tx, rx) = mpsc::channel::<(Instant, netpol_nft::Stats)>();
+    let agent = {
+        let (config, stop) = (config.clone(), Arc::clone(&stop));
+        std::thread::spawn(move || {
+            run(&config, &stop, &mut |event| {
+                if let Event::Synced { report, .. } = &event {
+                    let _ = tx.send((Instant::now(), report.stats));
+                }
+                if std::env::var_os("BENCH_VERBOSE").is_some() {
+                    eprintln!("{event}");
+                }
+            })
+        })
+    };
+    rx.recv_timeout(Duration::from_secs(60)).expect("first sync");
+    let start = Instant::now();
+    for (name, text) in &objects {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let written = start.elapsed();
+    let mut syncs = 0;
+    let converged = loop {
+        let (at, stats) = rx.recv_timeout(Duration::from_secs(120)).expect("a sync within 120 s");
+        syncs += 1;
+        if stats == want {
+            break at - start;
+        }
+    };
+    stop.store(true, Ordering::SeqCst);
+    agent.join().unwrap().unwrap();
+    println!(
+        "| {files} | {} | {} | {:.2} | {:.2} | {syncs} | {} | {} |",
+        spec.pods,
+        spec.policies,
+        written.as_secs_f64(),
+        converged.as_secs_f64(),
+        want.rules,
+        want.elements
+    );
+}
+
 fn main() {
     let mode = std::env::args().nth(1).unwrap_or_else(|| "all".into());
     let changes: usize = std::env::args().nth(2).and_then(|a| a.parse().ok()).unwrap_or(200);
+    if mode == "burst" {
+        let files = std::env::args().nth(2).and_then(|a| a.parse().ok()).unwrap_or(20_000);
+        println!("| files | pods | policies | written (s) | converged (s) | syncs | rules | elements |");
+        println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+        burst(files);
+        return;
+    }
     if mode == "all" || mode == "sizes" {
         size_table();
         println!();

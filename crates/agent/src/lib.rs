@@ -4,22 +4,34 @@
 //!
 //! Where it sits in the data flow:
 //! ```text
-//! folder --watch (inotify via notify, debounced)--> read (manifest::load, last good per file)
-//!        --> nft::render --> script --(changed?)--> nft::apply (one transaction) [--> conntrack reset]
+//! Source: folder --watch (inotify via notify, debounced)--> read (manifest::load, last good per file)
+//!   --> Snapshot --> Syncer: nft::render --(changed?)--> script (difference or whole table)
+//!   --> Dataplane: nft -f (one transaction) [--> conntrack reset]
 //! ```
 //!
 //! Design (model, goals, implementation, threads):
-//! - Model: the folder is the desired state; the kernel's `table inet netpol` is
-//!   the actual state; the [`Syncer`] remembers the last script it applied.
+//! - Model: the [`Source`] holds the desired state (the folder: [`FolderSource`];
+//!   the Kubernetes API plugs in at the same place); the [`Dataplane`]'s
+//!   `table inet netpol` is the actual state ([`NftDataplane`]: the kernel,
+//!   through `nft` and `conntrack`); the [`Syncer`] remembers the last ruleset
+//!   it applied. [`Agent`] is the loop between them, generic over both seams,
+//!   so its state sequences are tested without root ([`testing::FakeDataplane`]).
 //! - Goals: enforce a change within milliseconds; never a window with no rules
 //!   (atomic replace, never a flush, not even at start); keep running on bad
 //!   input; leave the rules in place on exit.
-//! - Bad input: a file with errors keeps its last good version (fail static);
-//!   at start, before any clean read, nothing is applied and the previous run's
-//!   rules stay. See docs/enforcement.md.
-//! - Threads: notify's watcher thread sends events over a channel; the caller's
-//!   thread debounces, reads, renders and applies. A stop flag (set by SIGINT or
-//!   SIGTERM in the binary) ends the loop between events.
+//! - Bad input: a file with errors, or one that cannot be read, keeps its last
+//!   good version (fail static); at start, before any clean read, nothing is
+//!   applied and the previous run's rules stay, unless the only files without
+//!   a good version hold only kinds netpol does not model. A failed read or
+//!   apply changes nothing; the loop reads everything again after [`RETRY`],
+//!   doubling to [`RETRY_MAX`] while failures go on; the resync keeps its own
+//!   clock. See docs/enforcement.md.
+//! - Threads: notify's watcher thread only sends events over a channel; the
+//!   caller's thread waits on the source (debouncing, taking every queued
+//!   event at once, reading the folder whole once many paths are pending),
+//!   reads, renders and applies. The folder recreated at its path is watched
+//!   again before the next read. A stop flag (set by SIGINT or SIGTERM in the binary) ends the
+//!   loop between events.
 //!
 //! ```no_run
 //! use std::sync::atomic::AtomicBool;
@@ -28,21 +40,30 @@
 //! run(&config, &AtomicBool::new(false), &mut |event| eprintln!("{event}")).unwrap();
 //! ```
 
+mod agent;
+mod dataplane;
 mod folder;
+mod kind;
 mod merge;
+mod source;
 mod sync;
+pub mod testing;
+mod walk;
+mod watch;
 
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 
-pub use folder::{Folder, FolderError, Read};
+pub use agent::{Agent, Schedule, Step};
+pub use dataplane::{Dataplane, NftDataplane, Transaction};
+pub use folder::{Folder, FolderError};
 use netpol_manifest::{Diagnostic, LoadOptions};
 use netpol_nft::RenderOptions;
-use notify::Watcher;
+pub use source::{Snapshot, Source, Wait};
 pub use sync::{SyncReport, Syncer};
+pub use watch::FolderSource;
 
 /// How the agent runs.
 #[derive(Clone, Debug)]
@@ -82,7 +103,14 @@ impl Config {
 #[derive(Debug)]
 pub enum Event {
     /// A sync ran: how long from the triggering change, and what it did.
-    Synced { report: SyncReport, since_change: Duration, stale: Vec<String>, skipped: Vec<String> },
+    Synced {
+        report: SyncReport,
+        since_change: Duration,
+        stale: Vec<String>,
+        skipped: Vec<String>,
+        /// Left out too, holding back nothing: only kinds netpol does not model.
+        unmodeled: Vec<String>,
+    },
     /// Findings of a read (errors keep the file's last good version).
     Diagnostics(Vec<Diagnostic>),
     /// Nothing applied yet: the folder has never read cleanly.
@@ -94,13 +122,20 @@ pub enum Event {
 impl fmt::Display for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Event::Synced { report, since_change, stale, skipped } => {
+            Event::Synced { report, since_change, stale, skipped, unmodeled } => {
                 write!(f, "sync {report}; {:.1} ms after the change", since_change.as_secs_f64() * 1000.0)?;
                 if !stale.is_empty() {
                     write!(f, "; kept the last good version of {}", stale.join(", "))?;
                 }
                 if !skipped.is_empty() {
                     write!(f, "; left out {} (never loaded cleanly)", skipped.join(", "))?;
+                }
+                if !unmodeled.is_empty() {
+                    write!(
+                        f,
+                        "; left out {} (never loaded cleanly; only kinds netpol does not model)",
+                        unmodeled.join(", ")
+                    )?;
                 }
                 Ok(())
             }
@@ -132,142 +167,21 @@ pub enum AgentError {
     Watch { path: String, source: notify::Error },
 }
 
-/// How long to wait before retrying a failed sync.
-const RETRY: Duration = Duration::from_secs(1);
+/// How long to wait before retrying a failed sync (doubling with each failure in a row)...
+pub const RETRY: Duration = Duration::from_millis(50);
+/// ...up to this.
+pub const RETRY_MAX: Duration = Duration::from_secs(5);
 /// How often the whole table is replaced when nothing else happens.
 pub const DEFAULT_RESYNC: Duration = Duration::from_secs(300);
-/// Debouncing never delays a sync by more than this.
-const MAX_DELAY: Duration = Duration::from_millis(100);
 
-/// Runs the agent until `stop` is set (or once). Only setting up the watch fails;
-/// everything after is reported through `on_event` and retried.
+/// Runs the agent on the folder `config` names, applying with nft, until
+/// `stop` is set (or once). Only setting up the watch fails; everything after
+/// is reported through `on_event` and retried.
 pub fn run(config: &Config, stop: &AtomicBool, on_event: &mut dyn FnMut(Event)) -> Result<(), AgentError> {
-    let path = config.manifests.display().to_string();
-    if !config.manifests.is_dir() {
-        return Err(AgentError::NotAFolder { path });
-    }
-    let (tx, rx) = mpsc::channel::<(Instant, Changed)>();
-    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        let changed = match event {
-            Ok(event) if matches!(event.kind, notify::EventKind::Access(_)) => return,
-            Ok(event) if event.need_rescan() || event.paths.is_empty() => Changed::Everything,
-            Ok(event) => Changed::Files(event.paths),
-            // The watcher lost track (e.g. its queue overflowed): read everything.
-            Err(_) => Changed::Everything,
-        };
-        let _ = tx.send((Instant::now(), changed));
-    })
-    .map_err(|source| AgentError::Watch { path: path.clone(), source })?;
-    if !config.once {
-        watcher
-            .watch(&config.manifests, notify::RecursiveMode::Recursive)
-            .map_err(|source| AgentError::Watch { path: path.clone(), source })?;
-    }
-
-    let mut folder = Folder::new(&config.manifests, LoadOptions { lenient: config.lenient });
-    let mut syncer = Syncer::new(config.netns.clone(), config.render.clone(), config.reset_denied);
-    let mut started = false;
-    let mut pending: Option<(Instant, Changed)> = Some((Instant::now(), Changed::Everything));
-    let mut retry_at: Option<Instant> = None;
-    let mut resync_at = config.resync.map(|every| Instant::now() + every);
-    loop {
-        if pending.is_none() && retry_at.is_some_and(|t| Instant::now() >= t) {
-            pending = Some((Instant::now(), Changed::Everything));
-        }
-        let resync = pending.is_none() && resync_at.is_some_and(|t| Instant::now() >= t);
-        if resync {
-            pending = Some((Instant::now(), Changed::Everything));
-        }
-        if let Some((changed_at, changed)) = pending.take() {
-            retry_at = None;
-            if step(&mut folder, &changed, resync, &mut syncer, &mut started, changed_at, on_event) {
-                if resync {
-                    resync_at = config.resync.map(|every| Instant::now() + every);
-                }
-            } else {
-                retry_at = Some(Instant::now() + RETRY);
-            }
-        }
-        if config.once || stop.load(Ordering::Relaxed) {
-            return Ok(());
-        }
-        match rx.recv_timeout(Duration::from_millis(50)) {
-            Ok((first, mut changed)) => {
-                // Debounce: wait until the folder is quiet, at most MAX_DELAY.
-                while first.elapsed() < MAX_DELAY {
-                    match rx.recv_timeout(config.debounce) {
-                        Ok((_, more)) => changed.add(more),
-                        Err(_) => break,
-                    }
-                }
-                pending = Some((first, changed));
-            }
-            Err(mpsc::RecvTimeoutError::Timeout) => {}
-            Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
-        }
-    }
-}
-
-/// What a watcher reported: these paths changed, or read everything again.
-#[derive(Debug)]
-enum Changed {
-    Everything,
-    Files(Vec<std::path::PathBuf>),
-}
-
-impl Changed {
-    fn add(&mut self, more: Changed) {
-        match (self, more) {
-            (Changed::Files(paths), Changed::Files(more)) => paths.extend(more),
-            (this, _) => *this = Changed::Everything,
-        }
-    }
-}
-
-/// One read + sync. Returns false when it should be retried.
-#[allow(clippy::too_many_arguments)]
-fn step(
-    folder: &mut Folder,
-    changed: &Changed,
-    resync: bool,
-    syncer: &mut Syncer,
-    started: &mut bool,
-    changed_at: Instant,
-    on_event: &mut dyn FnMut(Event),
-) -> bool {
-    let read = match changed {
-        // Also after a failed sync: the retry re-reads everything.
-        Changed::Everything => folder.read(),
-        Changed::Files(paths) => folder.read_changed(paths),
-    };
-    let read = match read {
-        Ok(read) => read,
-        Err(e) => {
-            on_event(Event::Failed(e.to_string()));
-            return false;
-        }
-    };
-    if !read.diagnostics.is_empty() {
-        on_event(Event::Diagnostics(read.diagnostics.clone()));
-    }
-    if !*started && !read.skipped.is_empty() {
-        on_event(Event::Waiting { skipped: read.skipped });
-        return true;
-    }
-    let synced = match resync {
-        true => syncer.resync(read.cluster, read.pods_version),
-        false => syncer.sync(read.cluster, read.pods_version),
-    };
-    match synced {
-        Ok(report) => {
-            *started = true;
-            let since_change = changed_at.elapsed();
-            on_event(Event::Synced { report, since_change, stale: read.stale, skipped: read.skipped });
-            true
-        }
-        Err(e) => {
-            on_event(Event::Failed(e.to_string()));
-            false
-        }
-    }
+    let options = LoadOptions { lenient: config.lenient };
+    let source = FolderSource::new(&config.manifests, options, config.debounce, !config.once)?;
+    let syncer = Syncer::new(config.netns.clone(), config.render.clone(), config.reset_denied);
+    let schedule = Schedule { once: config.once, resync: config.resync, retry: RETRY, retry_max: RETRY_MAX };
+    Agent::new(source, syncer).run(&schedule, stop, on_event);
+    Ok(())
 }

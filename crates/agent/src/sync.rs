@@ -8,14 +8,16 @@
 //! replaces the whole table even when nothing changed (undoing changes made by
 //! others). A failed apply leaves the kernel as it was and forgets nothing, so
 //! the next sync retries; a failed `--reset-denied` is retried by the next
-//! sync even when the rules did not change again.
+//! sync even when the rules did not change again. The kernel side is a
+//! [`Dataplane`]: [`NftDataplane`] for real, a recording fake in tests.
 
 use std::fmt;
 use std::time::{Duration, Instant};
 
 use netpol_model::Cluster;
-use netpol_nft::apply::{self, ApplyError};
 use netpol_nft::{RenderCache, RenderOptions, Ruleset, Stats};
+
+use crate::dataplane::{Dataplane, NftDataplane, Transaction};
 
 /// What one sync did, as the agent reports it on stderr.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,13 +59,13 @@ impl fmt::Display for SyncReport {
     }
 }
 
-/// Renders and applies; remembers what is in the kernel.
+/// Renders and applies to a [`Dataplane`]; remembers what it holds.
 #[derive(Debug)]
-pub struct Syncer {
-    netns: Option<String>,
+pub struct Syncer<D = NftDataplane> {
+    dataplane: D,
     options: RenderOptions,
     reset_denied: bool,
-    /// What the kernel holds: the last ruleset applied.
+    /// What the dataplane holds: the last ruleset applied.
     last: Option<Ruleset>,
     /// The last render: a policy change renders only the subject groups it touches.
     cache: RenderCache,
@@ -71,9 +73,26 @@ pub struct Syncer {
     reset_pending: bool,
 }
 
-impl Syncer {
+impl Syncer<NftDataplane> {
+    /// Applies with `nft` (and `conntrack`), in `netns` when given.
     pub fn new(netns: Option<String>, options: RenderOptions, reset_denied: bool) -> Self {
-        Syncer { netns, options, reset_denied, last: None, cache: RenderCache::new(), reset_pending: false }
+        Syncer::with_dataplane(NftDataplane::new(netns), options, reset_denied)
+    }
+}
+
+impl<D: Dataplane> Syncer<D> {
+    /// Applies to `dataplane`; with `reset_denied`, cuts the connections each
+    /// changed ruleset denies.
+    pub fn with_dataplane(dataplane: D, options: RenderOptions, reset_denied: bool) -> Self {
+        Syncer { dataplane, options, reset_denied, last: None, cache: RenderCache::new(), reset_pending: false }
+    }
+
+    pub fn dataplane(&self) -> &D {
+        &self.dataplane
+    }
+
+    pub fn dataplane_mut(&mut self) -> &mut D {
+        &mut self.dataplane
     }
 
     /// The last ruleset applied, if any.
@@ -82,19 +101,19 @@ impl Syncer {
     }
 
     /// Renders `cluster` and applies what changed. `pods_version` must change
-    /// whenever a pod or namespace of `cluster` does ([`crate::Read::pods_version`]).
-    pub fn sync(&mut self, cluster: &Cluster, pods_version: u64) -> Result<SyncReport, ApplyError> {
+    /// whenever a pod or namespace of `cluster` does ([`crate::Snapshot::pods_version`]).
+    pub fn sync(&mut self, cluster: &Cluster, pods_version: u64) -> Result<SyncReport, D::Error> {
         self.run(cluster, pods_version, false)
     }
 
     /// [`Syncer::sync`], but replacing the whole table even when nothing
     /// changed: undoes whatever else changed `table inet netpol` since (the
     /// differences are computed against what the agent applied, not read back).
-    pub fn resync(&mut self, cluster: &Cluster, pods_version: u64) -> Result<SyncReport, ApplyError> {
+    pub fn resync(&mut self, cluster: &Cluster, pods_version: u64) -> Result<SyncReport, D::Error> {
         self.run(cluster, pods_version, true)
     }
 
-    fn run(&mut self, cluster: &Cluster, pods_version: u64, whole: bool) -> Result<SyncReport, ApplyError> {
+    fn run(&mut self, cluster: &Cluster, pods_version: u64, whole: bool) -> Result<SyncReport, D::Error> {
         let start = Instant::now();
         let ruleset = netpol_nft::render_cached(cluster, &self.options, &mut self.cache, pods_version);
         let render = start.elapsed();
@@ -102,7 +121,6 @@ impl Syncer {
         let changed = self.last.as_ref().is_none_or(|last| !last.same_rules(&ruleset));
         let mut report =
             SyncReport { changed, stats, applied_bytes: 0, whole: false, render, apply: Duration::ZERO, reset: 0 };
-        let netns = self.netns.as_deref();
         if changed || whole {
             // Only what changed, in one transaction; the whole table when asked, on
             // the first sync, or when the kernel refuses the difference.
@@ -111,14 +129,19 @@ impl Syncer {
             match self.last.as_ref().filter(|_| !whole).and_then(|before| ruleset.delta_script(before)) {
                 None => replace = true,
                 Some(delta) if delta.is_empty() => {}
-                Some(delta) => match apply::apply(&delta, netns) {
-                    Ok(done) => applied = Some(done),
-                    Err(_) => replace = true,
-                },
+                Some(delta) => {
+                    let from = self.last.as_ref();
+                    match self.dataplane.apply(&Transaction { script: &delta, ruleset: &ruleset, from }) {
+                        Ok(done) => applied = Some(done),
+                        Err(_) => replace = true,
+                    }
+                }
             }
             if replace {
                 report.whole = true;
-                applied = Some(apply::apply(&ruleset.script(), netns)?);
+                let script = ruleset.script();
+                applied =
+                    Some(self.dataplane.apply(&Transaction { script: &script, ruleset: &ruleset, from: None })?);
             }
             if let Some(applied) = applied {
                 report.applied_bytes = applied.bytes;
@@ -130,7 +153,7 @@ impl Syncer {
         }
         let ruleset = &*self.last.insert(ruleset);
         if self.reset_pending {
-            report.reset = apply::reset_denied(ruleset, netns)?;
+            report.reset = self.dataplane.reset_denied(ruleset)?;
             self.reset_pending = false;
         }
         Ok(report)

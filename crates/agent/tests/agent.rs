@@ -58,7 +58,7 @@ fn source(name: &str, text: &str) -> (String, String) {
     (name.to_string(), text.to_string())
 }
 
-fn ports_of(folder: &mut Folder, sources: Vec<(String, String)>) -> (Vec<String>, netpol_agent::Read<'_>) {
+fn ports_of(folder: &mut Folder, sources: Vec<(String, String)>) -> (Vec<String>, netpol_agent::Snapshot<'_>) {
     let read = folder.load(sources);
     let ports = read
         .cluster
@@ -197,4 +197,111 @@ fn resync_undoes_changes_made_by_others_and_warnings_alone_apply_nothing() {
     let report = syncer.resync(&with_duplicate, 2).unwrap();
     assert!(!report.changed && report.whole && report.applied_bytes > 0, "{report}");
     assert!(!listed().contains("10.9.9.9"), "the resync replaced the table:\n{}", listed());
+}
+
+/// Runs the agent on `config` on a thread; its report lines arrive on the receiver.
+fn start(config: &Config) -> (Arc<AtomicBool>, mpsc::Receiver<String>, std::thread::JoinHandle<()>) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let (tx, rx) = mpsc::channel::<String>();
+    let agent = {
+        let (config, stop) = (config.clone(), Arc::clone(&stop));
+        std::thread::spawn(move || {
+            run(&config, &stop, &mut |event: Event| {
+                let _ = tx.send(event.to_string());
+            })
+            .unwrap()
+        })
+    };
+    (stop, rx, agent)
+}
+
+/// Issue 14: a file that is not UTF-8 in the folder, then the table flushed
+/// from outside. The file is a file with errors (no failed sync, no retry
+/// storm), and the resync puts the rules back in the kernel.
+#[test]
+fn issue14_flush_while_unreadable_is_undone_by_the_resync_in_nft() {
+    let Some(ns) = Netns::create() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "pods.yaml", PODS);
+    write(dir.path(), "policy.yaml", &allow(80));
+    let config = Config { netns: Some(ns.0.clone()), resync: Some(Duration::from_secs(1)), ..Config::new(dir.path()) };
+    let (stop, rx, agent) = start(&config);
+    let listed = || apply::list_table(Some(&ns.0)).unwrap().unwrap_or_default();
+    assert!(next_sync(&rx).starts_with("sync changed"));
+    assert!(listed().contains("10.9.0.2 . tcp . 80 "), "{}", listed());
+
+    std::fs::write(dir.path().join("binary.yaml"), b"\xff\xfe\x00kind").unwrap();
+    let seen = loop {
+        let line = next_sync(&rx);
+        if line.contains("binary.yaml") {
+            break line;
+        }
+    };
+    assert!(!seen.starts_with("sync failed") && seen.contains("left out"), "{seen}");
+    let before = listed();
+    // `flush table` empties every chain (the sets and maps keep their elements).
+    apply::apply("flush table inet netpol\n", Some(&ns.0)).unwrap();
+    assert!(listed().len() < before.len(), "flushed:\n{}", listed());
+
+    let resync = loop {
+        let line = next_sync(&rx);
+        assert!(!line.starts_with("sync failed"), "{line}");
+        if line.contains("whole table") {
+            break line;
+        }
+    };
+    assert!(resync.starts_with("sync unchanged"), "{resync}");
+    assert_eq!(listed(), before, "the resync restored the rules");
+    stop.store(true, Ordering::SeqCst);
+    agent.join().unwrap();
+}
+
+const DENY_CLIENT_EGRESS: &str = "\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny-egress, namespace: default}
+spec: {podSelector: {matchLabels: {app: client}}, policyTypes: [Egress]}
+";
+
+/// Issue 14: the folder removed and created again at the same path, with no
+/// resync: what the new folder holds is enforced, and so is a later edit in it.
+#[test]
+fn issue14_recreated_folder_is_enforced_in_nft() {
+    let Some(ns) = Netns::create() else { return };
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("manifests");
+    std::fs::create_dir(&dir).unwrap();
+    write(&dir, "pods.yaml", PODS);
+    write(&dir, "policy.yaml", &allow(80));
+    let config = Config { netns: Some(ns.0.clone()), resync: None, ..Config::new(&dir) };
+    let (stop, rx, agent) = start(&config);
+    let listed = || apply::list_table(Some(&ns.0)).unwrap().unwrap_or_default();
+    assert!(next_sync(&rx).starts_with("sync changed"));
+    assert!(listed().contains("10.9.0.2 . tcp . 80 "), "{}", listed());
+
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(listed().contains("10.9.0.2 . tcp . 80 "), "the folder gone, the rules stay");
+    // The new folder, written in one step (built aside, renamed into place).
+    let staged = parent.path().join(".staged");
+    std::fs::create_dir(&staged).unwrap();
+    write(&staged, "pods.yaml", PODS);
+    write(&staged, "deny.yaml", DENY_CLIENT_EGRESS);
+    std::fs::rename(&staged, &dir).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !listed().contains("default/deny-egress") || listed().contains("10.9.0.2 . tcp . 80 ") {
+        assert!(Instant::now() < deadline, "the recreated folder is not enforced:\n{}", listed());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    while rx.try_recv().is_ok() {}
+    write(&dir, "policy.yaml", &allow(443));
+    let edit = loop {
+        let line = next_sync(&rx);
+        if line.starts_with("sync changed") {
+            break line;
+        }
+    };
+    assert!(listed().contains("10.9.0.2 . tcp . 443 "), "the new folder is watched ({edit}):\n{}", listed());
+    stop.store(true, Ordering::SeqCst);
+    agent.join().unwrap();
 }
