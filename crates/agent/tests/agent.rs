@@ -220,13 +220,14 @@ fn start(config: &Config) -> (Arc<AtomicBool>, mpsc::Receiver<String>, std::thre
 /// storm), and the resync puts the rules back in the kernel.
 #[test]
 fn issue14_flush_while_unreadable_is_undone_by_the_resync_in_nft() {
-    let Some(ns) = Netns::create() else { return };
+    let ns = require_privileged!().netns("agent-test");
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "pods.yaml", PODS);
     write(dir.path(), "policy.yaml", &allow(80));
-    let config = Config { netns: Some(ns.0.clone()), resync: Some(Duration::from_secs(1)), ..Config::new(dir.path()) };
+    let config =
+        Config { netns: Some(ns.name().to_string()), resync: Some(Duration::from_secs(1)), ..Config::new(dir.path()) };
     let (stop, rx, agent) = start(&config);
-    let listed = || apply::list_table(Some(&ns.0)).unwrap().unwrap_or_default();
+    let listed = || apply::list_table(Some(ns.name())).unwrap().unwrap_or_default();
     assert!(next_sync(&rx).starts_with("sync changed"));
     assert!(listed().contains("10.9.0.2 . tcp . 80 "), "{}", listed());
 
@@ -240,7 +241,7 @@ fn issue14_flush_while_unreadable_is_undone_by_the_resync_in_nft() {
     assert!(!seen.starts_with("sync failed") && seen.contains("left out"), "{seen}");
     let before = listed();
     // `flush table` empties every chain (the sets and maps keep their elements).
-    apply::apply("flush table inet netpol\n", Some(&ns.0)).unwrap();
+    apply::apply("flush table inet netpol\n", Some(ns.name())).unwrap();
     assert!(listed().len() < before.len(), "flushed:\n{}", listed());
 
     let resync = loop {
@@ -267,15 +268,15 @@ spec: {podSelector: {matchLabels: {app: client}}, policyTypes: [Egress]}
 /// resync: what the new folder holds is enforced, and so is a later edit in it.
 #[test]
 fn issue14_recreated_folder_is_enforced_in_nft() {
-    let Some(ns) = Netns::create() else { return };
+    let ns = require_privileged!().netns("agent-test");
     let parent = tempfile::tempdir().unwrap();
     let dir = parent.path().join("manifests");
     std::fs::create_dir(&dir).unwrap();
     write(&dir, "pods.yaml", PODS);
     write(&dir, "policy.yaml", &allow(80));
-    let config = Config { netns: Some(ns.0.clone()), resync: None, ..Config::new(&dir) };
+    let config = Config { netns: Some(ns.name().to_string()), resync: None, ..Config::new(&dir) };
     let (stop, rx, agent) = start(&config);
-    let listed = || apply::list_table(Some(&ns.0)).unwrap().unwrap_or_default();
+    let listed = || apply::list_table(Some(ns.name())).unwrap().unwrap_or_default();
     assert!(next_sync(&rx).starts_with("sync changed"));
     assert!(listed().contains("10.9.0.2 . tcp . 80 "), "{}", listed());
 
