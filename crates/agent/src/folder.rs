@@ -235,7 +235,7 @@ fn read_text(path: &Path) -> Result<Option<String>, FolderError> {
     match std::fs::read_to_string(path) {
         Ok(text) => Ok(Some(text)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(netpol_input::InputError::Io { path: path.display().to_string(), source: e }.into()),
+        Err(e) => Err(netpol_input::InputError::Io { path: path.display().to_string(), error: e }.into()),
     }
 }
 
