@@ -22,7 +22,7 @@ pub(crate) struct Listing {
 /// Every manifest file under `dir`; a directory reached twice (through a
 /// link) is listed once, under the first path that reached it.
 pub(crate) fn manifest_files(dir: &Path) -> Result<Listing, InputError> {
-    let io = |source| InputError::Io { path: dir.display().to_string(), source };
+    let io = |error| InputError::Io { path: dir.display().to_string(), error };
     let root = std::fs::metadata(dir).map_err(io)?;
     let mut visited = HashSet::from([(root.dev(), root.ino())]);
     let mut listing = Listing::default();
@@ -31,7 +31,7 @@ pub(crate) fn manifest_files(dir: &Path) -> Result<Listing, InputError> {
 }
 
 fn walk(dir: &Path, visited: &mut HashSet<(u64, u64)>, listing: &mut Listing) -> Result<(), InputError> {
-    let io = |source| InputError::Io { path: dir.display().to_string(), source };
+    let io = |error| InputError::Io { path: dir.display().to_string(), error };
     let mut entries = std::fs::read_dir(dir).map_err(io)?.collect::<Result<Vec<_>, _>>().map_err(io)?;
     entries.sort_by_key(|e| e.file_name());
     for entry in entries {

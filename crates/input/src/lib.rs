@@ -1,19 +1,36 @@
 //! Reads manifests from disk or stdin into [`Source`]s for the CLI, so that
 //! `netpol-manifest` can stay pure. (The agent's folder source,
 //! `crates/agent/src/folder.rs`, reads its watched folder itself: it rereads
-//! only the files an event names and keeps each file's last good version.)
+//! only the files an event names and keeps each file's last good version;
+//! [`read_file`] is the one-file reader it can share.)
 //!
 //! Paths may be files (any extension), folders (walked recursively, keeping
 //! `.yaml`, `.yml` and `.json`, in sorted order so results are deterministic),
 //! or `-` for standard input.
 //!
+//! Hostile input. A folder's walk visits each directory once (by device and
+//! inode), so links that loop (`ln -s . a`) end the walk instead of feeding it
+//! forever; each such link is one [`Input::notes`] entry. Non-regular files
+//! found in folders (FIFOs, sockets, devices, links to them) are skipped with a
+//! note; a path named on the command line is read whatever it is, as `cat`
+//! would. Every read stops at a size limit ([`ReadOptions`]): per file and in
+//! total; `/dev/zero` is refused after the limit, not after the memory is gone,
+//! and text that is not UTF-8 (such as `/dev/urandom`) is refused at its first
+//! bad byte.
+//!
 //! ```no_run
-//! let sources = netpol_input::read_paths(&["examples/seed-000-walkthrough".into()]).unwrap();
-//! for s in &sources { println!("{} ({} bytes)", s.name, s.text.len()); }
+//! use netpol_input::{read_inputs, ReadOptions};
+//! let input = read_inputs(&["examples/seed-000-walkthrough".into()], &ReadOptions::default()).unwrap();
+//! for s in &input.sources { println!("{} ({} bytes)", s.name, s.text.len()); }
+//! for note in &input.notes { eprintln!("note: {note}"); }
 //! ```
+
+mod walk;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
+
+pub use walk::{manifest_files, Walk};
 
 /// One manifest file's text and the name diagnostics use for it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,14 +46,58 @@ impl Source {
     }
 }
 
+/// The default limit on one file: far above any real manifest file (the API
+/// server takes at most 3 MiB per object), and low enough that `/dev/zero`
+/// is refused in about a second.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 1024 * 1024 * 1024;
+
+/// The default limit on all the input of one command together.
+pub const DEFAULT_MAX_TOTAL_BYTES: u64 = 4 * 1024 * 1024 * 1024;
+
+/// Size limits for reading (the CLI's `--max-input-bytes` sets both).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// Bytes one file (or stdin) may have.
+    pub max_file_bytes: u64,
+    /// Bytes all files together may have.
+    pub max_total_bytes: u64,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions { max_file_bytes: DEFAULT_MAX_FILE_BYTES, max_total_bytes: DEFAULT_MAX_TOTAL_BYTES }
+    }
+}
+
+impl ReadOptions {
+    /// One limit for each file and for all of them.
+    pub fn with_max_bytes(max: u64) -> Self {
+        ReadOptions { max_file_bytes: max, max_total_bytes: max }
+    }
+}
+
+/// What [`read_inputs`] read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Input {
+    pub sources: Vec<Source>,
+    /// What was skipped and why (`path: ...`), one line each, for stderr.
+    pub notes: Vec<String>,
+    /// Bytes read in all.
+    pub bytes: u64,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
-    #[error("{path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    /// The OS error is part of the message and not also a `source()`, so that an
+    /// error chain (`{:#}`) prints it once.
+    #[error("{path}: {error}")]
+    Io { path: String, error: std::io::Error },
     #[error("{path}: not valid UTF-8 text")]
     NotUtf8 { path: String },
     #[error("{path}: no .yaml, .yml or .json files in this folder")]
     EmptyFolder { path: String },
+    #[error("{path}: more than {limit} bytes, the input limit {which}; raise it with --max-input-bytes")]
+    TooLarge { path: String, limit: u64, which: &'static str },
 }
 
 /// True for the extensions read from folders.
@@ -44,92 +105,103 @@ pub fn is_manifest_file(path: &Path) -> bool {
     matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json"))
 }
 
-/// Reads every path: files as given, folders recursively, `-` as stdin.
+/// Reads every path with the default limits, dropping the notes: files as
+/// given, folders recursively, `-` as stdin.
 pub fn read_paths(paths: &[PathBuf]) -> Result<Vec<Source>, InputError> {
-    let mut sources = Vec::new();
+    read_inputs(paths, &ReadOptions::default()).map(|input| input.sources)
+}
+
+/// Reads every path: files as given (whatever they are, as `cat` reads them),
+/// folders recursively (regular manifest files only, each directory once),
+/// `-` as stdin; within the limits of `options`.
+pub fn read_inputs(paths: &[PathBuf], options: &ReadOptions) -> Result<Input, InputError> {
+    let mut input = Input::default();
+    let read = |input: &mut Input, name: String, reader: &mut dyn Read| -> Result<(), InputError> {
+        let left = options.max_total_bytes.saturating_sub(input.bytes);
+        let (limit, which) = if left < options.max_file_bytes {
+            (left, "for all files together")
+        } else {
+            (options.max_file_bytes, "per file")
+        };
+        let text = read_text(reader, &name, limit).map_err(|e| match e {
+            InputError::TooLarge { path, .. } => {
+                let limit = if which == "per file" { options.max_file_bytes } else { options.max_total_bytes };
+                InputError::TooLarge { path, limit, which }
+            }
+            other => other,
+        })?;
+        input.bytes += text.len() as u64;
+        input.sources.push(Source::new(name, text));
+        Ok(())
+    };
     for path in paths {
         if path.as_os_str() == "-" {
-            let mut text = String::new();
-            std::io::stdin()
-                .read_to_string(&mut text)
-                .map_err(|source| InputError::Io { path: "<stdin>".into(), source })?;
-            sources.push(Source::new("<stdin>", text));
+            read(&mut input, "<stdin>".into(), &mut std::io::stdin().lock())?;
         } else if path.is_dir() {
-            let mut files = Vec::new();
-            walk(path, &mut files)?;
-            if files.is_empty() {
+            let walk = Walk::new(path)?;
+            input.notes.extend(walk.notes);
+            if walk.files.is_empty() {
                 return Err(InputError::EmptyFolder { path: path.display().to_string() });
             }
-            for file in files {
-                sources.push(read_file(&file)?);
+            for file in walk.files {
+                let name = file.display().to_string();
+                let mut f = std::fs::File::open(&file).map_err(|error| InputError::Io { path: name.clone(), error })?;
+                read(&mut input, name, &mut f)?;
             }
         } else {
-            sources.push(read_file(path)?);
+            let name = path.display().to_string();
+            let mut f = std::fs::File::open(path).map_err(|error| InputError::Io { path: name.clone(), error })?;
+            read(&mut input, name, &mut f)?;
         }
     }
-    Ok(sources)
+    Ok(input)
 }
 
-/// Every manifest file under `dir`, sorted by path.
-pub fn manifest_files(dir: &Path) -> Result<Vec<PathBuf>, InputError> {
-    let mut files = Vec::new();
-    walk(dir, &mut files)?;
-    Ok(files)
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), InputError> {
-    let io = |source| InputError::Io { path: dir.display().to_string(), source };
-    let mut entries = std::fs::read_dir(dir).map_err(io)?.collect::<Result<Vec<_>, _>>().map_err(io)?;
-    entries.sort_by_key(|e| e.file_name());
-    for entry in entries {
-        let path = entry.path();
-        let name = entry.file_name();
-        if name.to_string_lossy().starts_with('.') {
-            continue;
-        }
-        if path.is_dir() {
-            walk(&path, out)?;
-        } else if is_manifest_file(&path) {
-            out.push(path);
-        }
-    }
-    Ok(())
-}
-
-fn read_file(path: &Path) -> Result<Source, InputError> {
+/// Reads one file of at most `max_bytes` bytes, refusing a non-regular file
+/// (a FIFO, a device, a socket; links are followed): what a folder watcher
+/// needs, where a FIFO would block and `/dev/zero` would never end.
+pub fn read_file(path: &Path, max_bytes: u64) -> Result<Source, InputError> {
     let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| InputError::Io { path: name.clone(), source })?;
-    let text = String::from_utf8(bytes).map_err(|_| InputError::NotUtf8 { path: name.clone() })?;
+    let io = |error| InputError::Io { path: name.clone(), error };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if !meta.is_file() {
+        let error = std::io::Error::new(std::io::ErrorKind::InvalidInput, walk::not_regular(&meta));
+        return Err(InputError::Io { path: name, error });
+    }
+    let mut f = std::fs::File::open(path).map_err(io)?;
+    let text = read_text(&mut f, &name, max_bytes)?;
     Ok(Source::new(name, text))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn folders_are_walked_sorted_and_filtered() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir(dir.path().join("sub")).unwrap();
-        std::fs::write(dir.path().join("b.yaml"), "b").unwrap();
-        std::fs::write(dir.path().join("a.json"), "a").unwrap();
-        std::fs::write(dir.path().join("notes.txt"), "skip").unwrap();
-        std::fs::write(dir.path().join(".hidden.yaml"), "skip").unwrap();
-        std::fs::write(dir.path().join("sub/c.yml"), "c").unwrap();
-        let sources = read_paths(&[dir.path().to_path_buf()]).unwrap();
-        let texts: Vec<_> = sources.iter().map(|s| s.text.as_str()).collect();
-        assert_eq!(texts, ["a", "b", "c"]);
+/// Reads at most `limit` bytes of UTF-8 text: stops at the first byte over the
+/// limit and at the first byte that cannot be UTF-8.
+pub fn read_text(reader: &mut dyn Read, name: &str, limit: u64) -> Result<String, InputError> {
+    const BLOCK: u64 = 64 * 1024;
+    let too_large = || InputError::TooLarge { path: name.to_string(), limit, which: "per file" };
+    let mut buf: Vec<u8> = Vec::new();
+    let mut checked = 0usize;
+    loop {
+        let n = loop {
+            match (&mut *reader).take(BLOCK).read_to_end(&mut buf) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(error) => return Err(InputError::Io { path: name.to_string(), error }),
+            }
+        };
+        if n == 0 {
+            break;
+        }
+        if buf.len() as u64 > limit {
+            return Err(too_large());
+        }
+        match std::str::from_utf8(&buf[checked..]) {
+            Ok(_) => checked = buf.len(),
+            Err(e) if e.error_len().is_some() => return Err(InputError::NotUtf8 { path: name.to_string() }),
+            Err(e) => checked += e.valid_up_to(),
+        }
     }
-
-    #[test]
-    fn missing_file_names_the_path() {
-        let err = read_paths(&["/nonexistent/x.yaml".into()]).unwrap_err();
-        assert!(err.to_string().starts_with("/nonexistent/x.yaml: "), "{err}");
-    }
-
-    #[test]
-    fn empty_folder_is_an_error() {
-        let dir = tempfile::tempdir().unwrap();
-        assert!(matches!(read_paths(&[dir.path().to_path_buf()]), Err(InputError::EmptyFolder { .. })));
-    }
+    String::from_utf8(buf).map_err(|_| InputError::NotUtf8 { path: name.to_string() })
 }
+
+#[cfg(test)]
+mod tests;

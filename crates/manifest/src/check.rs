@@ -19,7 +19,7 @@ use crate::diagnostic::{self as d, Diagnostic};
 use crate::node::{FieldPath, Node, Value, Walk};
 use crate::schema::{self, Level};
 use crate::validate::{self, At, Finding, NameRule};
-use crate::LoadOptions;
+use crate::{LoadOptions, Refused};
 
 /// Which list of the model an object lands in (a Pod and a Deployment of the same
 /// name are the same endpoint).
@@ -35,6 +35,8 @@ pub(crate) enum Category {
 pub(crate) enum Step {
     Diagnostic(Diagnostic),
     Upsert(Box<Upsert>),
+    /// A NetworkPolicy (or a document of unknown kind) that was refused.
+    Refused(Refused),
 }
 
 /// An object to add to the cluster (or to replace an earlier one of the same key).
@@ -418,6 +420,15 @@ impl<'o> Checker<'o> {
             }
         }
         let rejected = self.emit(obj, findings);
+        if rejected && !self.recovering {
+            let origin = obj.origin();
+            self.steps.push(Step::Refused(Refused {
+                kind: Some("NetworkPolicy"),
+                file: origin.file.to_string(),
+                line: origin.line,
+                column: origin.column,
+            }));
+        }
         let Some(np) = np.filter(|_| !rejected) else { return };
         let namespace = effective_namespace(&np.metadata);
         let policy = convert::network_policy(&np, &namespace, &name, &|p| obj.origin_at(p));

@@ -72,6 +72,34 @@ pub struct LoadOptions {
 pub struct Loaded {
     pub cluster: netpol_model::Cluster,
     pub diagnostics: Vec<Diagnostic>,
+    /// The NetworkPolicies that were refused (an error rejected them), and the
+    /// documents that could not be read at all (which may have been policies),
+    /// in load order. Each also has its error in `diagnostics`. A command that
+    /// evaluates must not go on without them, even under `lenient`: the pairs
+    /// such a policy denies would show as allowed.
+    pub refused: Vec<Refused>,
+    /// Non-empty documents read (list items not counted separately).
+    pub documents: usize,
+    /// Bytes of text read.
+    pub bytes: usize,
+}
+
+/// An object the load left out because of an error.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refused {
+    /// `Some("NetworkPolicy")`, or `None` for a document that is not YAML (or
+    /// goes beyond a parser limit), whose kind is unknown.
+    pub kind: Option<&'static str>,
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let what = self.kind.unwrap_or("a document that could not be read");
+        write!(f, "{what} at {}:{}:{}", self.file, self.line, self.column)
+    }
 }
 
 impl Loaded {

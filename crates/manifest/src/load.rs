@@ -11,9 +11,13 @@
 //! parse each on the fast path ([`crate::parse`]) and check its documents; then
 //! the steps are merged in file and document order. Threads: at most one per
 //! core, none for small inputs; nothing is shared but the chunk counter and the
-//! result slots. A file the fast path refuses (a syntax error, YAML beyond what
-//! manifests use) is parsed whole by serde-saphyr and checked in the merge, as
-//! before.
+//! result slots; chunks are at most [`MAX_CHUNK`] bytes, so the trees in flight
+//! stay small beside the text and the model. A chunk the fast path refuses (a
+//! syntax error, YAML beyond what manifests use) is parsed by serde-saphyr in
+//! the merge, one document at a time: a document that is not YAML, or that
+//! goes beyond a parser limit, is one NP0001 diagnostic, and the documents
+//! before and after it still load. Budgets (depth, aliases, scalar bytes) are
+//! per document, as the API server's limits are per object.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -24,15 +28,24 @@ use netpol_model::{Cluster, Origin};
 use crate::check::{Category, Checker, Step, Upsert};
 use crate::diagnostic::{self as d, Diagnostic};
 use crate::dns;
-use crate::node::parse_documents;
-use crate::parse::{self, Chunk, Cost};
-use crate::{LoadOptions, Loaded};
+use crate::node::{parse_documents, Node, Value};
+use crate::parse::{self, Chunk};
+use crate::{LoadOptions, Loaded, Refused};
 
 /// Below this many bytes per chunk, a thread costs more than it saves.
 const MIN_CHUNK: usize = 64 * 1024;
 
+/// Above this many bytes per chunk, a chunk's trees cost more memory than a
+/// thread saves time: the trees of the chunks in flight are what the load
+/// holds besides the text and the model.
+const MAX_CHUNK: usize = 4 * 1024 * 1024;
+
 /// Chunks per thread, so that a slow chunk does not leave a core idle.
 const CHUNKS_PER_THREAD: usize = 4;
+
+/// The stack of the threads that parse and check: the trees are walked
+/// recursively, and [`crate::node::MAX_DEPTH`] levels must fit in debug builds too.
+const STACK_BYTES: usize = 256 * 1024 * 1024;
 
 struct Seen {
     index: usize,
@@ -40,14 +53,27 @@ struct Seen {
     kind: &'static str,
 }
 
-/// What the workers made of one chunk: `None` when the fast path refused it.
-type Checked = Option<(Vec<Step>, Cost)>;
+/// What the workers made of one chunk: its steps and documents, or `None`
+/// when the fast path refused it (then serde-saphyr decides, document by document).
+type Checked = Option<(Vec<Step>, usize)>;
 
 pub(crate) fn load(sources: &[(&str, &str)], options: &LoadOptions) -> Loaded {
+    // Parsing and checking recurse over the trees: on a thread whose stack fits
+    // the deepest tree the parser accepts, whatever thread the caller is on.
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new().name("netpol-load".into()).stack_size(STACK_BYTES);
+        match worker.spawn_scoped(scope, || load_here(sources, options)) {
+            Ok(handle) => handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            Err(_) => load_here(sources, options),
+        }
+    })
+}
+
+fn load_here(sources: &[(&str, &str)], options: &LoadOptions) -> Loaded {
     let files: Vec<Arc<str>> = sources.iter().map(|(name, _)| Arc::from(*name)).collect();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let total: usize = sources.iter().map(|(_, text)| text.len()).sum();
-    let target = (total / (threads * CHUNKS_PER_THREAD).max(1)).max(MIN_CHUNK);
+    let target = (total / (threads * CHUNKS_PER_THREAD).max(1)).clamp(MIN_CHUNK, MAX_CHUNK);
     // (file index, chunk) in load order.
     let chunks: Vec<(usize, Chunk<'_>)> = sources
         .iter()
@@ -56,11 +82,14 @@ pub(crate) fn load(sources: &[(&str, &str)], options: &LoadOptions) -> Loaded {
         .collect();
     let check = |(file, chunk): &(usize, Chunk<'_>)| -> Checked {
         let (docs, cost) = parse::parse_fast(*chunk)?;
+        if !cost.within_budget(chunk.text.len()) {
+            return None;
+        }
         let mut checker = Checker::new(options, files[*file].clone(), false);
         for doc in &docs {
             checker.document(doc);
         }
-        Some((checker.steps, cost))
+        Some((checker.steps, docs.len()))
     };
     let checked: Vec<Checked> = if threads <= 1 || chunks.len() <= 1 {
         chunks.iter().map(check).collect()
@@ -69,35 +98,33 @@ pub(crate) fn load(sources: &[(&str, &str)], options: &LoadOptions) -> Loaded {
         let next = AtomicUsize::new(0);
         std::thread::scope(|scope| {
             for _ in 0..threads.min(chunks.len()) {
-                scope.spawn(|| loop {
+                let work = || loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(chunk) = chunks.get(i) else { break };
                     let result = check(chunk);
                     *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = result;
-                });
+                };
+                let worker = std::thread::Builder::new().name("netpol-load".into()).stack_size(STACK_BYTES);
+                if worker.spawn_scoped(scope, work).is_err() {
+                    work();
+                }
             }
         });
         slots.into_iter().map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner())).collect()
     };
 
     let mut loader = Loader::new(options);
-    let mut results = chunks.iter().map(|(file, _)| *file).zip(checked).peekable();
-    for (index, (_, text)) in sources.iter().enumerate() {
-        let mut mine = Vec::new();
-        while let Some((_, result)) = results.next_if(|(file, _)| *file == index) {
-            mine.push(result);
-        }
-        let fast = mine.iter().try_fold(Cost::default(), |mut sum, result| {
-            sum.add(result.as_ref()?.1);
-            Some(sum)
-        });
-        match fast {
-            Some(cost) if cost.within_budget(text.len()) => {
-                for (steps, _) in mine.into_iter().flatten() {
+    loader.bytes = total;
+    let mut results = chunks.iter().zip(checked).peekable();
+    for (index, file) in files.iter().enumerate() {
+        while let Some(((_, chunk), result)) = results.next_if(|((at, _), _)| *at == index) {
+            match result {
+                Some((steps, documents)) => {
+                    loader.documents += documents;
                     loader.merge(steps);
                 }
+                None => loader.chunk(file, chunk),
             }
-            _ => loader.file(&files[index], text),
         }
         loader.file_index += 1;
     }
@@ -112,6 +139,9 @@ struct Loader<'o> {
     seen: HashMap<(Category, String, String), Seen>,
     /// The first object (in load order) that put something in each namespace.
     first_use: HashMap<String, (usize, Origin)>,
+    refused: Vec<Refused>,
+    documents: usize,
+    bytes: usize,
 }
 
 impl<'o> Loader<'o> {
@@ -123,48 +153,65 @@ impl<'o> Loader<'o> {
             file_index: 0,
             seen: HashMap::new(),
             first_use: HashMap::new(),
+            refused: Vec::new(),
+            documents: 0,
+            bytes: 0,
         }
     }
 
-    /// A file the fast path refused: serde-saphyr parses it whole.
-    fn file(&mut self, file: &Arc<str>, text: &str) {
-        match parse_documents(text) {
-            Ok(docs) => {
+    /// A chunk the fast path refused: serde-saphyr parses each of its
+    /// documents on its own, so that one that is not YAML (or goes beyond a
+    /// limit) is one diagnostic, and the documents around it still load.
+    fn chunk(&mut self, file: &Arc<str>, chunk: &Chunk<'_>) {
+        for doc in parse::split(chunk.text, 0) {
+            let doc = Chunk { text: doc.text, line_offset: doc.line_offset.saturating_add(chunk.line_offset) };
+            self.documents(file, doc);
+        }
+    }
+
+    fn documents(&mut self, file: &Arc<str>, chunk: Chunk<'_>) {
+        match parse_documents(chunk.text) {
+            Ok(mut docs) => {
                 let mut checker = Checker::new(self.options, file.clone(), false);
-                for doc in &docs {
+                for doc in &mut docs {
+                    shift(doc, chunk.line_offset);
                     checker.document(doc);
                 }
+                self.documents += docs.len();
                 self.merge(checker.steps);
             }
             Err(e) => {
-                let help = e.message.contains("did not find expected").then(|| {
+                let help = e.help.clone().or_else(|| e.message.contains("did not find expected").then(|| {
                     "check this line's indentation against the lines above it: a key must line up with the other keys of its mapping, a list entry with the other entries".to_string()
-                });
+                }));
+                let line = e.line.saturating_add(chunk.line_offset);
                 let diag = d::YAML_SYNTAX.at(
                     self.options.lenient,
                     file,
-                    e.line,
+                    line,
                     e.column,
                     format!("invalid YAML: {}", e.message),
                     help,
                 );
+                self.refused.push(Refused { kind: None, file: file.to_string(), line, column: e.column });
                 self.push(diag);
-                self.recover(file, text, e.line);
+                self.recover(file, chunk, e.line);
             }
         }
     }
 
     /// Re-reads the lines before a syntax error, to report the unknown fields
     /// there too: every mistake of a file in one pass. Nothing of it is loaded.
-    fn recover(&mut self, file: &Arc<str>, text: &str, error_line: u32) {
+    fn recover(&mut self, file: &Arc<str>, chunk: Chunk<'_>, error_line: u32) {
         let keep = usize::try_from(error_line).unwrap_or(0).saturating_sub(1);
         if keep == 0 {
             return;
         }
-        let prefix: String = text.split_inclusive('\n').take(keep).collect();
-        if let Ok(docs) = parse_documents(&prefix) {
+        let prefix: String = chunk.text.split_inclusive('\n').take(keep).collect();
+        if let Ok(mut docs) = parse_documents(&prefix) {
             let mut checker = Checker::new(self.options, file.clone(), true);
-            for doc in &docs {
+            for doc in &mut docs {
+                shift(doc, chunk.line_offset);
                 checker.document(doc);
             }
             self.merge(checker.steps);
@@ -176,6 +223,7 @@ impl<'o> Loader<'o> {
             match step {
                 Step::Diagnostic(diag) => self.push(diag),
                 Step::Upsert(upsert) => self.upsert(*upsert),
+                Step::Refused(refused) => self.refused.push(refused),
             }
         }
     }
@@ -214,7 +262,13 @@ impl<'o> Loader<'o> {
             self.diagnostics.push((file_index, diag));
         }
         self.diagnostics.sort_by_key(|(file, d)| (*file, d.line, d.column));
-        Loaded { cluster: self.cluster, diagnostics: self.diagnostics.into_iter().map(|(_, d)| d).collect() }
+        Loaded {
+            cluster: self.cluster,
+            diagnostics: self.diagnostics.into_iter().map(|(_, d)| d).collect(),
+            refused: self.refused,
+            documents: self.documents,
+            bytes: self.bytes,
+        }
     }
 
     fn push(&mut self, diag: Diagnostic) {
@@ -250,6 +304,27 @@ impl<'o> Loader<'o> {
         } else {
             let index = insert.push(&mut self.cluster);
             self.seen.insert(key, Seen { index, origin, kind });
+        }
+    }
+}
+
+/// Moves a tree parsed from a chunk to the chunk's place in its file.
+fn shift(doc: &mut Node<'_>, lines: u32) {
+    if lines == 0 {
+        return;
+    }
+    let mut stack = vec![doc];
+    while let Some(node) = stack.pop() {
+        node.line = node.line.saturating_add(lines);
+        match &mut node.value {
+            Value::Seq(items) => stack.extend(items.iter_mut()),
+            Value::Map(entries) => {
+                for (k, v) in entries.iter_mut() {
+                    stack.push(k);
+                    stack.push(v);
+                }
+            }
+            _ => {}
         }
     }
 }

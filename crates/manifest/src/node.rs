@@ -330,18 +330,49 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 }
 
-/// A syntax error: message and 1-based position (1:1 when the parser gave none).
+/// A syntax error (or a limit reached): message, help, and 1-based position
+/// (1:1 when the parser gave none).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct SyntaxError {
     pub line: u32,
     pub column: u32,
     pub message: String,
+    pub help: Option<String>,
 }
 
-/// Nesting deeper than this is refused: Kubernetes objects nest about 15 deep,
-/// and the visitor recursion must stay far from the stack limit.
-pub(crate) const MAX_DEPTH: usize = 48;
-pub(crate) const FLOW_NESTING_LIMIT: usize = 48;
+/// Nesting deeper than this is refused. Built-in objects nest about 15 deep,
+/// custom resources (with their schemas) 60 and more; the load runs on a thread
+/// whose stack fits this many levels of the recursive walks
+/// (`crate::load::STACK_BYTES`). Documented in docs/cli.md (Input).
+pub(crate) const MAX_DEPTH: usize = 1000;
+pub(crate) const FLOW_NESTING_LIMIT: usize = MAX_DEPTH;
+
+/// Alias events in one document: an alias bomb is refused, real manifests
+/// (which rarely use aliases) never come near.
+pub(crate) const MAX_ALIASES: usize = 50_000;
+
+/// Scalar text in one document: the API server takes at most 3 MiB per object.
+pub(crate) const MAX_SCALAR_BYTES: usize = 64 * 1024 * 1024;
+
+/// What a budget breach means, in the words of netpol's limits.
+fn limit_message(breach: &serde_saphyr::budget::BudgetBreach) -> (String, String) {
+    use serde_saphyr::budget::BudgetBreach as B;
+    let why =
+        "netpol's limits are per document and fixed (docs/cli.md, Input); the other documents of the file still load";
+    let message = match breach {
+        B::Depth { .. } => format!("nesting deeper than {MAX_DEPTH} levels, netpol's limit for one document"),
+        B::Aliases { .. } => {
+            format!("more than {MAX_ALIASES} aliases in one document, netpol's limit (against alias bombs)")
+        }
+        B::ScalarBytes { .. } => format!(
+            "more than {} MiB of text in one document, netpol's limit (the API server takes at most 3 MiB per object)",
+            MAX_SCALAR_BYTES / (1024 * 1024)
+        ),
+        other => format!("a parser limit reached in one document ({other:?}), against alias and nesting bombs"),
+    };
+    let help = format!("split the document, or check that it is not generated wrong; {why}");
+    (message, help)
+}
 
 /// Parses a YAML (or JSON) stream into its non-empty documents.
 pub(crate) fn parse_documents(text: &str) -> Result<Vec<Node<'_>>, SyntaxError> {
@@ -354,10 +385,14 @@ pub(crate) fn parse_documents(text: &str) -> Result<Vec<Node<'_>>, SyntaxError> 
     budget.max_documents = scale;
     budget.max_depth = MAX_DEPTH;
     budget.flow_nesting_limit = FLOW_NESTING_LIMIT;
+    budget.max_aliases = MAX_ALIASES;
+    budget.max_total_scalar_bytes = MAX_SCALAR_BYTES;
     let mut options = serde_saphyr::Options::default();
     options.budget = Some(budget);
     options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::PassThrough;
-    options.merge_keys = serde_saphyr::MergeKeyPolicy::AsOrdinary;
+    // As kubectl's YAML 1.1 decoder: `<<: *base` merges, `0120` is octal.
+    options.merge_keys = serde_saphyr::MergeKeyPolicy::Merge;
+    options.legacy_octal_numbers = true;
     options.with_snippet = false;
     match serde_saphyr::from_multiple_with_options::<Node<'_>>(text, options) {
         Ok(docs) => Ok(docs.into_iter().filter(|d| !d.is_null()).collect()),
@@ -371,13 +406,17 @@ pub(crate) fn parse_documents(text: &str) -> Result<Vec<Node<'_>>, SyntaxError> 
                     )
                 })
                 .unwrap_or((1, 1));
+            if let serde_saphyr::Error::Budget { breach, .. } = &e {
+                let (message, help) = limit_message(breach);
+                return Err(SyntaxError { line, column, message, help: Some(help) });
+            }
             let message = e.to_string();
             let mut message = message.lines().next().unwrap_or("invalid YAML").trim().to_string();
             // The position is the diagnostic's own: drop the parser's copy of it.
             if let Some(at) = message.rfind(" at line ") {
                 message.truncate(at);
             }
-            Err(SyntaxError { line, column, message })
+            Err(SyntaxError { line, column, message, help: None })
         }
     }
 }

@@ -11,8 +11,8 @@
 //! near a budget) makes [`parse_fast`] return `None`, and the caller parses the
 //! file through serde-saphyr, which decides, and words every error, as before.
 //! Scalars resolve by serde-saphyr's rules for `deserialize_any` with the options
-//! of [`crate::node::parse_documents`] (YAML 1.1 booleans, no legacy octal,
-//! non-finite floats rejected); `tests` checks both paths give the same trees.
+//! of [`crate::node::parse_documents`] (YAML 1.1 booleans and octals, as
+//! kubectl's decoder reads them: `0120` is 80; non-finite floats rejected); `tests` checks both paths give the same trees.
 
 use std::borrow::Cow;
 
@@ -23,7 +23,8 @@ use crate::node::{Node, Value, FLOW_NESTING_LIMIT, MAX_DEPTH};
 /// Deeper than this, serde-saphyr's depth budget decides.
 const FAST_MAX_DEPTH: usize = MAX_DEPTH - 8;
 
-/// Larger files go through serde-saphyr, whose input and scalar budgets decide.
+/// Larger chunks (one document this large) go through serde-saphyr, whose
+/// scalar budget decides.
 const FAST_MAX_BYTES: usize = 48 * 1024 * 1024;
 
 /// A run of whole documents of a stream, and the line it starts on (0-based).
@@ -68,7 +69,7 @@ fn memchr_newline(bytes: &[u8], from: usize) -> usize {
     bytes[from..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |i| from + i)
 }
 
-/// What a chunk cost, summed over a file to stay far inside serde-saphyr's budgets.
+/// What a chunk cost, to stay far inside serde-saphyr's budgets for each of its documents.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Cost {
     pub events: usize,
@@ -76,14 +77,10 @@ pub(crate) struct Cost {
 }
 
 impl Cost {
-    pub fn add(&mut self, other: Cost) {
-        self.events = self.events.saturating_add(other.events);
-        self.scalar_bytes = self.scalar_bytes.saturating_add(other.scalar_bytes);
-    }
-
-    /// Whether a whole file of `len` bytes that cost this stays well inside the
-    /// budgets [`crate::node::parse_documents`] sets (events, nodes and documents
-    /// scale with the input; scalar text is capped at 64 MiB).
+    /// Whether a chunk of `len` bytes that cost this stays well inside the
+    /// budgets [`crate::node::parse_documents`] sets for each document in it
+    /// (events, nodes and documents scale with the input; scalar text is capped
+    /// at 64 MiB a document, so a chunk's sum below 48 MiB keeps every document below).
     pub fn within_budget(&self, len: usize) -> bool {
         len <= FAST_MAX_BYTES && self.events <= len.saturating_add(5_000) && self.scalar_bytes <= FAST_MAX_BYTES
     }
@@ -199,10 +196,8 @@ fn scalar(text: Cow<'_, str>, style: ScalarStyle) -> Option<Value<'_>> {
         return Some(Value::Bool(b));
     }
     if t.starts_with('-') {
-        if !leading_zero_decimal(t) {
-            if let Some(v) = int_signed(t) {
-                return Some(Value::Int(v));
-            }
+        if let Some(v) = int_signed(t) {
+            return Some(Value::Int(v));
         }
     } else if let Some(v) = int_unsigned(t) {
         return Some(Value::UInt(v));
@@ -229,11 +224,6 @@ fn yaml11_bool(t: &str) -> Option<bool> {
     }
 }
 
-fn leading_zero_decimal(t: &str) -> bool {
-    let digits = t.strip_prefix(['+', '-']).unwrap_or(t);
-    digits.len() > 1 && digits.starts_with('0') && digits.bytes().all(|b| b.is_ascii_digit())
-}
-
 /// Digits in `radix` with single `_` between them.
 fn digits(digits: &str, radix: u32) -> Option<u128> {
     let bytes = digits.as_bytes();
@@ -255,13 +245,22 @@ fn digits(digits: &str, radix: u32) -> Option<u128> {
     saw.then_some(val)
 }
 
+/// serde-saphyr's radix rules with `legacy_octal_numbers`: a leading `0` is
+/// octal (YAML 1.1, as kubectl reads `0120`: 80), and one `_` may follow a prefix.
 fn radix_and_digits(rest: &str) -> (u32, &str) {
+    fn strip(d: &str) -> &str {
+        d.strip_prefix('_').unwrap_or(d)
+    }
     for (prefix, radix) in [("0x", 16), ("0X", 16), ("0o", 8), ("0O", 8), ("0b", 2), ("0B", 2)] {
         if let Some(r) = rest.strip_prefix(prefix) {
-            return (radix, r);
+            return (radix, strip(r));
         }
     }
-    (10, rest)
+    match rest.strip_prefix('0') {
+        Some("") => (8, "0"),
+        Some(r) => (8, strip(r)),
+        None => (10, rest),
+    }
 }
 
 fn int_unsigned(t: &str) -> Option<u64> {
@@ -269,9 +268,6 @@ fn int_unsigned(t: &str) -> Option<u64> {
         return None;
     }
     let (radix, ds) = radix_and_digits(t.strip_prefix('+').unwrap_or(t));
-    if radix == 10 && ds.starts_with('0') && ds != "0" {
-        return None;
-    }
     u64::try_from(digits(ds, radix)?).ok()
 }
 
@@ -281,9 +277,6 @@ fn int_signed(t: &str) -> Option<i64> {
         None => t.strip_prefix('-').map_or((false, t), |r| (true, r)),
     };
     let (radix, ds) = radix_and_digits(rest);
-    if radix == 10 && ds.starts_with('0') && ds != "0" {
-        return None;
-    }
     let mag = digits(ds, radix)?;
     let value: i128 = if neg {
         if mag == (i128::MAX as u128) + 1 {

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context as _;
+use netpol_input::ReadOptions;
 use netpol_manifest::{LoadOptions, Loaded, Severity};
 use netpol_model::Cluster;
 
@@ -29,11 +30,18 @@ pub struct InputArgs {
     /// fields become warnings and are dropped (objects the API server rejects stay out).
     #[arg(long)]
     pub lenient: bool,
+    /// Refuse a file, stdin, or all input together, larger than this many bytes
+    /// (default 1 GiB per file and 4 GiB in all; this sets both).
+    #[arg(long, value_name = "BYTES")]
+    pub max_input_bytes: Option<u64>,
 }
 
 /// Reads and validates the input without judging it (for `validate`).
 pub fn read(input: &InputArgs) -> anyhow::Result<Loaded> {
-    let sources = netpol_input::read_paths(&input.files).context("reading manifests")?;
+    let limits = input.max_input_bytes.map_or_else(ReadOptions::default, ReadOptions::with_max_bytes);
+    let read = netpol_input::read_inputs(&input.files, &limits).context("reading manifests")?;
+    eprint(&read.notes.iter().map(|n| format!("note: {n}\n")).collect::<String>());
+    let sources = read.sources;
     let options = LoadOptions { lenient: input.lenient };
     Ok(netpol_manifest::load(sources.iter().map(|s| (s.name.as_str(), s.text.as_str())), &options))
 }
