@@ -51,7 +51,7 @@ spec:
 
 /// A valid custom resource nested deeper than the YAML parser goes.
 fn deep_widget() -> String {
-    let depth = 300;
+    let depth = 1_500; // beyond the loader's 1000-level limit: the file carries an error
     format!(
         "apiVersion: example.com/v1\nkind: Widget\nmetadata: {{name: w, namespace: default}}\nspec:\n  a: {}{}\n",
         "[".repeat(depth),
