@@ -215,13 +215,9 @@ impl Folder {
         };
         if !same {
             let files = &self.files;
-            self.merged.replace(
-                &path,
-                old_good.as_deref(),
-                new_good.as_deref(),
-                |p| files.get(p).and_then(|f| f.good.as_deref()),
-                || files.values().filter_map(|f| f.good.as_deref()),
-            );
+            self.merged.replace(&path, old_good.as_deref(), new_good.as_deref(), |p| {
+                files.get(p).and_then(|f| f.good.as_deref())
+            });
         }
     }
 

@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use netpol_model::{Cluster, NetworkPolicy, Pod, Service};
+use netpol_model::{Cluster, Namespace, NetworkPolicy, Pod, Service};
 
 /// Where a key's winner is in the merged list, and which files hold the key.
 #[derive(Debug)]
@@ -50,6 +50,10 @@ pub(crate) struct Merged {
     pods: Index<NamedId>,
     services: Index<NamedId>,
     policies: Index<NamedId>,
+    /// The files that declare each namespace.
+    declared: BTreeMap<String, BTreeSet<PathBuf>>,
+    /// How many files use each namespace without declaring it.
+    implicit: BTreeMap<String, usize>,
 }
 
 impl Merged {
@@ -62,18 +66,14 @@ impl Merged {
     }
 
     /// The file at `path` now contributes `new` instead of `old`. `of` gives
-    /// a file's contribution (already `new` for `path`), `all` every file's in
-    /// path order.
-    pub(crate) fn replace<'a, I>(
+    /// a file's contribution (already `new` for `path`).
+    pub(crate) fn replace<'a>(
         &mut self,
         path: &Path,
         old: Option<&Cluster>,
         new: Option<&Cluster>,
         of: impl Fn(&Path) -> Option<&'a Cluster>,
-        all: impl Fn() -> I,
-    ) where
-        I: Iterator<Item = &'a Cluster>,
-    {
+    ) {
         let empty = Cluster::default();
         let (old, new) = (old.unwrap_or(&empty), new.unwrap_or(&empty));
         if old.pods != new.pods || old.namespaces != new.namespaces {
@@ -89,12 +89,65 @@ impl Merged {
             of(p).map(|c| &c.policies[..])
         });
         if old.namespaces != new.namespaces {
-            self.cluster.namespaces.clear();
-            for cluster in all() {
-                for (name, ns) in &cluster.namespaces {
-                    if ns.declared || !self.cluster.namespaces.contains_key(name) {
-                        self.cluster.namespaces.insert(name.clone(), ns.clone());
+            self.patch_namespaces(path, old, new, |p| of(p).map(|c| &c.namespaces));
+        }
+    }
+
+    /// As one load of every file: the namespace declared by the file latest in
+    /// path order wins; an implicit one (only its name label) exists while any
+    /// file uses the namespace and none declares it. Costs the namespaces of
+    /// the changed file only.
+    fn patch_namespaces<'a>(
+        &mut self,
+        path: &Path,
+        old: &Cluster,
+        new: &Cluster,
+        of: impl Fn(&Path) -> Option<&'a BTreeMap<String, Namespace>>,
+    ) {
+        let names: BTreeSet<&String> = old.namespaces.keys().chain(new.namespaces.keys()).collect();
+        for name in names {
+            let (was, now) = (old.namespaces.get(name), new.namespaces.get(name));
+            if was == now {
+                continue;
+            }
+            if let Some(ns) = was {
+                if ns.declared {
+                    if let Some(files) = self.declared.get_mut(name) {
+                        files.remove(path);
+                        if files.is_empty() {
+                            self.declared.remove(name);
+                        }
                     }
+                } else if let Some(n) = self.implicit.get_mut(name) {
+                    *n -= 1;
+                    if *n == 0 {
+                        self.implicit.remove(name);
+                    }
+                }
+            }
+            if let Some(ns) = now {
+                if ns.declared {
+                    self.declared.entry(name.clone()).or_default().insert(path.to_path_buf());
+                } else {
+                    *self.implicit.entry(name.clone()).or_default() += 1;
+                }
+            }
+            let declared = self.declared.get(name).and_then(|files| files.last()).and_then(|file| {
+                if file == path {
+                    now
+                } else {
+                    of(file).and_then(|namespaces| namespaces.get(name))
+                }
+            });
+            let winner = declared
+                .cloned()
+                .or_else(|| self.implicit.contains_key(name).then(|| Namespace::implicit(name.clone())));
+            match winner {
+                Some(ns) => {
+                    self.cluster.namespaces.insert(name.clone(), ns);
+                }
+                None => {
+                    self.cluster.namespaces.remove(name);
                 }
             }
         }

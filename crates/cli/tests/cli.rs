@@ -68,6 +68,45 @@ fn check_errors_exit_2() {
 }
 
 #[test]
+fn issue14_port_number_out_of_range_is_an_error_not_a_name() {
+    for port in ["0", "65536", "70000", "99999999999999999999"] {
+        let out = netpol(&check(STEP4, "default/frontend", "default/backend", port, &[]));
+        assert_eq!(out.status.code(), Some(2), "--port {port}: {}", stderr(&out));
+        let expected = format!("error: --port {port}: a port number must be 1-65535");
+        assert!(stderr(&out).lines().any(|l| l == expected), "--port {port}: {}", stderr(&out));
+    }
+    let out = netpol(&check(STEP4, "default/frontend", "default/backend", "65535", &[]));
+    assert_ne!(out.status.code(), Some(2), "--port 65535 is a port: {}", stderr(&out));
+}
+
+#[test]
+fn issue14_lenient_never_evaluates_without_a_refused_policy() {
+    // The only isolating policy has an invalid CIDR: the API server rejects it, so
+    // the pair looks allowed. Under --lenient that must be an error, not a warning.
+    let input = "crates/cli/tests/data/refused-deny.yaml";
+    for command in ["check", "matrix", "describe", "render"] {
+        let mut args = match command {
+            "check" => check(input, "default/api", "default/db", "3306", &[]),
+            _ => vec![command, "-f", input],
+        };
+        let strict = netpol(&args);
+        assert_eq!(strict.status.code(), Some(2), "{command}: {}", stderr(&strict));
+        args.push("--lenient");
+        let lenient = netpol(&args);
+        assert_eq!(lenient.status.code(), Some(2), "{command} --lenient: {}", stdout(&lenient));
+        let err = stderr(&lenient);
+        assert!(err.contains("error[NP0032]"), "{command}: {err}");
+        assert!(
+            err.lines().any(|l| l.starts_with(
+                "error: NetworkPolicy at crates/cli/tests/data/refused-deny.yaml:3:1 could not be loaded"
+            )),
+            "{command}: {err}"
+        );
+        assert!(stdout(&lenient).is_empty(), "{command}: printed an answer without the policy");
+    }
+}
+
+#[test]
 fn describe_matches_kubectl_text_from_seed_002() {
     // The seed ran `kubectl describe networkpolicy db-deny-all-ingress -n db` and printed this Spec.
     let out = netpol(&["describe", "-f", "examples/seed-002-mongo/step-2-deny-all", "db/db-deny-all-ingress"]);

@@ -53,14 +53,53 @@ impl Diagnostic {
 }
 
 /// `file:line:col: error[NP0012]: message`, then `  = help: ...` when there is help.
+/// Control characters (and the bidirectional overrides) in the file name, message
+/// and help are escaped as JSON escapes them, so that input can neither break the
+/// one-line form nor send escape sequences to a terminal.
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}[{}]: {}", self.file, self.line, self.column, self.severity, self.code, self.message)?;
+        write!(
+            f,
+            "{}:{}:{}: {}[{}]: {}",
+            Escaped(&self.file),
+            self.line,
+            self.column,
+            self.severity,
+            self.code,
+            Escaped(&self.message)
+        )?;
         if let Some(help) = &self.help {
-            write!(f, "\n  = help: {help}")?;
+            write!(f, "\n  = help: {}", Escaped(help))?;
         }
         Ok(())
     }
+}
+
+/// Text from the input, printed with its control characters escaped: `\n`,
+/// `\t`, `\r`, and `\u001b` for the others, as in JSON; the bidirectional
+/// embedding, override and isolate characters as `\u202e`.
+pub struct Escaped<'a>(pub &'a str);
+
+impl fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut rest = self.0;
+        while let Some(at) = rest.find(needs_escape) {
+            f.write_str(&rest[..at])?;
+            let c = rest[at..].chars().next().unwrap_or_default();
+            match c {
+                '\n' => f.write_str("\\n")?,
+                '\t' => f.write_str("\\t")?,
+                '\r' => f.write_str("\\r")?,
+                _ => write!(f, "\\u{:04x}", u32::from(c))?,
+            }
+            rest = &rest[at + c.len_utf8()..];
+        }
+        f.write_str(rest)
+    }
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// One entry of the code table.
@@ -148,6 +187,7 @@ code_table! {
     DUPLICATE_POLICY_TYPE = "NP0041", Warning, "a policyTypes value listed twice (accepted, and redundant)";
     DUPLICATE_PORT_NAME = "NP0042", Error, "two ports of one container with the same name";
     INVALID_IP = "NP0043", Error, "a pod or service IP that is not an IP address";
+    IPV4_MAPPED_CIDR = "NP0044", Warning, "an `ipBlock` CIDR of IPv4-mapped IPv6 addresses (`::ffff:10.0.0.0/104`): it matches no IPv4 pod or address";
     NULL_POD_SELECTOR = "NP0050", Warning, "`podSelector` null or missing: it selects every pod of the namespace, like `{}`";
     POLICY_WITHOUT_NAMESPACE = "NP0051", Warning, "a NetworkPolicy without `metadata.namespace` lands in `default`";
     IMPLICIT_NAMESPACE = "NP0052", Warning, "a namespace that objects use but no manifest declares (only its name label exists)";
@@ -203,10 +243,31 @@ mod tests {
             help: Some("did you mean `y`?".into()),
         };
         assert_eq!(d.to_string(), "a.yaml:3:7: error[NP0010]: unknown field `spec.x`\n  = help: did you mean `y`?");
-        let json = serde_json::to_string(&Diagnostic { help: None, ..d }).unwrap();
+        let json = serde_json::to_string(&Diagnostic { help: None, ..d.clone() }).unwrap();
         assert_eq!(
             json,
             r#"{"code":"NP0010","severity":"error","file":"a.yaml","line":3,"column":7,"message":"unknown field `spec.x`","help":null}"#
         );
+    }
+
+    #[test]
+    fn issue14_control_characters_are_escaped_in_text() {
+        let d = Diagnostic {
+            code: "NP0020",
+            severity: Severity::Error,
+            file: "a\nb.yaml".into(),
+            line: 1,
+            column: 1,
+            message: "label value `x\u{1b}[31mred\u{7}\tz\r` \u{202e}txt".into(),
+            help: Some("fix `\u{9b}`\nhere".into()),
+        };
+        let text = d.to_string();
+        assert_eq!(
+            text,
+            "a\\nb.yaml:1:1: error[NP0020]: label value `x\\u001b[31mred\\u0007\\tz\\r` \\u202etxt\n  = help: fix `\\u009b`\\nhere"
+        );
+        assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text:?}");
+        assert_eq!(text.lines().count(), 2);
+        assert_eq!(Escaped("plain `text` é ✓").to_string(), "plain `text` é ✓");
     }
 }

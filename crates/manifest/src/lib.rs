@@ -55,7 +55,7 @@ mod parse;
 mod schema;
 mod validate;
 
-pub use diagnostic::{codes, render_code_table, CodeInfo, Diagnostic, Severity};
+pub use diagnostic::{codes, render_code_table, CodeInfo, Diagnostic, Escaped, Severity};
 
 /// How strictly to load.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

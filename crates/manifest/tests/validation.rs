@@ -55,6 +55,7 @@ fn cases() -> Vec<Case> {
             ("NP0033", Error, 13, 11),
         ),
         case("cidr host bits", policy("podSelector: {}\negress:\n- to:\n  - ipBlock:\n      cidr: 10.0.0.5/24"), ("NP0034", Warning, 11, 15)),
+        case("ipv4-mapped cidr", policy("podSelector: {}\negress:\n- to:\n  - ipBlock:\n      cidr: ::ffff:10.0.0.0/104"), ("NP0044", Warning, 11, 15)),
         // Ports
         case("port zero", policy("podSelector: {}\ningress:\n- ports:\n  - port: 0"), ("NP0035", Error, 10, 13)),
         case("port too big", policy("podSelector: {}\ningress:\n- ports:\n  - port: 65536"), ("NP0035", Error, 10, 13)),

@@ -57,4 +57,14 @@ mod tests {
         assert!(!b6.contains("fd00::5".parse().unwrap()));
         assert!(!b6.contains("10.0.0.1".parse().unwrap()));
     }
+
+    /// docs/semantics.md: an IPv4-mapped block is IPv6, and never matches an IPv4 address.
+    #[test]
+    fn ipv4_mapped_blocks_match_ipv6_only() {
+        let mapped = IpBlock::new("::ffff:10.0.0.0/104".parse().unwrap(), vec![]);
+        assert!(mapped.contains("::ffff:10.0.0.5".parse().unwrap()));
+        assert!(!mapped.contains("10.0.0.5".parse().unwrap()));
+        let v4 = IpBlock::new("10.0.0.0/8".parse().unwrap(), vec![]);
+        assert!(!v4.contains("::ffff:10.0.0.5".parse().unwrap()));
+    }
 }

@@ -61,9 +61,12 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
 
 /// A number, or a named container port of the destination pod (as `kubectl port-forward` accepts).
 fn resolve_port(cluster: &Cluster, dst: &Endpoint, port: &str, protocol: Protocol) -> anyhow::Result<u16> {
-    if let Ok(n) = port.parse::<u16>() {
-        anyhow::ensure!(n != 0, "--port 0: ports are 1-65535");
-        return Ok(n);
+    // A port name (an IANA_SVC_NAME) always has a letter: all digits is a number, in range or not.
+    if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) {
+        return match port.parse::<u16>() {
+            Ok(n) if n != 0 => Ok(n),
+            _ => anyhow::bail!("--port {port}: a port number must be 1-65535"),
+        };
     }
     let Endpoint::Pod(key) = dst else {
         anyhow::bail!("--port {port}: a named port needs a pod destination (an IP has no port names)");

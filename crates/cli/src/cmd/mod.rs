@@ -63,6 +63,18 @@ pub fn load(input: &InputArgs) -> anyhow::Result<Cluster> {
             if errors == 1 { "it" } else { "them" }
         );
     }
+    // Under --lenient too: a NetworkPolicy left out would show the pairs it denies as allowed.
+    if let Some(first) = loaded.refused.first() {
+        let n = loaded.refused.len();
+        let more = if n > 1 { format!(" and {} more", n - 1) } else { String::new() };
+        anyhow::bail!(
+            "{first}{more} could not be loaded (see the errors above): evaluating without {} would report \
+             the connections {} denies as allowed; fix {}",
+            if n == 1 { "it" } else { "them" },
+            if n == 1 { "it" } else { "they" },
+            if n == 1 { "it" } else { "them" },
+        );
+    }
     Ok(loaded.cluster)
 }
 

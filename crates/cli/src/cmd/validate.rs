@@ -38,10 +38,14 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                 + loaded.cluster.services.len()
                 + loaded.cluster.namespaces.values().filter(|n| n.declared).count();
             out.push_str(&format!(
-                "{errors} error{}, {warnings} warning{} ({objects} object{} accepted)\n",
+                "{errors} error{}, {warnings} warning{} ({objects} object{} accepted; {} document{}, {} byte{} read)\n",
                 plural(errors),
                 plural(warnings),
-                plural(objects)
+                plural(objects),
+                loaded.documents,
+                plural(loaded.documents),
+                loaded.bytes,
+                plural(loaded.bytes),
             ));
             print(&out)?;
         }

@@ -137,6 +137,16 @@ fn cidr_checked(text: &str, path: Walk<'_>, out: &mut Vec<Finding>) -> Option<Ip
                     format!("`{text}` has host bits set: it means `{}`", net.trunc()),
                 ));
             }
+            if let Some(v4) = ipv4_mapped(&net) {
+                out.push(
+                    Finding::value(
+                        d::IPV4_MAPPED_CIDR,
+                        path.path(),
+                        format!("`{text}` is IPv4-mapped IPv6: it matches IPv6 addresses only, never an IPv4 pod or address"),
+                    )
+                    .help(format!("to match IPv4 pods and addresses, write `{v4}`")),
+                );
+            }
             Some(net)
         }
         None => {
@@ -152,6 +162,14 @@ fn cidr_checked(text: &str, path: Walk<'_>, out: &mut Vec<Finding>) -> Option<Ip
             None
         }
     }
+}
+
+/// The IPv4 block that an IPv6 block inside `::ffff:0:0/96` maps, if it is one.
+fn ipv4_mapped(net: &IpNet) -> Option<IpNet> {
+    let IpNet::V6(v6) = net else { return None };
+    let v4 = v6.network().to_ipv4_mapped()?;
+    let prefix = v6.prefix_len().checked_sub(96)?;
+    IpNet::new(IpAddr::V4(v4), prefix).ok()
 }
 
 fn policy_port(port: &net::NetworkPolicyPort, path: Walk<'_>, out: &mut Vec<Finding>) {
