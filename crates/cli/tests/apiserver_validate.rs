@@ -29,7 +29,72 @@ fn root() -> PathBuf {
 
 /// What the server is allowed to disagree with netpol on: (file, first line
 /// of the document, what happened, why it stands). Keep it short and true.
-const KNOWN: &[(&str, usize, Kind, &str)] = &[];
+const KNOWN: &[(&str, usize, Kind, &str)] = &[
+    // calicoctl resources are not Kubernetes API objects: kubectl has no such kind. netpol's
+    // NP0007 is a documented warning (skipped, so a folder holding them still loads).
+    (
+        "crates/cli/tests/data/diagnostics/NP0007-calico-policy.yaml",
+        1,
+        Kind::ServerRejects,
+        "NP0007 is a documented warning",
+    ),
+    (
+        "crates/manifest/tests/seeds/001-06-calico-default-deny-egress.yaml",
+        1,
+        Kind::ServerRejects,
+        "NP0007 is a documented warning",
+    ),
+    (
+        "crates/manifest/tests/seeds/001-07-calico-trusted-namespace.yaml",
+        1,
+        Kind::ServerRejects,
+        "NP0007 is a documented warning",
+    ),
+    // kubectl turns YAML into JSON before sending it and keeps the last of two equal keys, so the
+    // server never sees the duplicate; sent as YAML, the API server itself refuses it at netpol's
+    // line ("strict decoding error: yaml: unmarshal errors: line 9: key \"policyTypes\" already set in map").
+    (
+        "crates/cli/tests/data/diagnostics/NP0011-duplicate-field.yaml",
+        1,
+        Kind::ServerAccepts,
+        "kubectl drops the duplicate key; the API server refuses it",
+    ),
+    // `kubectl apply` refuses generateName ("cannot use generate name with apply"); `kubectl create`
+    // accepts it and names the object web-xxxxx. NP0022 is a documented warning. (The example also
+    // lacks a container image: see the NP0054 entry.)
+    (
+        "crates/cli/tests/data/diagnostics/NP0022-generatename-only.yaml",
+        1,
+        Kind::ServerRejects,
+        "NP0022 is a documented warning; apply refuses generateName",
+    ),
+    // The server ignores `status` on create (a Pod's status is written through its status
+    // subresource, which refuses the same value: "status.podIPs[0]: Invalid value: \"10.0.0.256\"").
+    // netpol reads status.podIP as input, so an invalid one is an error.
+    (
+        "crates/cli/tests/data/diagnostics/NP0043-pod-ip.yaml",
+        1,
+        Kind::ServerAccepts,
+        "apply ignores status; the status subresource refuses it",
+    ),
+    // A netpol gap, the server wins: a container needs an `image` ("spec.containers[0].image:
+    // Required value"); netpol-manifest does not check it yet. To fix there (and give the pods of
+    // validation.rs's cases an image).
+    (
+        "crates/cli/tests/data/diagnostics/NP0054-dns-blocked.yaml",
+        10,
+        Kind::ServerRejects,
+        "netpol gap: containers[].image is required",
+    ),
+    // Both refuse the YAML; go-yaml names line 35 (the last line it read), netpol the
+    // offending token, `ports:` at 36:9.
+    (
+        "crates/manifest/tests/seeds/002-06-db-policy-misindented.yaml",
+        1,
+        Kind::ElsewhereThanTheServer,
+        "go-yaml's line is one before the token",
+    ),
+];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Kind {
@@ -204,7 +269,18 @@ fn places(message: &str) -> Vec<Place> {
     if message.contains("namespaces \"") && message.contains("\" not found") {
         places.push(Place::Field(vec!["metadata.namespace".into()]));
     }
-    if message.contains("no matches for kind") {
+    // `json: cannot unmarshal bool into Go struct field ObjectMeta.metadata.labels of type string`
+    for (i, _) in message.match_indices("Go struct field ") {
+        let rest = &message[i + "Go struct field ".len()..];
+        let field = &rest[..rest.find(' ').unwrap_or(rest.len())];
+        let path =
+            field
+                .split_once('.')
+                .map_or(field, |(go_type, path)| if go_type.starts_with(char::is_uppercase) { path } else { field });
+        places.push(Place::Field(vec![path.to_string()]));
+    }
+    if message.contains("no matches for kind") || (message.contains("no kind \"") && message.contains("is registered"))
+    {
         places.push(Place::Field(vec!["apiVersion".into(), "kind".into()]));
     }
     if message.contains("resource name may not be empty") {
@@ -244,20 +320,32 @@ fn piece(text: &str, first: usize, last: usize) -> String {
     out
 }
 
-/// Judges one file; its disagreements.
-fn judge(cp: &ControlPlane, scratch: &Path, file: &str, text: &str) -> Vec<Disagreement> {
+/// What the judge found for one document.
+#[derive(Clone, Debug)]
+enum Outcome {
+    BothAccept,
+    /// Both reject; the places the server named (empty: it named none) and netpol's error codes.
+    BothReject {
+        places: Vec<String>,
+        codes: Vec<String>,
+    },
+    Disagree(Disagreement),
+}
+
+/// Judges every document of one file.
+fn judge(cp: &ControlPlane, scratch: &Path, file: &str, text: &str) -> Vec<(String, Outcome)> {
     let findings = netpol_findings(file);
     let docs = documents_of(text);
     let mut out = Vec::new();
     for (n, (first, last, doc)) in docs.iter().enumerate() {
         let piece_path = scratch.join(format!("{}-{n}.yaml", file.replace('/', "_")));
         std::fs::write(&piece_path, piece(text, *first, *last)).unwrap();
-        // netpol's errors in this document (an error past the last document belongs to it).
+        // netpol's findings in this document (one before the first document belongs to it).
         let lines = if n == 0 { 1 } else { *first }..docs.get(n + 1).map_or(usize::MAX, |d| d.0);
         let errors: Vec<&Finding> =
             findings.iter().filter(|f| f.severity == "error" && lines.contains(&f.line)).collect();
-        let mut disagree = |kind, server: &str| {
-            out.push(Disagreement {
+        let disagree = |kind, server: &str| {
+            Outcome::Disagree(Disagreement {
                 file: file.to_string(),
                 first_line: *first,
                 last_line: *last,
@@ -266,9 +354,9 @@ fn judge(cp: &ControlPlane, scratch: &Path, file: &str, text: &str) -> Vec<Disag
                 netpol: findings.iter().filter(|f| lines.contains(&f.line)).map(|f| f.to_string()).collect(),
             })
         };
-        match server_verdict(cp, &piece_path) {
+        let outcome = match server_verdict(cp, &piece_path) {
             None if !errors.is_empty() => disagree(Kind::ServerAccepts, "accepted"),
-            None => {}
+            None => Outcome::BothAccept,
             Some((message, _)) if errors.is_empty() => disagree(Kind::ServerRejects, &message),
             Some((message, places)) => {
                 let at = |range: (usize, usize)| errors.iter().any(|f| (range.0..=range.1).contains(&f.line));
@@ -279,11 +367,22 @@ fn judge(cp: &ControlPlane, scratch: &Path, file: &str, text: &str) -> Vec<Disag
                     }),
                     (Place::Field(_), None) => true,
                 });
-                if !all_found {
-                    disagree(Kind::ElsewhereThanTheServer, &message);
+                if all_found {
+                    let places = places
+                        .iter()
+                        .map(|p| match p {
+                            Place::Field(paths) => paths.join("|"),
+                            Place::Line(line) => format!("line {line}"),
+                        })
+                        .collect();
+                    let codes = errors.iter().map(|f| format!("{}@{}", f.code, f.line)).collect();
+                    Outcome::BothReject { places, codes }
+                } else {
+                    disagree(Kind::ElsewhereThanTheServer, &message)
                 }
             }
-        }
+        };
+        out.push((format!("{file}:{first}-{last}"), outcome));
     }
     out
 }
@@ -319,7 +418,7 @@ fn the_api_server_and_netpol_validate_agree() {
 
     let scratch = tempfile::tempdir().unwrap();
     // Two workers: the API server needs the rest of the machine.
-    let mut found: Vec<Disagreement> = std::thread::scope(|s| {
+    let judged: Vec<(String, Outcome)> = std::thread::scope(|s| {
         let workers: Vec<_> = (0..2)
             .map(|w| {
                 let (cp, corpus, scratch) = (&cp, &corpus, scratch.path());
@@ -335,8 +434,33 @@ fn the_api_server_and_netpol_validate_agree() {
             .collect();
         workers.into_iter().flat_map(|w| w.join().unwrap()).collect()
     });
+    let (mut accepted, mut rejected, mut at_fields) = (0, 0, 0);
+    let mut found: Vec<Disagreement> = Vec::new();
+    let mut audit = String::new();
+    for (at, outcome) in &judged {
+        match outcome {
+            Outcome::BothAccept => accepted += 1,
+            Outcome::BothReject { places, codes } => {
+                rejected += 1;
+                at_fields += usize::from(!places.is_empty());
+                audit.push_str(&format!("  {at}: server [{}], netpol [{}]\n", places.join(", "), codes.join(", ")));
+            }
+            Outcome::Disagree(d) => found.push(d.clone()),
+        }
+    }
     found.sort_by(|a, b| (&a.file, a.first_line).cmp(&(&b.file, b.first_line)));
-    eprintln!("{} files judged; {} disagreements:\n{}", corpus.len(), found.len(), render(&found));
+    eprintln!(
+        "{} files, {} documents: {accepted} accepted by both, {rejected} rejected by both ({at_fields} at the fields the server names):\n{audit}{} disagreements:\n{}",
+        corpus.len(),
+        judged.len(),
+        found.len(),
+        render(&found)
+    );
+    // The judge itself must have judged: both verdicts, and fields, in numbers.
+    assert!(
+        accepted >= 40 && rejected >= 40 && at_fields >= 35,
+        "{accepted} accepted, {rejected} rejected, {at_fields} at fields"
+    );
 
     let known: BTreeMap<(&str, usize), Kind> = KNOWN.iter().map(|(f, l, k, _)| ((*f, *l), *k)).collect();
     let unexpected: Vec<Disagreement> =
