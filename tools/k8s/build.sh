@@ -43,11 +43,6 @@ for arg in "$@"; do
 done
 [ "${#names[@]}" -gt 0 ] || names=(kube-apiserver etcd helm)
 
-command -v go >/dev/null || {
-  echo "build.sh: no 'go' on PATH; the control-plane binaries are built from Go modules" >&2
-  exit 2
-}
-
 mkdir -p "$bin" "$cache/src"
 # One build at a time per cache, also across concurrent callers.
 exec 9>"$cache/.build.lock"
@@ -163,6 +158,10 @@ for name in "${names[@]}"; do
   if [ -x "$target" ]; then
     log "$name $version: $target (cached, not rebuilt)"
   else
+    command -v go >/dev/null || {
+      log "build.sh: no 'go' on PATH to build $name $version from its Go module"
+      exit 2
+    }
     log "$name $version: building with $(go version | cut -d' ' -f3) ..."
     # Build to a temporary name and rename, so an interrupted build never
     # leaves a half-written binary that a later run would take as cached.
