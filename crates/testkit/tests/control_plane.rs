@@ -6,8 +6,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use netpol_testkit::control_plane::{kubernetes_version, Rule};
+use std::time::Duration;
+
+use netpol_testkit::control_plane::{kubernetes_version, Error, Options, Rule};
 use netpol_testkit::require_control_plane;
+use netpol_testkit::ControlPlane;
 use serde_json::Value;
 
 fn text(bytes: &[u8]) -> String {
@@ -144,4 +147,16 @@ fn a_panicking_test_leaves_nothing_behind() {
     assert!(panicked.is_err(), "the thread panicked");
     let (pids, dir) = receive.recv().expect("the control plane started before the panic");
     assert_left_nothing(&pids, &[binaries.kube_apiserver.clone(), binaries.etcd.clone()], &dir);
+}
+
+#[test]
+fn a_server_not_ready_in_time_is_an_error_with_its_log_and_leaves_nothing_behind() {
+    let binaries = require_control_plane!();
+    let options = Options { ready_timeout: Duration::ZERO, ..Options::default() };
+    let err = ControlPlane::start_with(&binaries, &options).expect_err("no API server is ready at once");
+    let message = err.to_string();
+    let Error::NotReady { log, server, .. } = err else { panic!("{message}") };
+    assert!(message.starts_with(&format!("the API server at {server} was not ready after 0ns")), "{message}");
+    assert!(message.contains("last lines of") && log.ends_with("kube-apiserver.log"), "{message}");
+    assert!(!log.parent().unwrap().exists(), "the failed start removed its dir");
 }
