@@ -30,8 +30,11 @@
 //! ```
 //!
 //! It also holds the one gate every privileged test goes through
-//! ([`require_privileged!`], module [`privileged`]) and the network namespace
-//! guard those tests share ([`Netns`]).
+//! ([`require_privileged!`], module [`privileged`]), the network namespace
+//! guard those tests share ([`Netns`]), and a real Kubernetes control plane
+//! (etcd + kube-apiserver) for tests ([`ControlPlane`], module
+//! [`control_plane`], gated by [`require_control_plane!`]), with [`spans`] to
+//! find the lines of a field an API server names.
 
 use std::net::IpAddr;
 
@@ -56,7 +59,10 @@ macro_rules! sel {
 #[doc(hidden)]
 pub use netpol_model as __model;
 
+pub mod control_plane;
 pub mod privileged;
+pub mod spans;
+pub use control_plane::ControlPlane;
 pub use privileged::{Netns, Privileged};
 
 fn origin(file: &str, line: u32, column: u32) -> Option<Origin> {

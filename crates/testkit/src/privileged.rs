@@ -23,10 +23,28 @@
 //! - otherwise it returns early and prints `SKIP <test>: <reason>` on stderr
 //!   (shown by `cargo test -- --nocapture`, as the harness captures the
 //!   output of tests that pass).
+//!
+//! Tests that need a real control plane (module [`control_plane`](crate::control_plane))
+//! but not root go through the sibling gate [`require_control_plane!`](crate::require_control_plane),
+//! under the same rule: it evaluates to the located [`Binaries`] when
+//! kube-apiserver and etcd are found ([`Binaries::locate`]) and `kubectl` and
+//! `openssl` answer, and skips or fails otherwise. A test that needs both root
+//! and a control plane names it as a tool: `require_privileged!("control-plane")`.
+//!
+//! ```no_run
+//! #[test]
+//! fn talks_to_an_api_server() {
+//!     let binaries = netpol_testkit::require_control_plane!();
+//!     let cp = binaries.start().unwrap_or_else(|e| panic!("{e}")); // stopped when `cp` drops
+//!     assert!(cp.kubeconfig().exists());
+//! }
+//! ```
 
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
+
+use crate::control_plane::Binaries;
 
 /// The environment variable that turns a skip into a failure.
 pub const REQUIRE_VAR: &str = "NETPOL_REQUIRE_PRIVILEGED";
@@ -49,6 +67,26 @@ macro_rules! require_privileged {
         }
     };
 }
+
+/// Starts a test that needs a real control plane (no root): evaluates to the
+/// located [`Binaries`], or skips (returns from the test) or fails it under
+/// the same rule as [`require_privileged!`](crate::require_privileged).
+#[macro_export]
+macro_rules! require_control_plane {
+    () => {
+        match $crate::privileged::control_plane_gate({
+            fn here() {}
+            $crate::privileged::test_name(::std::any::type_name_of_val(&here))
+        }) {
+            ::std::option::Option::Some(binaries) => binaries,
+            ::std::option::Option::None => return,
+        }
+    };
+}
+
+/// The name of the pseudo-tool that asks [`require_privileged!`](crate::require_privileged)
+/// for a control plane too.
+pub const CONTROL_PLANE: &str = "control-plane";
 
 /// Proof that the probe passed; only [`gate`] makes one.
 #[derive(Clone, Copy, Debug)]
@@ -107,6 +145,30 @@ pub fn gate(test: &str, tools: &[&str]) -> Option<Privileged> {
     }
 }
 
+/// The gate behind [`require_control_plane!`](crate::require_control_plane):
+/// `Some` with the binaries when the test can run, `None` (after printing why)
+/// when it must skip; panics when it cannot run and [`required`].
+pub fn control_plane_gate(test: &str) -> Option<Binaries> {
+    let found = Binaries::locate().and_then(|binaries| match control_plane_tools_missing() {
+        Some(reason) => Err(reason),
+        None => Ok(binaries),
+    });
+    let missing = found.as_ref().err().map(|reason| format!("no control plane: {reason}"));
+    match verdict(test, missing.as_deref(), required()) {
+        Verdict::Run => found.ok(),
+        Verdict::Skip(line) => {
+            eprintln!("{line}");
+            None
+        }
+        Verdict::Fail(message) => panic!("{message}"),
+    }
+}
+
+/// Why the control plane's client-side tools (`kubectl`, `openssl`) cannot run, if they cannot.
+fn control_plane_tools_missing() -> Option<String> {
+    ["kubectl", "openssl"].iter().find_map(|tool| missing_tool(tool))
+}
+
 /// `crate::module::test::here` (from `type_name_of_val`) -> `module::test`.
 pub fn test_name(here: &str) -> &str {
     let path = here.strip_suffix("::here").unwrap_or(here);
@@ -140,10 +202,22 @@ fn effective_uid() -> Option<u32> {
     uids.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// `Some(reason)` when `tool` does not answer its version flag.
+/// `Some(reason)` when `tool` does not answer its version flag
+/// ([`CONTROL_PLANE`]: when the control plane's binaries or tools are missing).
 fn missing_tool(tool: &str) -> Option<String> {
-    let flag = if tool == "ip" { "-V" } else { "--version" };
-    run(tool, &[flag]).err().map(|e| format!("`{tool} {flag}` fails: {e} (install it: {})", package(tool)))
+    if tool == CONTROL_PLANE {
+        return match Binaries::locate() {
+            Err(reason) => Some(format!("no control plane: {reason}")),
+            Ok(_) => control_plane_tools_missing().map(|reason| format!("no control plane: {reason}")),
+        };
+    }
+    let flags: &[&str] = match tool {
+        "ip" => &["-V"],
+        "kubectl" => &["version", "--client"],
+        "openssl" => &["version"],
+        _ => &["--version"],
+    };
+    run(tool, flags).err().map(|e| format!("`{tool} {}` fails: {e} (install it: {})", flags.join(" "), package(tool)))
 }
 
 fn package(tool: &str) -> &str {
@@ -151,6 +225,8 @@ fn package(tool: &str) -> &str {
         "ip" => "apt-get install -y iproute2",
         "nft" => "apt-get install -y nftables",
         "conntrack" => "apt-get install -y conntrack",
+        "openssl" => "apt-get install -y openssl",
+        "kubectl" => "see the README, \"A real control plane\"",
         _ => "see the README",
     }
 }
@@ -234,5 +310,16 @@ mod tests {
         let reason = missing_tool("netpol-no-such-tool").expect("missing");
         assert!(reason.contains("`netpol-no-such-tool --version` fails: cannot run"), "{reason}");
         assert_eq!(missing_tool(env!("CARGO")), None, "the cargo that built this answers --version");
+    }
+
+    #[test]
+    fn the_control_plane_pseudo_tool_names_what_is_missing() {
+        // Whatever this machine has, the answer agrees with the locator and names the control plane.
+        match (Binaries::locate(), missing_tool(CONTROL_PLANE)) {
+            (Err(reason), Some(missing)) => assert_eq!(missing, format!("no control plane: {reason}")),
+            (Ok(_), Some(missing)) => assert!(missing.starts_with("no control plane: `"), "{missing}"),
+            (Ok(_), None) => assert_eq!(control_plane_tools_missing(), None),
+            (Err(reason), None) => panic!("binaries missing ({reason}) but the gate would run"),
+        }
     }
 }

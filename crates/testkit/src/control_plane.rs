@@ -1,0 +1,570 @@
+//! A real Kubernetes control plane for tests: etcd and kube-apiserver on
+//! 127.0.0.1, started and stopped by a test.
+//!
+//! Model: a [`ControlPlane`] owns two child processes and one temp dir
+//! (`$TMPDIR/netpol-cp-*`: PKI, etcd data, logs, kubeconfigs). Every port is
+//! free when picked (bound to port 0 and released); a start that loses that
+//! race (address in use) is retried. [`ControlPlane::start`] returns once
+//! `/readyz` answers `ok`, or fails with the last lines of the server's log.
+//! Drop kills every process it started by PID, waits for each (so none is
+//! left a zombie) and removes the dir: also when the test panics, as Drop
+//! runs while unwinding. (A test process killed with SIGKILL cannot clean up:
+//! its children then outlive it.) `NETPOL_KEEP_CONTROL_PLANE=1` keeps the dir
+//! and says where it is, for debugging.
+//!
+//! Authentication and authorization, chosen for being the simplest that is
+//! also what a real cluster does:
+//! - RBAC on (`--authorization-mode=Node,RBAC`), anonymous requests only get
+//!   what RBAC's defaults give them (`/readyz`, `/version`).
+//! - The admin is a static bearer token (`--token-auth-file`) in the group
+//!   `system:masters`: no client certificate to mint, and the admin kubeconfig
+//!   ([`ControlPlane::kubeconfig`]) is a plain file that kubectl and kube-rs read.
+//! - ServiceAccount tokens are real signed JWTs (TokenRequest, `kubectl create
+//!   token`), checked against the ServiceAccount in etcd:
+//!   [`ControlPlane::mint_token`] makes one with only the rights it is given.
+//! - TLS: a throwaway CA signs the serving certificate for 127.0.0.1 (module
+//!   `pki`, OpenSSL), and kubeconfigs trust that CA: no `insecure-skip-tls-verify`.
+//!
+//! There is no controller-manager or scheduler: nothing creates a
+//! namespace's `default` ServiceAccount, so the `ServiceAccount` admission
+//! plugin is off (as in envtest), and Pods stay unscheduled unless a test sets
+//! their status through the status subresource.
+//!
+//! ```no_run
+//! use netpol_testkit::control_plane::Rule;
+//!
+//! #[test]
+//! fn lists_pods_in_one_namespace() {
+//!     let cp = netpol_testkit::require_control_plane!().start().unwrap_or_else(|e| panic!("{e}"));
+//!     let reader = cp.mint_token("prod", "reader", &[Rule::new(&["list"], "", &["pods"])]).unwrap();
+//!     let out = std::process::Command::new("kubectl")
+//!         .arg(format!("--kubeconfig={}", reader.kubeconfig.display()))
+//!         .args(["get", "pods", "-n", "prod"])
+//!         .output()
+//!         .unwrap();
+//!     assert!(out.status.success());
+//! }
+//! ```
+
+mod binaries;
+mod pki;
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+pub use binaries::{
+    cache_dir, kubernetes_version, pinned, Binaries, CACHE_VAR, ETCD_VAR, KUBEBUILDER_ASSETS_VAR, KUBECTL_VAR,
+    KUBE_APISERVER_VAR,
+};
+
+/// Set (not empty, not `0`) to keep a control plane's dir after it stops.
+pub const KEEP_VAR: &str = "NETPOL_KEEP_CONTROL_PLANE";
+
+/// Why a control plane could not start or a request to it failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("control-plane binaries not found: {0}")]
+    Missing(String),
+    #[error("cannot {what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("`{command}` failed ({status}): {stderr}")]
+    Command { command: String, status: String, stderr: String },
+    #[error("{name} exited ({status}) before the API server was ready; last lines of {}:\n{tail}", log.display())]
+    Exited { name: &'static str, status: String, log: PathBuf, tail: String },
+    #[error(
+        "the API server at {server} was not ready after {waited:?} (last /readyz answer: {last}); last lines of {}:\n{tail}",
+        log.display()
+    )]
+    NotReady { server: String, waited: Duration, last: String, log: PathBuf, tail: String },
+}
+
+/// How to start a control plane; [`Options::default`] is what [`ControlPlane::start`] uses.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// How long to wait for `/readyz` (90 s: a cold start on two busy cores takes 10-30 s).
+    pub ready_timeout: Duration,
+    /// The Service IP range (`--service-cluster-ip-range`): kubeadm's default,
+    /// the range seed manifests' `clusterIP`s come from.
+    pub service_cluster_ip_range: String,
+    /// More `--flag=value` arguments for kube-apiserver (they come last, so they win).
+    pub extra_apiserver_args: Vec<String>,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            ready_timeout: Duration::from_secs(90),
+            service_cluster_ip_range: "10.96.0.0/12".into(),
+            extra_apiserver_args: Vec::new(),
+        }
+    }
+}
+
+/// One RBAC rule a minted token gets ([`ControlPlane::mint_token`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rule {
+    pub verbs: Vec<String>,
+    /// `""` is the core group (pods, namespaces, services).
+    pub api_group: String,
+    pub resources: Vec<String>,
+    /// In a ClusterRole (every namespace, and cluster-scoped resources) rather
+    /// than a Role of the ServiceAccount's namespace.
+    pub cluster_wide: bool,
+}
+
+impl Rule {
+    /// A namespace-scoped rule: `Rule::new(&["get", "list"], "", &["pods"])`.
+    pub fn new(verbs: &[&str], api_group: &str, resources: &[&str]) -> Rule {
+        Rule {
+            verbs: verbs.iter().map(|v| v.to_string()).collect(),
+            api_group: api_group.to_string(),
+            resources: resources.iter().map(|r| r.to_string()).collect(),
+            cluster_wide: false,
+        }
+    }
+
+    /// The same rule in a ClusterRole, bound cluster-wide.
+    pub fn cluster_wide(mut self) -> Rule {
+        self.cluster_wide = true;
+        self
+    }
+
+    fn to_json(&self) -> Value {
+        json!({"apiGroups": [self.api_group], "resources": self.resources, "verbs": self.verbs})
+    }
+}
+
+/// A ServiceAccount token and a kubeconfig that uses it.
+#[derive(Clone, Debug)]
+pub struct Credentials {
+    /// `system:serviceaccount:<namespace>:<name>`, as RBAC and `Forbidden` messages name it.
+    pub user: String,
+    pub token: String,
+    /// Inside the control plane's dir: removed with it.
+    pub kubeconfig: PathBuf,
+}
+
+#[derive(Debug)]
+struct Process {
+    name: &'static str,
+    child: Child,
+    log: PathBuf,
+}
+
+/// A running etcd + kube-apiserver; stopped and removed on Drop (see the module docs).
+#[derive(Debug)]
+pub struct ControlPlane {
+    /// In stop order: kube-apiserver before etcd.
+    processes: Vec<Process>,
+    dir: Option<tempfile::TempDir>,
+    server: String,
+    ca_cert: PathBuf,
+    kubeconfig: PathBuf,
+    kubectl: PathBuf,
+}
+
+impl Binaries {
+    /// Starts a control plane from these binaries with [`Options::default`].
+    pub fn start(&self) -> Result<ControlPlane, Error> {
+        ControlPlane::start_with(self, &Options::default())
+    }
+}
+
+impl ControlPlane {
+    /// Finds the binaries ([`Binaries::locate`]) and starts with [`Options::default`].
+    pub fn start() -> Result<ControlPlane, Error> {
+        Binaries::locate().map_err(Error::Missing)?.start()
+    }
+
+    /// Starts etcd and kube-apiserver and waits for `/readyz`. A start that
+    /// lost a port to another process is tried again (three times in all).
+    pub fn start_with(binaries: &Binaries, options: &Options) -> Result<ControlPlane, Error> {
+        let mut attempt = 1;
+        loop {
+            match ControlPlane::try_start(binaries, options) {
+                Err(Error::Exited { ref tail, .. }) if attempt < 3 && tail.contains("address already in use") => {
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn try_start(binaries: &Binaries, options: &Options) -> Result<ControlPlane, Error> {
+        let dir = tempfile::Builder::new()
+            .prefix("netpol-cp-")
+            .tempdir()
+            .map_err(|source| Error::Io { what: "create a temp dir for the control plane".into(), source })?;
+        let root = dir.path().to_path_buf();
+        let kubectl = std::env::var_os(KUBECTL_VAR).filter(|v| !v.is_empty()).map_or("kubectl".into(), PathBuf::from);
+        let pki_dir = mkdir(&root, "pki")?;
+        let pki = pki::generate(&pki_dir)?;
+        let [etcd_port, peer_port, api_port] = free_ports()?;
+        let server = format!("https://127.0.0.1:{api_port}");
+        let mut cp = ControlPlane {
+            processes: Vec::new(),
+            dir: Some(dir),
+            server: server.clone(),
+            ca_cert: pki.ca_cert.clone(),
+            kubeconfig: root.join("admin.kubeconfig"),
+            kubectl,
+        };
+        // From here on an early return drops `cp`, which stops what was started.
+
+        let etcd_url = format!("http://127.0.0.1:{etcd_port}");
+        let peer_url = format!("http://127.0.0.1:{peer_port}");
+        let etcd_data = mkdir(&root, "etcd")?;
+        cp.spawn(
+            "etcd",
+            &binaries.etcd,
+            &[
+                "--name=netpol-test".into(),
+                format!("--data-dir={}", etcd_data.display()),
+                format!("--listen-client-urls={etcd_url}"),
+                format!("--advertise-client-urls={etcd_url}"),
+                format!("--listen-peer-urls={peer_url}"),
+                format!("--initial-advertise-peer-urls={peer_url}"),
+                format!("--initial-cluster=netpol-test={peer_url}"),
+                "--unsafe-no-fsync=true".into(),
+                "--log-level=warn".into(),
+            ],
+        )?;
+
+        let admin_token = random_token()?;
+        let tokens = root.join("tokens.csv");
+        write(&tokens, &format!("{admin_token},netpol-admin,netpol-admin,\"system:masters\"\n"))?;
+        let mut args = vec![
+            format!("--etcd-servers={etcd_url}"),
+            "--bind-address=127.0.0.1".into(),
+            "--advertise-address=127.0.0.1".into(),
+            format!("--secure-port={api_port}"),
+            format!("--cert-dir={}", pki_dir.display()),
+            format!("--tls-cert-file={}", pki.serving_cert.display()),
+            format!("--tls-private-key-file={}", pki.serving_key.display()),
+            format!("--token-auth-file={}", tokens.display()),
+            "--authorization-mode=Node,RBAC".into(),
+            "--service-account-issuer=https://kubernetes.default.svc.cluster.local".into(),
+            format!("--service-account-key-file={}", pki.sa_public.display()),
+            format!("--service-account-signing-key-file={}", pki.sa_key.display()),
+            format!("--service-cluster-ip-range={}", options.service_cluster_ip_range),
+            "--disable-admission-plugins=ServiceAccount".into(),
+            "--allow-privileged=true".into(),
+            "--profiling=false".into(),
+        ];
+        args.extend(options.extra_apiserver_args.iter().cloned());
+        cp.spawn("kube-apiserver", &binaries.kube_apiserver, &args)?;
+        // Stop the API server before etcd.
+        cp.processes.reverse();
+
+        write_kubeconfig(&cp.kubeconfig, &server, &cp.ca_cert, "netpol-admin", &admin_token)?;
+        cp.wait_ready(options.ready_timeout)?;
+        Ok(cp)
+    }
+
+    fn spawn(&mut self, name: &'static str, program: &Path, args: &[String]) -> Result<(), Error> {
+        let log = self.dir().join(format!("{name}.log"));
+        let out =
+            File::create(&log).map_err(|source| Error::Io { what: format!("create {}", log.display()), source })?;
+        let err = out.try_clone().map_err(|source| Error::Io { what: format!("reopen {}", log.display()), source })?;
+        let child = Command::new(program)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .map_err(|source| Error::Io { what: format!("start {}", program.display()), source })?;
+        self.processes.push(Process { name, child, log });
+        Ok(())
+    }
+
+    fn wait_ready(&mut self, timeout: Duration) -> Result<(), Error> {
+        let start = Instant::now();
+        loop {
+            for p in &mut self.processes {
+                if let Ok(Some(status)) = p.child.try_wait() {
+                    return Err(Error::Exited {
+                        name: p.name,
+                        status: status.to_string(),
+                        log: p.log.clone(),
+                        tail: tail(&p.log),
+                    });
+                }
+            }
+            let last = match self.kubectl_output(&["get", "--raw=/readyz", "--request-timeout=5s"], None) {
+                Ok(body) if body.trim() == "ok" => return Ok(()),
+                Ok(body) => body.trim().to_string(),
+                Err(e) => e.to_string(),
+            };
+            if start.elapsed() > timeout {
+                let log = self.processes[0].log.clone();
+                return Err(Error::NotReady {
+                    server: self.server.clone(),
+                    waited: timeout,
+                    last,
+                    tail: tail(&log),
+                    log,
+                });
+            }
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
+
+    /// `https://127.0.0.1:<port>`.
+    pub fn server(&self) -> &str {
+        &self.server
+    }
+
+    /// The admin kubeconfig (bearer token in `system:masters`, CA file): pass
+    /// it to kubectl (`--kubeconfig`) or kube-rs.
+    pub fn kubeconfig(&self) -> &Path {
+        &self.kubeconfig
+    }
+
+    /// The PEM file of the CA the serving certificate is signed by.
+    pub fn ca_cert(&self) -> &Path {
+        &self.ca_cert
+    }
+
+    /// The control plane's own dir (PKI, etcd data, logs, kubeconfigs); gone after Drop.
+    pub fn dir(&self) -> &Path {
+        self.dir.as_ref().expect("the dir lives as long as the control plane").path()
+    }
+
+    /// The PIDs of every process it started (kube-apiserver, then etcd).
+    pub fn pids(&self) -> Vec<u32> {
+        self.processes.iter().map(|p| p.child.id()).collect()
+    }
+
+    /// The log file (stdout and stderr) of `kube-apiserver` or `etcd`.
+    pub fn log(&self, name: &str) -> Option<&Path> {
+        self.processes.iter().find(|p| p.name == name).map(|p| p.log.as_path())
+    }
+
+    /// A `kubectl --kubeconfig=<admin>` command to add arguments to.
+    pub fn kubectl(&self) -> Command {
+        self.kubectl_as(&self.kubeconfig)
+    }
+
+    /// A `kubectl --kubeconfig=<kubeconfig>` command (e.g. [`Credentials::kubeconfig`]).
+    pub fn kubectl_as(&self, kubeconfig: &Path) -> Command {
+        let mut cmd = Command::new(&self.kubectl);
+        cmd.arg(format!("--kubeconfig={}", kubeconfig.display())).stdin(Stdio::null());
+        cmd
+    }
+
+    /// Runs admin kubectl with `args` (and `stdin`); its stdout, or an error with its stderr.
+    pub fn kubectl_output(&self, args: &[&str], stdin: Option<&str>) -> Result<String, Error> {
+        let mut cmd = self.kubectl();
+        cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
+        if stdin.is_some() {
+            cmd.stdin(Stdio::piped());
+        }
+        let command = format!("kubectl {}", args.join(" "));
+        let mut child = cmd.spawn().map_err(|source| Error::Io { what: format!("run `{command}`"), source })?;
+        if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
+            pipe.write_all(text.as_bytes())
+                .map_err(|source| Error::Io { what: format!("feed `{command}`"), source })?;
+        }
+        let out =
+            child.wait_with_output().map_err(|source| Error::Io { what: format!("wait for `{command}`"), source })?;
+        if out.status.success() {
+            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        } else {
+            Err(Error::Command {
+                command,
+                status: out.status.to_string(),
+                stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            })
+        }
+    }
+
+    /// `kubectl apply -f -` as admin: YAML or JSON, one or more objects.
+    pub fn apply(&self, manifest: &str) -> Result<String, Error> {
+        self.kubectl_output(&["apply", "-f", "-"], Some(manifest))
+    }
+
+    /// Creates the namespaces that do not exist yet (labelled with their name, as the API server does).
+    pub fn ensure_namespaces<'a>(&self, names: impl IntoIterator<Item = &'a str>) -> Result<(), Error> {
+        let items: Vec<Value> = names
+            .into_iter()
+            .map(|name| json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}))
+            .collect();
+        if items.is_empty() {
+            return Ok(());
+        }
+        self.apply(&json!({"apiVersion": "v1", "kind": "List", "items": items}).to_string()).map(drop)
+    }
+
+    /// Creates the ServiceAccount `namespace/name` (and the namespace), gives
+    /// it exactly `rules` (a Role and RoleBinding in its namespace for the
+    /// namespaced rules, a ClusterRole and ClusterRoleBinding
+    /// `netpol-test:<namespace>:<name>` for the [`Rule::cluster_wide`] ones),
+    /// and returns a one-hour token for it (TokenRequest, through
+    /// `kubectl create token`) with a kubeconfig that uses it.
+    pub fn mint_token(&self, namespace: &str, name: &str, rules: &[Rule]) -> Result<Credentials, Error> {
+        let user = format!("system:serviceaccount:{namespace}:{name}");
+        let subject = json!([{"kind": "ServiceAccount", "name": name, "namespace": namespace}]);
+        let mut items = vec![
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}),
+            json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": namespace}}),
+        ];
+        let rbac = "rbac.authorization.k8s.io/v1";
+        let (cluster, local): (Vec<&Rule>, Vec<&Rule>) = rules.iter().partition(|r| r.cluster_wide);
+        if !local.is_empty() {
+            let meta = json!({"name": name, "namespace": namespace});
+            let rules: Vec<Value> = local.iter().map(|r| r.to_json()).collect();
+            items.push(json!({"apiVersion": rbac, "kind": "Role", "metadata": meta, "rules": rules}));
+            items.push(json!({
+                "apiVersion": rbac, "kind": "RoleBinding", "metadata": meta, "subjects": subject,
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
+            }));
+        }
+        if !cluster.is_empty() {
+            let role = format!("netpol-test:{namespace}:{name}");
+            let rules: Vec<Value> = cluster.iter().map(|r| r.to_json()).collect();
+            items.push(json!({"apiVersion": rbac, "kind": "ClusterRole", "metadata": {"name": role}, "rules": rules}));
+            items.push(json!({
+                "apiVersion": rbac, "kind": "ClusterRoleBinding", "metadata": {"name": role}, "subjects": subject,
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+            }));
+        }
+        self.apply(&json!({"apiVersion": "v1", "kind": "List", "items": items}).to_string())?;
+        let token = self.kubectl_output(&["create", "token", name, "-n", namespace, "--duration=1h"], None)?;
+        let token = token.trim().to_string();
+        let kubeconfig = self.dir().join(format!("{namespace}.{name}.kubeconfig"));
+        write_kubeconfig(&kubeconfig, &self.server, &self.ca_cert, &user, &token)?;
+        Ok(Credentials { user, token, kubeconfig })
+    }
+}
+
+impl Drop for ControlPlane {
+    fn drop(&mut self) {
+        for p in &mut self.processes {
+            // SIGKILL by PID, then reap it: no process and no zombie is left.
+            let _ = p.child.kill();
+            let _ = p.child.wait();
+        }
+        if let Some(dir) = self.dir.take() {
+            if std::env::var(KEEP_VAR).is_ok_and(|v| !v.is_empty() && v != "0") {
+                eprintln!("{KEEP_VAR}: kept the control plane's dir {}", dir.keep().display());
+            } else {
+                let path = dir.path().to_path_buf();
+                if let Err(e) = dir.close() {
+                    eprintln!("control plane: cannot remove {}: {e}", path.display());
+                }
+            }
+        }
+    }
+}
+
+/// A kubeconfig (written as JSON, which is YAML) for one bearer-token user.
+fn write_kubeconfig(path: &Path, server: &str, ca: &Path, user: &str, token: &str) -> Result<(), Error> {
+    let config = json!({
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "netpol-test", "cluster": {"server": server, "certificate-authority": ca}}],
+        "users": [{"name": user, "user": {"token": token}}],
+        "contexts": [{"name": "netpol-test", "context": {"cluster": "netpol-test", "user": user, "namespace": "default"}}],
+        "current-context": "netpol-test",
+    });
+    let text = serde_json::to_string_pretty(&config).expect("a kubeconfig serializes");
+    write(path, &(text + "\n"))
+}
+
+fn mkdir(root: &Path, name: &str) -> Result<PathBuf, Error> {
+    let dir = root.join(name);
+    std::fs::create_dir(&dir).map_err(|source| Error::Io { what: format!("create {}", dir.display()), source })?;
+    Ok(dir)
+}
+
+fn write(path: &Path, text: &str) -> Result<(), Error> {
+    std::fs::write(path, text).map_err(|source| Error::Io { what: format!("write {}", path.display()), source })
+}
+
+/// Three distinct ports free right now on 127.0.0.1 (held together while picked).
+fn free_ports() -> Result<[u16; 3], Error> {
+    let bind = || {
+        TcpListener::bind("127.0.0.1:0")
+            .map_err(|source| Error::Io { what: "bind a free port on 127.0.0.1".into(), source })
+    };
+    let held = [bind()?, bind()?, bind()?];
+    let port = |l: &TcpListener| {
+        l.local_addr().map(|a| a.port()).map_err(|source| Error::Io { what: "read a bound port".into(), source })
+    };
+    Ok([port(&held[0])?, port(&held[1])?, port(&held[2])?])
+}
+
+/// 32 hex digits from /dev/urandom.
+fn random_token() -> Result<String, Error> {
+    let mut bytes = [0u8; 16];
+    File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|source| Error::Io { what: "read /dev/urandom".into(), source })?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// The last 30 lines of a log file.
+fn tail(log: &Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_else(|e| format!("(cannot read it: {e})"));
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(30)..].join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_become_rbac_json() {
+        let rule = Rule::new(&["get", "list"], "networking.k8s.io", &["networkpolicies"]);
+        assert!(!rule.cluster_wide);
+        assert_eq!(
+            rule.to_json(),
+            json!({"apiGroups": ["networking.k8s.io"], "resources": ["networkpolicies"], "verbs": ["get", "list"]})
+        );
+        assert!(Rule::new(&["list"], "", &["pods"]).cluster_wide().cluster_wide);
+    }
+
+    #[test]
+    fn a_kubeconfig_names_server_ca_and_token() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k");
+        write_kubeconfig(&path, "https://127.0.0.1:1234", Path::new("/x/ca.crt"), "u:1", "t\"ok").unwrap();
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(v["clusters"][0]["cluster"]["server"], "https://127.0.0.1:1234");
+        assert_eq!(v["clusters"][0]["cluster"]["certificate-authority"], "/x/ca.crt");
+        assert_eq!(v["users"][0], json!({"name": "u:1", "user": {"token": "t\"ok"}}));
+        assert_eq!(v["contexts"][0]["context"]["user"], "u:1");
+        assert_eq!(v["current-context"], "netpol-test");
+    }
+
+    #[test]
+    fn free_ports_are_distinct_and_tokens_random() {
+        let [a, b, c] = free_ports().unwrap();
+        assert!(a != b && b != c && a != c && a > 0);
+        let (t1, t2) = (random_token().unwrap(), random_token().unwrap());
+        assert_eq!(t1.len(), 32);
+        assert_ne!(t1, t2);
+    }
+
+    #[test]
+    fn the_tail_of_a_log_is_its_last_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("x.log");
+        let text: String = (1..=40).map(|i| format!("line {i}\n")).collect();
+        std::fs::write(&log, text).unwrap();
+        let t = tail(&log);
+        assert!(t.starts_with("line 11\n") && t.ends_with("line 40"), "{t}");
+        assert!(tail(&dir.path().join("none")).starts_with("(cannot read it:"));
+    }
+}
