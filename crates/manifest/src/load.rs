@@ -57,7 +57,20 @@ struct Seen {
 /// when the fast path refused it (then serde-saphyr decides, document by document).
 type Checked = Option<(Vec<Step>, usize)>;
 
+/// Input this small, and nested at most [`INLINE_DEPTH`] deep, loads on the
+/// caller's thread: a thread with a big stack costs more than loading a small
+/// file (the agent loads each file of a folder on its own).
+const INLINE_BYTES: usize = MIN_CHUNK;
+
+/// Nesting this shallow fits any thread's stack many times over (a std thread
+/// has 2 MiB); built-in objects nest about 15 deep.
+const INLINE_DEPTH: usize = 64;
+
 pub(crate) fn load(sources: &[(&str, &str)], options: &LoadOptions) -> Loaded {
+    let total: usize = sources.iter().map(|(_, text)| text.len()).sum();
+    if total <= INLINE_BYTES && sources.iter().all(|(_, text)| parse::shallow(text, INLINE_DEPTH)) {
+        return load_here(sources, options);
+    }
     // Parsing and checking recurse over the trees: on a thread whose stack fits
     // the deepest tree the parser accepts, whatever thread the caller is on.
     std::thread::scope(|scope| {
@@ -71,7 +84,8 @@ pub(crate) fn load(sources: &[(&str, &str)], options: &LoadOptions) -> Loaded {
 
 fn load_here(sources: &[(&str, &str)], options: &LoadOptions) -> Loaded {
     let files: Vec<Arc<str>> = sources.iter().map(|(name, _)| Arc::from(*name)).collect();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    let threads = *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let total: usize = sources.iter().map(|(_, text)| text.len()).sum();
     let target = (total / (threads * CHUNKS_PER_THREAD).max(1)).clamp(MIN_CHUNK, MAX_CHUNK);
     // (file index, chunk) in load order.

@@ -413,7 +413,8 @@ pub(crate) fn parse_documents(text: &str) -> Result<Vec<Node<'_>>, SyntaxError> 
             let message = e.to_string();
             // The parser's own flow-nesting guard words the same limit its way.
             if message.contains("recursion limit exceeded") {
-                let (message, help) = limit_message(&serde_saphyr::budget::BudgetBreach::Depth { depth: MAX_DEPTH + 1 });
+                let (message, help) =
+                    limit_message(&serde_saphyr::budget::BudgetBreach::Depth { depth: MAX_DEPTH + 1 });
                 return Err(SyntaxError { line, column, message, help: Some(help) });
             }
             let mut message = message.lines().next().unwrap_or("invalid YAML").trim().to_string();

@@ -110,6 +110,27 @@ fn position(span: &Span, line_offset: u32) -> (u32, u32) {
     (line, column)
 }
 
+/// Whether every tree of `text` is at most `depth` deep, by its events alone
+/// (no tree is built, nothing recurses). Aliases (which replay a subtree
+/// elsewhere) and syntax errors answer `false`: then the caller takes no chances.
+pub(crate) fn shallow(text: &str, depth: usize) -> bool {
+    let mut open = 0usize;
+    for item in Parser::with_options(StrInput::new(text), parser_options()) {
+        match item {
+            Ok((Event::SequenceStart(..) | Event::MappingStart(..), _)) => {
+                open += 1;
+                if open > depth {
+                    return false;
+                }
+            }
+            Ok((Event::SequenceEnd | Event::MappingEnd, _)) => open = open.saturating_sub(1),
+            Ok((Event::Alias(..), _)) | Err(_) => return false,
+            Ok(_) => {}
+        }
+    }
+    true
+}
+
 /// Parses one chunk into its non-null documents, or `None` when serde-saphyr must decide.
 pub(crate) fn parse_fast(chunk: Chunk<'_>) -> Option<(Vec<Node<'_>>, Cost)> {
     let mut parser = Parser::with_options(StrInput::new(chunk.text), parser_options());

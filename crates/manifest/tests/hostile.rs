@@ -158,3 +158,22 @@ fn issue14_a_large_stream_is_not_refused_by_a_per_file_budget() {
     assert_eq!(loaded.documents, count);
     assert_eq!(loaded.bytes, text.len());
 }
+
+#[test]
+fn issue14_small_files_load_on_a_plain_thread_at_every_depth() {
+    // Small input nested at most 64 deep loads on the caller's thread (the
+    // agent loads each file on its own); deeper goes to the big-stack thread.
+    // A std thread (2 MiB of stack) must take both.
+    std::thread::spawn(|| {
+        for depth in [10, 60, 61, 62, 63, 64, 65, 200, 990] {
+            for block in [false, true] {
+                let text = format!("{}---\n{DENY}", deep_resource(depth, block));
+                let loaded = load_one(&text, false);
+                assert!(!loaded.has_errors(), "depth {depth}: {:?}", loaded.diagnostics);
+                assert_eq!(policy_names(&loaded), ["deny"]);
+            }
+        }
+    })
+    .join()
+    .expect("loads on a std thread");
+}
