@@ -23,15 +23,8 @@ cargo build --release -q -p netpol-cli
 BIN=$PWD/target/release/netpol
 mkdir -p "$OUT"
 
-# best_of CMD...: prints "seconds kib" of the fastest of $RUNS runs (exit code must be 0 or 1).
-best_of() {
-  local best="" line
-  for _ in $(seq "$RUNS"); do
-    line=$(/usr/bin/time -f "%e %M" "$@" 2>&1 >/dev/null | tail -n 1)
-    if [ -z "$best" ] || awk -v a="${line%% *}" -v b="${best%% *}" 'BEGIN{exit !(a<b)}'; then best=$line; fi
-  done
-  echo "$best"
-}
+# shellcheck source=best_of.sh
+source benches/best_of.sh
 
 echo "| pods | policies | classes | allowed pairs 8080/TCP | matrix --summary (s) | peak RSS (MiB) | check (s) | NCA connectivity (s) | NCA peak (MiB) | NCA / netpol |"
 echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"

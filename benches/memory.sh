@@ -19,15 +19,8 @@ cargo build --release -q -p netpol-cli
 BIN=$PWD/target/release/netpol
 mkdir -p "$OUT"
 
-# best_of CMD...: "seconds kib" of the fastest of $RUNS runs (exit code 0 or 1).
-best_of() {
-  local best="" line
-  for _ in $(seq "$RUNS"); do
-    line=$(/usr/bin/time -f "%e %M" "$@" 2>&1 >/dev/null | tail -n 1)
-    if [ -z "$best" ] || awk -v a="${line%% *}" -v b="${best%% *}" 'BEGIN{exit !(a<b)}'; then best=$line; fi
-  done
-  echo "$best"
-}
+# shellcheck source=best_of.sh
+source benches/best_of.sh
 
 # Bytes per policy of the synthetic stream, from a sample.
 per_policy=$(($("$BIN" synth --namespaces 100 --pods 0 --policies 2000 | wc -c) / 2000))
