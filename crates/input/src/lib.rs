@@ -116,14 +116,14 @@ pub fn read_paths(paths: &[PathBuf]) -> Result<Vec<Source>, InputError> {
 /// `-` as stdin; within the limits of `options`.
 pub fn read_inputs(paths: &[PathBuf], options: &ReadOptions) -> Result<Input, InputError> {
     let mut input = Input::default();
-    let read = |input: &mut Input, name: String, reader: &mut dyn Read| -> Result<(), InputError> {
+    let read = |input: &mut Input, name: String, reader: &mut dyn Read, expected: u64| -> Result<(), InputError> {
         let left = options.max_total_bytes.saturating_sub(input.bytes);
         let (limit, which) = if left < options.max_file_bytes {
             (left, "for all files together")
         } else {
             (options.max_file_bytes, "per file")
         };
-        let text = read_text(reader, &name, limit).map_err(|e| match e {
+        let text = read_text(reader, &name, limit, expected).map_err(|e| match e {
             InputError::TooLarge { path, .. } => {
                 let limit = if which == "per file" { options.max_file_bytes } else { options.max_total_bytes };
                 InputError::TooLarge { path, limit, which }
@@ -136,7 +136,7 @@ pub fn read_inputs(paths: &[PathBuf], options: &ReadOptions) -> Result<Input, In
     };
     for path in paths {
         if path.as_os_str() == "-" {
-            read(&mut input, "<stdin>".into(), &mut std::io::stdin().lock())?;
+            read(&mut input, "<stdin>".into(), &mut std::io::stdin().lock(), 0)?;
         } else if path.is_dir() {
             let walk = Walk::new(path)?;
             input.notes.extend(walk.notes);
@@ -146,12 +146,14 @@ pub fn read_inputs(paths: &[PathBuf], options: &ReadOptions) -> Result<Input, In
             for file in walk.files {
                 let name = file.display().to_string();
                 let mut f = std::fs::File::open(&file).map_err(|error| InputError::Io { path: name.clone(), error })?;
-                read(&mut input, name, &mut f)?;
+                let expected = regular_len(&f);
+                read(&mut input, name, &mut f, expected)?;
             }
         } else {
             let name = path.display().to_string();
             let mut f = std::fs::File::open(path).map_err(|error| InputError::Io { path: name.clone(), error })?;
-            read(&mut input, name, &mut f)?;
+            let expected = regular_len(&f);
+            read(&mut input, name, &mut f, expected)?;
         }
     }
     Ok(input)
@@ -169,16 +171,24 @@ pub fn read_file(path: &Path, max_bytes: u64) -> Result<Source, InputError> {
         return Err(InputError::Io { path: name, error });
     }
     let mut f = std::fs::File::open(path).map_err(io)?;
-    let text = read_text(&mut f, &name, max_bytes)?;
+    let text = read_text(&mut f, &name, max_bytes, meta.len())?;
     Ok(Source::new(name, text))
 }
 
+/// The length of an open regular file; 0 for anything else (a FIFO, a device).
+fn regular_len(f: &std::fs::File) -> u64 {
+    f.metadata().ok().filter(|m| m.is_file()).map_or(0, |m| m.len())
+}
+
 /// Reads at most `limit` bytes of UTF-8 text: stops at the first byte over the
-/// limit and at the first byte that cannot be UTF-8.
-pub fn read_text(reader: &mut dyn Read, name: &str, limit: u64) -> Result<String, InputError> {
+/// limit and at the first byte that cannot be UTF-8. `expected` is the size the
+/// caller knows of (a regular file's length; 0 when unknown): the buffer is
+/// allocated once at that size instead of doubling past it (a 600 MB file
+/// would otherwise hold 1 GiB).
+pub fn read_text(reader: &mut dyn Read, name: &str, limit: u64, expected: u64) -> Result<String, InputError> {
     const BLOCK: u64 = 64 * 1024;
     let too_large = || InputError::TooLarge { path: name.to_string(), limit, which: "per file" };
-    let mut buf: Vec<u8> = Vec::new();
+    let mut buf: Vec<u8> = Vec::with_capacity(usize::try_from(expected.min(limit)).unwrap_or(0));
     let mut checked = 0usize;
     loop {
         let n = loop {

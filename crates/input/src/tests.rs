@@ -183,9 +183,9 @@ fn issue14_total_limit_counts_every_file() {
 fn issue14_utf8_split_across_reads_is_kept() {
     // A multi-byte character across the 64 KiB read boundary is not "not UTF-8".
     let text = format!("{}é{}", "a".repeat(64 * 1024 - 1), "b".repeat(10));
-    let got = read_text(&mut text.as_bytes(), "t", 1 << 20).unwrap();
+    let got = read_text(&mut text.as_bytes(), "t", 1 << 20, 0).unwrap();
     assert_eq!(got, text);
-    assert!(matches!(read_text(&mut &b"ab\xffcd"[..], "t", 100), Err(InputError::NotUtf8 { .. })));
+    assert!(matches!(read_text(&mut &b"ab\xffcd"[..], "t", 100, 4), Err(InputError::NotUtf8 { .. })));
 }
 
 #[test]

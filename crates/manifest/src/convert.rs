@@ -24,7 +24,7 @@ use crate::validate::parse_cidr;
 pub(crate) type OriginAt<'a> = &'a dyn Fn(&FieldPath) -> Origin;
 
 pub(crate) fn labels(map: Option<&BTreeMap<String, String>>) -> Labels {
-    map.map(|m| Labels(m.clone())).unwrap_or_default()
+    map.map(|m| m.iter().collect()).unwrap_or_default()
 }
 
 fn protocol(p: Option<&str>) -> Protocol {
@@ -33,7 +33,7 @@ fn protocol(p: Option<&str>) -> Protocol {
 
 pub(crate) fn selector(sel: &meta::LabelSelector) -> LabelSelector {
     LabelSelector {
-        match_labels: sel.match_labels.clone().unwrap_or_default(),
+        match_labels: sel.match_labels.iter().flatten().collect(),
         match_expressions: sel
             .match_expressions
             .iter()
@@ -109,7 +109,7 @@ pub(crate) fn pod(parts: PodParts<'_>, origin: Origin) -> netpol_model::Pod {
 
 pub(crate) fn service(svc: &core::Service, namespace: &str, name: &str, origin: Origin) -> Service {
     let spec = svc.spec.as_ref();
-    let selector = spec.and_then(|s| s.selector.as_ref()).filter(|s| !s.is_empty()).map(|s| Labels(s.clone()));
+    let selector = spec.and_then(|s| s.selector.as_ref()).filter(|s| !s.is_empty()).map(|s| s.iter().collect());
     let ports = spec
         .into_iter()
         .flat_map(|s| s.ports.iter().flatten())

@@ -8,10 +8,11 @@
 //! order, as a one-document-at-a-time load, on every core. Implementation:
 //! files are cut at their `---` lines into chunks of documents
 //! ([`crate::parse::split`]); `std::thread::scope` workers take chunks in turn,
-//! parse each on the fast path ([`crate::parse`]) and check its documents; then
-//! the steps are merged in file and document order. Threads: at most one per
+//! parse each on the fast path ([`crate::parse`]) and check its documents,
+//! sending the steps to the loading thread, which merges them in file and
+//! document order as soon as they arrive in order. Threads: at most one per
 //! core, none for small inputs; nothing is shared but the chunk counter and the
-//! result slots; chunks are at most [`MAX_CHUNK`] bytes, so the trees in flight
+//! channel; chunks are at most [`MAX_CHUNK`] bytes, so the trees in flight
 //! stay small beside the text and the model. A chunk the fast path refuses (a
 //! syntax error, YAML beyond what manifests use) is parsed by serde-saphyr in
 //! the merge, one document at a time: a document that is not YAML, or that
@@ -21,7 +22,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{mpsc, Arc};
 
 use netpol_model::{Cluster, Origin};
 
@@ -68,25 +69,28 @@ const INLINE_DEPTH: usize = 64;
 
 pub(crate) fn load(sources: &[(&str, &str)], options: &LoadOptions) -> Loaded {
     let total: usize = sources.iter().map(|(_, text)| text.len()).sum();
-    if total <= INLINE_BYTES && sources.iter().all(|(_, text)| parse::shallow(text, INLINE_DEPTH)) {
-        return load_here(sources, options);
+    // Only what the fast path takes: serde-saphyr, which parses the rest,
+    // recurses far deeper per level and overflows a 2 MiB stack at 64 levels in debug builds.
+    let inline =
+        |text: &str| parse::shallow(text, INLINE_DEPTH) && parse::parse_fast(Chunk { text, line_offset: 0 }).is_some();
+    if total <= INLINE_BYTES && sources.iter().all(|(_, text)| inline(text)) {
+        return load_here(sources, total, options);
     }
     // Parsing and checking recurse over the trees: on a thread whose stack fits
     // the deepest tree the parser accepts, whatever thread the caller is on.
     std::thread::scope(|scope| {
         let worker = std::thread::Builder::new().name("netpol-load".into()).stack_size(STACK_BYTES);
-        match worker.spawn_scoped(scope, || load_here(sources, options)) {
+        match worker.spawn_scoped(scope, || load_here(sources, total, options)) {
             Ok(handle) => handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            Err(_) => load_here(sources, options),
+            Err(_) => load_here(sources, total, options),
         }
     })
 }
 
-fn load_here(sources: &[(&str, &str)], options: &LoadOptions) -> Loaded {
+fn load_here(sources: &[(&str, &str)], total: usize, options: &LoadOptions) -> Loaded {
     let files: Vec<Arc<str>> = sources.iter().map(|(name, _)| Arc::from(*name)).collect();
     static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     let threads = *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let total: usize = sources.iter().map(|(_, text)| text.len()).sum();
     let target = (total / (threads * CHUNKS_PER_THREAD).max(1)).clamp(MIN_CHUNK, MAX_CHUNK);
     // (file index, chunk) in load order.
     let chunks: Vec<(usize, Chunk<'_>)> = sources
@@ -105,42 +109,70 @@ fn load_here(sources: &[(&str, &str)], options: &LoadOptions) -> Loaded {
         }
         Some((checker.steps, docs.len()))
     };
-    let checked: Vec<Checked> = if threads <= 1 || chunks.len() <= 1 {
-        chunks.iter().map(check).collect()
-    } else {
-        let slots: Vec<Mutex<Checked>> = chunks.iter().map(|_| Mutex::new(None)).collect();
-        let next = AtomicUsize::new(0);
-        std::thread::scope(|scope| {
-            for _ in 0..threads.min(chunks.len()) {
-                let work = || loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(chunk) = chunks.get(i) else { break };
-                    let result = check(chunk);
-                    *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = result;
-                };
-                let worker = std::thread::Builder::new().name("netpol-load".into()).stack_size(STACK_BYTES);
-                if worker.spawn_scoped(scope, work).is_err() {
-                    work();
-                }
-            }
-        });
-        slots.into_iter().map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner())).collect()
-    };
 
     let mut loader = Loader::new(options);
     loader.bytes = total;
-    let mut results = chunks.iter().zip(checked).peekable();
-    for (index, file) in files.iter().enumerate() {
-        while let Some(((_, chunk), result)) = results.next_if(|((at, _), _)| *at == index) {
-            match result {
-                Some((steps, documents)) => {
-                    loader.documents += documents;
-                    loader.merge(steps);
+    // Merges chunk after chunk in load order; `result(i)` is chunk i's.
+    let mut merge = |result: &mut dyn FnMut(usize) -> Checked| {
+        let mut i = 0;
+        for (index, file) in files.iter().enumerate() {
+            while chunks.get(i).is_some_and(|(at, _)| *at == index) {
+                match result(i) {
+                    Some((steps, documents)) => {
+                        loader.documents += documents;
+                        loader.merge(steps);
+                    }
+                    None => loader.chunk(file, &chunks[i].1),
                 }
-                None => loader.chunk(file, chunk),
+                i += 1;
             }
+            loader.file_index += 1;
         }
-        loader.file_index += 1;
+    };
+    if threads <= 1 || chunks.len() <= 1 {
+        merge(&mut |i| check(&chunks[i]));
+    } else {
+        // Workers check chunks in turn; this thread merges each as soon as it
+        // and every chunk before it are in, so the steps of a chunk are moved
+        // into the model (and their memory reused) while later chunks are
+        // still being parsed: peak memory is the text and the model, not the
+        // text, the model and every chunk's steps at once.
+        let (sender, receiver) = mpsc::channel::<(usize, Checked)>();
+        let next = AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            for _ in 0..threads.min(chunks.len()) {
+                let sender = sender.clone();
+                let (next, check, chunks) = (&next, &check, &chunks);
+                let work = move || loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(chunk) = chunks.get(i) else { break };
+                    if sender.send((i, check(chunk))).is_err() {
+                        break;
+                    }
+                };
+                let worker = std::thread::Builder::new().name("netpol-load".into()).stack_size(STACK_BYTES);
+                if let Err(error) = worker.spawn_scoped(scope, work.clone()) {
+                    drop(error);
+                    work();
+                }
+            }
+            drop(sender);
+            let mut early: HashMap<usize, Checked> = HashMap::new();
+            merge(&mut |i| loop {
+                if let Some(result) = early.remove(&i) {
+                    return result;
+                }
+                match receiver.recv() {
+                    Ok((at, result)) if at == i => return result,
+                    Ok((at, result)) => {
+                        early.insert(at, result);
+                    }
+                    // Every worker is gone without sending chunk i (one
+                    // panicked; the scope re-raises it): check it here.
+                    Err(_) => return check(&chunks[i]),
+                }
+            });
+        });
     }
     loader.finish()
 }

@@ -35,11 +35,12 @@ pub(crate) struct Chunk<'a> {
 }
 
 /// Cuts `text` before `---` lines into chunks of about `target` bytes. A stream
-/// with directives (`%`) or carriage returns stays whole: cutting could change
-/// what it means or how its lines are counted.
+/// with directives (`%`) or a carriage return not followed by a line feed stays
+/// whole: cutting could change what it means or how its lines are counted
+/// (YAML counts a lone `\r` as a line break). CRLF line ends are cut as LF ones.
 pub(crate) fn split(text: &str, target: usize) -> Vec<Chunk<'_>> {
     let whole = vec![Chunk { text, line_offset: 0 }];
-    if text.len() <= target || text.contains('\r') {
+    if text.len() <= target || lone_carriage_return(text.as_bytes()) {
         return whole;
     }
     let bytes = text.as_bytes();
@@ -52,7 +53,9 @@ pub(crate) fn split(text: &str, target: usize) -> Vec<Chunk<'_>> {
         if row.first() == Some(&b'%') {
             return whole;
         }
-        let marker = row.starts_with(b"---") && matches!(row.get(3), None | Some(b' ' | b'\t'));
+        // A BOM may open any document (YAML 1.2 `l-document-prefix`): cut before it.
+        let row = row.strip_prefix("\u{feff}".as_bytes()).unwrap_or(row);
+        let marker = row.starts_with(b"---") && matches!(row.get(3), None | Some(b' ' | b'\t' | b'\r'));
         if marker && pos > start && pos - start >= target {
             chunks.push(Chunk { text: &text[start..pos], line_offset: start_line });
             start = pos;
@@ -63,6 +66,10 @@ pub(crate) fn split(text: &str, target: usize) -> Vec<Chunk<'_>> {
     }
     chunks.push(Chunk { text: &text[start..], line_offset: start_line });
     chunks
+}
+
+fn lone_carriage_return(bytes: &[u8]) -> bool {
+    bytes.iter().enumerate().any(|(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
 }
 
 fn memchr_newline(bytes: &[u8], from: usize) -> usize {
@@ -526,5 +533,10 @@ mod tests {
         let got: Vec<(&str, u32)> = chunks.iter().map(|c| (c.text, c.line_offset)).collect();
         assert_eq!(got, [("a: 1\n", 0), ("---\nb: 2\n", 1), ("--- c\n----\n", 3), ("---\t\nd: 3\n", 5)]);
         assert_eq!(split("%YAML 1.2\n---\na: 1\n---\nb: 2\n", 0).len(), 1);
+        let crlf = split("a: 1\r\n---\r\nb: 2\r\n", 0);
+        let got: Vec<(&str, u32)> = crlf.iter().map(|c| (c.text, c.line_offset)).collect();
+        assert_eq!(got, [("a: 1\r\n", 0), ("---\r\nb: 2\r\n", 1)]);
+        assert_eq!(split("a: 1\r---\nb: 2\n", 0).len(), 1);
+        assert_eq!(split("a: 1\n\u{feff}---\nb: 2\n", 0).len(), 2);
     }
 }

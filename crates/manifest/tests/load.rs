@@ -49,7 +49,7 @@ fn strict_rejects_unknown_fields_and_lenient_drops_them() {
     // What the API server stores with validation off: only `podSelector.matchLabels`,
     // so the policy defaults to Ingress and allows nothing: the seed's real cluster.
     let p = &l.cluster.policies[0];
-    assert_eq!(p.pod_selector.match_labels.get("role").map(String::as_str), Some("db"));
+    assert_eq!(p.pod_selector.match_labels.get("role"), Some("db"));
     assert_eq!(p.policy_types, [Direction::Ingress]);
     assert!(p.policy_types_defaulted);
     assert!(p.ingress.is_empty() && p.egress.is_empty());

@@ -1,4 +1,4 @@
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -12,7 +12,7 @@ use crate::Labels;
 /// owner, e.g. [`crate::Peer`].)
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct LabelSelector {
-    pub match_labels: BTreeMap<String, String>,
+    pub match_labels: Labels,
     pub match_expressions: Vec<Requirement>,
 }
 
@@ -100,13 +100,13 @@ impl LabelSelector {
     }
 
     pub fn matches(&self, labels: &Labels) -> bool {
-        self.match_labels.iter().all(|(k, v)| labels.get(k) == Some(v.as_str()))
+        self.match_labels.iter().all(|(k, v)| labels.get(k) == Some(v))
             && self.match_expressions.iter().all(|r| r.matches(labels))
     }
 
     /// Every label key this selector reads.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.match_labels.keys().map(String::as_str).chain(self.match_expressions.iter().map(|r| r.key.as_str()))
+        self.match_labels.keys().chain(self.match_expressions.iter().map(|r| r.key.as_str()))
     }
 }
 
@@ -115,7 +115,7 @@ impl LabelSelector {
 impl fmt::Display for LabelSelector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut parts: Vec<(&str, String)> = Vec::new();
-        for (k, v) in &self.match_labels {
+        for (k, v) in self.match_labels.iter() {
             parts.push((k, format!("{k}={v}")));
         }
         for r in &self.match_expressions {

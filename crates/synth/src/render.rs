@@ -45,7 +45,7 @@ fn selector(out: &mut String, indent: usize, key: &str, sel: &LabelSelector) {
     }
     let _ = writeln!(out, "{pad}{key}:");
     if !sel.match_labels.is_empty() {
-        labels(out, indent + 2, "matchLabels", &Labels(sel.match_labels.clone()));
+        labels(out, indent + 2, "matchLabels", &sel.match_labels);
     }
     if !sel.match_expressions.is_empty() {
         let _ = writeln!(out, "{pad}  matchExpressions:");
@@ -133,7 +133,7 @@ fn workload(pod: &Pod) -> String {
     }
     let pad = " ".repeat(indent);
     if !matches!(pod.kind, WorkloadKind::Job | WorkloadKind::CronJob) {
-        let sel = LabelSelector { match_labels: pod.labels.0.clone(), match_expressions: Vec::new() };
+        let sel = LabelSelector { match_labels: pod.labels.clone(), match_expressions: Vec::new() };
         selector(&mut out, indent, "selector", &sel);
     }
     if pod.kind == WorkloadKind::StatefulSet {

@@ -39,7 +39,10 @@ fn selector_strategy(keys: &'static [&'static str]) -> impl Strategy<Value = Lab
         ),
         proptest::collection::vec(requirement, 0..2),
     )
-        .prop_map(|(match_labels, match_expressions)| LabelSelector { match_labels, match_expressions })
+        .prop_map(|(match_labels, match_expressions)| LabelSelector {
+            match_labels: match_labels.into(),
+            match_expressions,
+        })
 }
 
 const IPS: [&str; 10] = [
