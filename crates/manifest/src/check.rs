@@ -150,7 +150,7 @@ fn wrong_version_help(kind: &str, given: &str, served: &str) -> String {
 }
 
 /// Workload kinds whose pod template stands for their pods.
-trait Workload: DeserializeOwned {
+pub(crate) trait Workload: DeserializeOwned {
     const KIND: WorkloadKind;
     fn meta(&self) -> &ObjectMeta;
     /// The pod template and its path.

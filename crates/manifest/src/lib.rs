@@ -44,6 +44,7 @@
 //! assert_eq!(lenient.cluster.policies[0].ingress[0].ports[0].to_string(), "3306/TCP");
 //! ```
 
+pub mod api;
 mod check;
 mod convert;
 mod decode;
@@ -51,6 +52,7 @@ mod diagnostic;
 mod dns;
 mod load;
 mod node;
+pub mod overlay;
 mod parse;
 mod schema;
 mod validate;

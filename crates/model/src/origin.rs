@@ -19,6 +19,10 @@ impl Origin {
 
 impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Line 0: an object with no text position (read from the API).
+        if self.line == 0 {
+            return write!(f, "{}", self.file);
+        }
         write!(f, "{}:{}:{}", self.file, self.line, self.column)
     }
 }

@@ -3,23 +3,43 @@
 
 use netpol_model::{Cluster, NetworkPolicy};
 
-use crate::cmd::{load, InputArgs};
+use crate::cmd::{load_input, InputArgs, ScopeArgs};
 use crate::output::{print, Outcome};
 
 #[derive(clap::Args)]
 pub struct Args {
     #[command(flatten)]
     input: InputArgs,
-    /// NAMESPACE/NAME, or NAME in namespace `default`; every policy when omitted.
-    policy: Option<String>,
+    #[command(flatten)]
+    scope: ScopeArgs,
+    /// `[networkpolicy] [NAME|NAMESPACE/NAME]`, as kubectl takes them (the
+    /// resource word is optional: networkpolicy, networkpolicies, netpol). NAME
+    /// is in the namespace of -n, or the context's, else `default`; every
+    /// policy in scope when omitted.
+    #[arg(value_name = "[RESOURCE] [NAME]", num_args = 0..=2)]
+    targets: Vec<String>,
+}
+
+fn is_resource(s: &str) -> bool {
+    let lower = s.to_ascii_lowercase();
+    matches!(lower.as_str(), "networkpolicy" | "networkpolicies" | "netpol" | "networkpolicies.networking.k8s.io")
 }
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
-    let cluster = load(&args.input)?;
-    let wanted: Vec<&NetworkPolicy> = match &args.policy {
-        None => cluster.policies.iter().collect(),
+    let input = load_input(&args.input)?;
+    let cluster = input.cluster;
+    let scope = args.scope.namespace(input.context_namespace.as_deref());
+    let mut targets = args.targets.as_slice();
+    if targets.len() == 2 || targets.first().is_some_and(|t| is_resource(t)) {
+        if !is_resource(&targets[0]) {
+            anyhow::bail!("netpol describes networkpolicies (networkpolicy, netpol), not `{}`", targets[0]);
+        }
+        targets = &targets[1..];
+    }
+    let wanted: Vec<&NetworkPolicy> = match targets.first() {
+        None => cluster.policies.iter().filter(|p| scope.is_none_or(|ns| p.namespace == ns)).collect(),
         Some(spec) => {
-            let (ns, name) = spec.split_once('/').unwrap_or(("default", spec.as_str()));
+            let (ns, name) = spec.split_once('/').unwrap_or((scope.unwrap_or("default"), spec.as_str()));
             match cluster.policy(ns, name) {
                 Some(p) => vec![p],
                 None => anyhow::bail!(

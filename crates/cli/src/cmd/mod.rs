@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use netpol_input::ReadOptions;
+use netpol_manifest::api::Live;
+use netpol_manifest::overlay::{overlay, ObjectRef};
 use netpol_manifest::{LoadOptions, Loaded, Severity};
 use netpol_model::Cluster;
 
@@ -14,18 +16,33 @@ use crate::progress::Progress;
 pub mod agent;
 pub mod check;
 pub mod describe;
+pub mod get;
 pub mod lab;
 pub mod matrix;
 pub mod render;
 pub mod synth;
 pub mod validate;
 
-/// `-f PATH` (repeatable) and `--lenient`: what every command that reads manifests takes.
+/// `-f PATH` (repeatable), `--lenient`, and the cluster to read: what every
+/// command that evaluates takes. See [`load_input`] for how they combine.
 #[derive(clap::Args, Clone, Debug)]
 pub struct InputArgs {
     /// Manifest file, folder (recursive: .yaml, .yml, .json) or `-` for stdin. Repeatable.
-    #[arg(short = 'f', long = "filename", value_name = "PATH", required = true)]
+    /// With a cluster: evaluate as if these files were applied to it (what-if).
+    #[arg(short = 'f', long = "filename", value_name = "PATH")]
     pub files: Vec<PathBuf>,
+    /// Read the live cluster through this kubeconfig. Without -f, the cluster is
+    /// read anyway when a kubeconfig is found ($KUBECONFIG, ~/.kube/config, in-cluster).
+    #[arg(long, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use (reads the cluster).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Evaluate as if this object were deleted: [KIND/]NAMESPACE/NAME, KIND
+    /// defaulting to networkpolicy (`default/default-deny`, `deploy/shop/web`,
+    /// `ns/shop`). Repeatable; an object that is not there is an error.
+    #[arg(long, value_name = "[KIND/]NS/NAME")]
+    pub without: Vec<ObjectRef>,
     /// Evaluate what the API server would store with field validation off: unknown
     /// fields become warnings and are dropped (objects the API server rejects stay out).
     #[arg(long)]
@@ -36,8 +53,11 @@ pub struct InputArgs {
     pub max_input_bytes: Option<u64>,
 }
 
-/// Reads and validates the input without judging it (for `validate`).
+/// Reads and validates the files without judging them (for `validate`).
 pub fn read(input: &InputArgs) -> anyhow::Result<Loaded> {
+    if input.files.is_empty() {
+        return Ok(Loaded::default());
+    }
     let limits = input.max_input_bytes.map_or_else(ReadOptions::default, ReadOptions::with_max_bytes);
     let read = netpol_input::read_inputs(&input.files, &limits).context("reading manifests")?;
     eprint(&read.notes.iter().map(|n| format!("note: {n}\n")).collect::<String>());
@@ -46,13 +66,98 @@ pub fn read(input: &InputArgs) -> anyhow::Result<Loaded> {
     Ok(netpol_manifest::load(sources.iter().map(|s| (s.name.as_str(), s.text.as_str())), &options))
 }
 
+/// `-n NS` / `-A`: which namespaces a command prints, as in kubectl. Peers in
+/// other namespaces are always read.
+#[derive(clap::Args, Clone, Debug)]
+pub struct ScopeArgs {
+    /// Only this namespace. Default: the kubeconfig context's namespace when a
+    /// cluster is read (as kubectl), every namespace for files alone.
+    #[arg(short = 'n', long = "namespace", value_name = "NS", conflicts_with = "all_namespaces")]
+    pub namespace: Option<String>,
+    /// Every namespace.
+    #[arg(short = 'A', long = "all-namespaces")]
+    pub all_namespaces: bool,
+}
+
+impl ScopeArgs {
+    /// The namespace to print, or `None` for all.
+    pub fn namespace<'a>(&'a self, context: Option<&'a str>) -> Option<&'a str> {
+        if self.all_namespaces {
+            return None;
+        }
+        self.namespace.as_deref().or(context)
+    }
+}
+
+/// What a command evaluates, and where it came from.
+pub struct Input {
+    pub cluster: Cluster,
+    /// The kubeconfig context's namespace when a cluster was read (kubectl's
+    /// default for `get` and `describe`).
+    pub context_namespace: Option<String>,
+}
+
 /// Loads the cluster for a command that evaluates it: prints every diagnostic on
 /// stderr; in strict mode, refuses input with errors.
 pub fn load(input: &InputArgs) -> anyhow::Result<Cluster> {
+    Ok(load_input(input)?.cluster)
+}
+
+/// The files alone (`-f`); the live cluster alone (`--kubeconfig`/`--context`, or
+/// no `-f` and a kubeconfig that exists); or both: the files applied on top of
+/// the cluster. Then `--without` deletes objects.
+pub fn load_input(input: &InputArgs) -> anyhow::Result<Input> {
+    let wants_cluster = input.kubeconfig.is_some()
+        || input.context.is_some()
+        || (input.files.is_empty() && netpol_kube::Source::discoverable());
+    if input.files.is_empty() && !wants_cluster {
+        anyhow::bail!(
+            "nothing to read: give manifests with -f PATH, or a cluster with --kubeconfig PATH or --context NAME \
+             (no kubeconfig found in $KUBECONFIG or ~/.kube/config, and not running in a pod)"
+        );
+    }
+    let (live, context_namespace) = if wants_cluster { read_cluster(input)? } else { (None, None) };
+    let mut files = if input.files.is_empty() { Cluster::default() } else { load_files(input, live.as_ref())? };
+    let live = match live {
+        Some(live) => live,
+        None => {
+            let owners = vec![None; files.pods.len()];
+            Live { cluster: std::mem::take(&mut files), owners, notes: Vec::new() }
+        }
+    };
+    let cluster = overlay(live, files, &input.without)?;
+    Ok(Input { cluster, context_namespace })
+}
+
+/// Reads the live state through the Kubernetes API (progress on stderr, notes after it).
+fn read_cluster(input: &InputArgs) -> anyhow::Result<(Option<Live>, Option<String>)> {
+    let source = netpol_kube::Source { kubeconfig: input.kubeconfig.clone(), context: input.context.clone() };
+    let connection = netpol_kube::connect(&source)?;
+    let progress = Progress::start(&format!("reading the cluster at {}", connection.server));
+    let read = connection.read(&mut |line| progress.message(line.to_string()));
+    progress.finish();
+    let read = read?;
+    let live = netpol_manifest::api::from_api(&read.objects);
+    let notes: String = read.notes.iter().chain(&live.notes).map(|n| format!("note: {n}\n")).collect();
+    eprint(&notes);
+    Ok((Some(live), Some(connection.namespace)))
+}
+
+/// Loads `-f`: prints every diagnostic (but the namespaces the live cluster
+/// declares, which the files need not); refuses errors unless `--lenient`.
+fn load_files(input: &InputArgs, live: Option<&Live>) -> anyhow::Result<Cluster> {
     let progress = Progress::start("loading manifests");
     let loaded = read(input);
     progress.finish();
-    let loaded = loaded?;
+    let mut loaded = loaded?;
+    if let Some(live) = live {
+        loaded.diagnostics.retain(|d| {
+            d.code != "NP0052" // IMPLICIT_NAMESPACE
+                || !live.cluster.namespaces.values().any(|ns| {
+                    ns.declared && d.message.starts_with(&format!("namespace `{}` ", ns.name))
+                })
+        });
+    }
     print_diagnostics(&loaded);
     let errors = loaded.errors().count();
     if errors > 0 && !input.lenient {

@@ -1,0 +1,255 @@
+//! netpol against a real API server (issue 9): the seed 000 walkthrough
+//! created with kubectl step by step, and at every step the cluster gives the
+//! answers the step's files give; what-if (`-f` on top of the cluster,
+//! `--without`); RBAC and connection failures; `get` and `describe` as kubectl.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use netpol_testkit::control_plane::Rule;
+use netpol_testkit::{require_control_plane, ControlPlane};
+use serde_json::Value;
+
+fn walkthrough(step: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/seed-000-walkthrough").join(step)
+}
+
+const STEPS: &[&str] = &[
+    "step-01-no-policies",
+    "step-02-default-deny",
+    "step-03-frontend-egress",
+    "step-04-backend-ingress",
+    "step-05-dns-allowed",
+    "step-06-backend-egress-cassandra",
+    "step-07-cassandra-labelled",
+    "step-08-cassandra-deny",
+    "step-09-cassandra-ingress",
+    "step-10-default-labelled",
+];
+
+/// (from, to, port, protocol): the flows the walkthrough asks about.
+const FLOWS: &[(&str, &str, &str, &str)] = &[
+    ("default/frontend", "default/backend", "80", "TCP"),
+    ("default/backend", "default/frontend", "80", "TCP"),
+    ("default/frontend", "kube-system/kube-dns", "53", "UDP"),
+    ("default/backend", "cassandra/cassandra", "80", "TCP"),
+    ("default/frontend", "default/backend", "http", "TCP"),
+];
+
+fn netpol(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_netpol"))
+        .args(args)
+        .env_remove("KUBECONFIG")
+        .env("HOME", "/nonexistent")
+        .output()
+        .expect("run netpol")
+}
+
+/// stdout of a netpol run that must exit with `code`.
+fn netpol_ok(args: &[&str], code: i32) -> String {
+    let out = netpol(args);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "netpol {}\nstdout:\n{}\nstderr:\n{}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+fn s(path: &Path) -> &str {
+    path.to_str().expect("utf-8 path")
+}
+
+/// Applies a step's files with kubectl, then sets each Pod's status (podIP,
+/// podIPs, phase Running) through the status subresource, as a kubelet would.
+fn apply_step(cp: &ControlPlane, step: &str) {
+    let dir = walkthrough(step);
+    cp.kubectl_output(&["apply", "-f", s(&dir)], None).expect("kubectl apply");
+    // kubectl's own reading of the files (status included) says what to patch.
+    let parsed = cp.kubectl_output(&["create", "--dry-run=client", "-o", "json", "-f", s(&dir)], None).expect("parse");
+    // One JSON object per document, one after the other.
+    let items: Vec<Value> =
+        serde_json::Deserializer::from_str(&parsed).into_iter::<Value>().map(|v| v.expect("json")).collect();
+    for pod in items.iter().filter(|o| o["kind"] == "Pod") {
+        let ip = pod["status"]["podIP"].as_str().expect("the walkthrough's pods have IPs");
+        let patch = serde_json::json!({"status": {"phase": "Running", "podIP": ip, "podIPs": [{"ip": ip}]}});
+        let (ns, name) = (pod["metadata"]["namespace"].as_str().unwrap(), pod["metadata"]["name"].as_str().unwrap());
+        cp.kubectl_output(
+            &["patch", "pod", name, "-n", ns, "--subresource=status", "--type=merge", "-p", &patch.to_string()],
+            None,
+        )
+        .expect("patch status");
+    }
+}
+
+/// The explanation without origins (` (file.yaml:line:col)` or ` (cluster:...)`), which differ by source.
+fn without_origins(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find(" (") {
+        let inner = &rest[start + 2..];
+        let Some(end) = inner.find(')') else { break };
+        let origin = &inner[..end];
+        out.push_str(&rest[..start]);
+        if !(origin.starts_with("cluster:") || origin.contains(".yaml:")) {
+            out.push_str(&rest[start..start + 2 + end + 1]);
+        }
+        rest = &inner[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn walkthrough_from_the_cluster_matches_the_files_at_every_step() {
+    let cp = require_control_plane!().start().expect("control plane");
+    let kubeconfig = s(cp.kubeconfig()).to_string();
+    for step in STEPS {
+        apply_step(&cp, step);
+        let dir = walkthrough(step);
+        let from_files = netpol_ok(&["matrix", "-f", s(&dir), "-o", "json"], 0);
+        let from_cluster = netpol_ok(&["matrix", "--kubeconfig", &kubeconfig, "-o", "json"], 0);
+        let (a, b): (Value, Value) =
+            (serde_json::from_str(&from_files).unwrap(), serde_json::from_str(&from_cluster).unwrap());
+        assert_eq!(a, b, "{step}: matrix from the cluster differs from the files");
+        for (from, to, port, protocol) in FLOWS {
+            let args = ["--from", from, "--to", to, "--port", port, "--protocol", protocol];
+            let files = netpol(&[&["check", "-f", s(&dir)][..], &args].concat());
+            let cluster = netpol(&[&["check", "--kubeconfig", &kubeconfig][..], &args].concat());
+            assert_eq!(files.status.code(), cluster.status.code(), "{step} {from} -> {to}:{port}: verdict");
+            let (f, c) = (String::from_utf8_lossy(&files.stdout), String::from_utf8_lossy(&cluster.stdout));
+            assert_eq!(without_origins(&f), without_origins(&c), "{step} {from} -> {to}:{port}: reasons");
+            if c.contains("  isolated for") {
+                assert!(c.contains("(cluster:networkpolicies/"), "origins name the API objects:\n{c}");
+            }
+        }
+    }
+}
+
+#[test]
+fn what_if_files_on_top_of_the_cluster_and_without() {
+    let cp = require_control_plane!().start().expect("control plane");
+    let kubeconfig = s(cp.kubeconfig()).to_string();
+    apply_step(&cp, "step-01-no-policies");
+    apply_step(&cp, "step-02-default-deny");
+    let matrix = |args: &[&str]| -> Value { serde_json::from_str(&netpol_ok(args, 0)).expect("json") };
+    // Step 4's files (a changed default-deny and two new policies) on top of step 2.
+    let step4 = walkthrough("step-04-backend-ingress");
+    let what_if = matrix(&["matrix", "--kubeconfig", &kubeconfig, "-f", s(&step4), "-o", "json"]);
+    assert_eq!(what_if, matrix(&["matrix", "-f", s(&step4), "-o", "json"]), "step 2 + step 4's files = step 4");
+    // The policy files alone (no pods or namespaces in them) give the same answer.
+    let policies: Vec<String> =
+        ["backend.yaml", "frontend.yaml", "default-deny.yaml"].iter().map(|f| s(&step4.join(f)).to_string()).collect();
+    let mut args = vec!["matrix", "--kubeconfig", &kubeconfig, "-o", "json"];
+    for p in &policies {
+        args.extend(["-f", p]);
+    }
+    let out = netpol(&args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("NP0052"), "live namespaces are declared");
+    assert_eq!(serde_json::from_slice::<Value>(&out.stdout).unwrap(), what_if, "policies only");
+    // As if default-deny were deleted: no isolation, step 1's answers.
+    let without = matrix(&["matrix", "--kubeconfig", &kubeconfig, "--without", "default/default-deny", "-o", "json"]);
+    let step1 = walkthrough("step-01-no-policies");
+    assert_eq!(without, matrix(&["matrix", "-f", s(&step1), "-o", "json"]), "--without default/default-deny");
+    // Leaving out what is not there is an error, not a silent no-op.
+    let out = netpol(&["matrix", "--kubeconfig", &kubeconfig, "--without", "default/nope", "-o", "json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("networkpolicy/default/nope is not in the cluster"), "{err}");
+}
+
+#[test]
+fn forbidden_and_unreachable_exit_2_with_what_is_missing() {
+    let cp = require_control_plane!().start().expect("control plane");
+    // May list namespaces and networkpolicies, not pods.
+    let rules = [
+        Rule::new(&["list"], "", &["namespaces"]).cluster_wide(),
+        Rule::new(&["list"], "networking.k8s.io", &["networkpolicies"]).cluster_wide(),
+    ];
+    let creds = cp.mint_token("netpol-reader", "reader", &rules).expect("token");
+    let out = netpol(&["matrix", "--kubeconfig", s(&creds.kubeconfig)]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot list pods at cluster scope: "), "{err}");
+    assert!(err.contains(&creds.user), "names the user: {err}");
+    // Services are optional: with pods allowed, a refusal there is a note.
+    let rules = [
+        Rule::new(&["list"], "", &["namespaces", "pods"]).cluster_wide(),
+        Rule::new(&["list"], "networking.k8s.io", &["networkpolicies"]).cluster_wide(),
+    ];
+    let creds = cp.mint_token("netpol-reader", "pods-reader", &rules).expect("token");
+    let out = netpol(&["get", "-A", "--kubeconfig", s(&creds.kubeconfig)]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("note: cannot list services at cluster scope"), "{err}");
+
+    // Nothing listens on the kubeconfig's port: the address and the OS error.
+    let admin = std::fs::read_to_string(cp.kubeconfig()).expect("kubeconfig");
+    let dead = admin.replace(cp.server(), "https://127.0.0.1:1");
+    let path = cp.dir().join("dead.kubeconfig");
+    std::fs::write(&path, dead).expect("write");
+    let out = netpol(&["matrix", "--kubeconfig", s(&path)]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot reach the API server at https://127.0.0.1:1"), "{err}");
+    assert!(err.contains("os error 111") || err.contains("refused"), "{err}");
+
+    // A wrong token: the credentials are refused.
+    let minted = std::fs::read_to_string(&creds.kubeconfig).expect("kubeconfig");
+    assert!(minted.contains(&creds.token));
+    let bad = minted.replace(&creds.token, "not-a-token");
+    let path = cp.dir().join("bad.kubeconfig");
+    std::fs::write(&path, bad).expect("write");
+    let out = netpol(&["matrix", "--kubeconfig", s(&path)]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("401 Unauthorized"), "{err}");
+}
+
+#[test]
+fn get_and_describe_print_what_kubectl_prints() {
+    let cp = require_control_plane!().start().expect("control plane");
+    let kubeconfig = s(cp.kubeconfig()).to_string();
+    for step in STEPS {
+        apply_step(&cp, step);
+    }
+    // describe: kubectl's text byte for byte, then netpol's "Matches now" block.
+    for (ns, name) in [("default", "default-deny"), ("default", "backend"), ("cassandra", "cassandra")] {
+        let kubectl = cp.kubectl_output(&["describe", "networkpolicy", name, "-n", ns], None).expect("describe");
+        let ours = netpol_ok(&["describe", "--kubeconfig", &kubeconfig, "-n", ns, "networkpolicy", name], 0);
+        assert!(ours.starts_with(&kubectl), "netpol describe {ns}/{name}:\n{ours}\nkubectl:\n{kubectl}");
+        assert!(ours[kubectl.len()..].starts_with("Matches now (netpol):\n"), "{ours}");
+        assert!(kubectl.contains("Created on:"), "{kubectl}");
+    }
+    // get: the same table (the AGE column may tick between the two runs).
+    let age = |t: &str| t.lines().map(|l| l.trim_end_matches(char::is_alphanumeric).to_string()).collect::<Vec<_>>();
+    for scope in [&["-A"][..], &["-n", "default"][..], &[][..]] {
+        let mut args = vec!["get", "networkpolicies"];
+        args.extend(scope);
+        let kubectl = cp.kubectl_output(&args, None).expect("kubectl get");
+        let mut ours = vec!["get", "--kubeconfig", &kubeconfig];
+        ours.extend(scope);
+        let ours = netpol_ok(&ours, 0);
+        assert_eq!(age(&ours), age(&kubectl), "get {scope:?}:\n{ours}\nkubectl:\n{kubectl}");
+    }
+    // -o wide: the pods each policy selects now.
+    let wide = netpol_ok(&["get", "--kubeconfig", &kubeconfig, "-n", "default", "-o", "wide"], 0);
+    let line = wide.lines().find(|l| l.starts_with("default-deny ")).expect("default-deny row");
+    assert!(line.split_whitespace().rev().take(2).all(|n| n == "2"), "selects frontend and backend: {line}");
+    // -o json: the objects as the API server returns them (spec fields).
+    let json: Value = serde_json::from_str(&netpol_ok(
+        &["get", "netpol", "default-deny", "--kubeconfig", &kubeconfig, "-n", "default", "-o", "json"],
+        0,
+    ))
+    .expect("json");
+    let server: Value = serde_json::from_str(
+        &cp.kubectl_output(&["get", "netpol", "default-deny", "-n", "default", "-o", "json"], None).expect("get"),
+    )
+    .expect("json");
+    assert_eq!(json["spec"], server["spec"], "spec as the server stores it");
+    assert_eq!(json["kind"], "NetworkPolicy");
+}

@@ -1,0 +1,226 @@
+//! netpol-kube: reads a live cluster through the Kubernetes API (kube-rs).
+//!
+//! [`connect`] resolves the configuration as kubectl does (`--kubeconfig`,
+//! `$KUBECONFIG`, `~/.kube/config`, then the in-cluster service account) and
+//! [`Connection::read`] lists, at cluster scope and paginated, everything
+//! netpol models. The objects go to `netpol_manifest::api`, the one place
+//! where API objects become model types.
+//!
+//! Failures are data ([`Error`]) with what a user needs: the address and the
+//! OS error when the server is unreachable, the TLS or credential problem,
+//! and for RBAC the verb and resource that were refused.
+
+use std::fmt::Debug;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use k8s_openapi::api::networking::v1 as net;
+use kube::api::{Api, ListParams, PostParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config};
+use netpol_manifest::api::Objects;
+use serde::de::DeserializeOwned;
+
+mod error;
+
+pub use error::Error;
+
+/// Where the cluster is: kubectl's `--kubeconfig` and `--context`.
+#[derive(Clone, Debug, Default)]
+pub struct Source {
+    pub kubeconfig: Option<PathBuf>,
+    pub context: Option<String>,
+}
+
+impl Source {
+    /// True when a configuration can be found without flags: `$KUBECONFIG`
+    /// names a file that exists, `~/.kube/config` exists, or this runs in a
+    /// pod (`KUBERNETES_SERVICE_HOST` and the service account token).
+    pub fn discoverable() -> bool {
+        let env_file = std::env::var_os("KUBECONFIG")
+            .is_some_and(|v| std::env::split_paths(&v).any(|p| !p.as_os_str().is_empty() && p.exists()));
+        let home_file =
+            std::env::var_os("HOME").is_some_and(|h| PathBuf::from(h).join(".kube").join("config").exists());
+        let in_cluster = std::env::var_os("KUBERNETES_SERVICE_HOST").is_some()
+            && std::path::Path::new("/var/run/secrets/kubernetes.io/serviceaccount/token").exists();
+        env_file || home_file || in_cluster
+    }
+}
+
+/// A client and the runtime it runs on; the methods block.
+pub struct Connection {
+    client: Client,
+    runtime: tokio::runtime::Runtime,
+    /// The API server's URL, for messages.
+    pub server: String,
+    /// The context's namespace (`default` when it names none), as kubectl uses it.
+    pub namespace: String,
+}
+
+/// Resolves the configuration and builds a client (no request is sent yet).
+pub fn connect(source: &Source) -> Result<Connection, Error> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Config(format!("cannot start the I/O runtime: {e}")))?;
+    let options = KubeConfigOptions { context: source.context.clone(), ..KubeConfigOptions::default() };
+    let mut config = runtime.block_on(async {
+        match &source.kubeconfig {
+            Some(path) => {
+                let file = Kubeconfig::read_from(path).map_err(|e| Error::Config(chain(&e)))?;
+                Config::from_custom_kubeconfig(file, &options).await.map_err(|e| Error::Config(chain(&e)))
+            }
+            None if source.context.is_some() => {
+                Config::from_kubeconfig(&options).await.map_err(|e| Error::Config(chain(&e)))
+            }
+            None => Config::infer().await.map_err(|e| Error::Config(chain(&e))),
+        }
+    })?;
+    config.connect_timeout = Some(Duration::from_secs(10));
+    config.read_timeout = Some(Duration::from_secs(120));
+    let server = config.cluster_url.to_string().trim_end_matches('/').to_string();
+    let namespace = config.default_namespace.clone();
+    let client = {
+        let _guard = runtime.enter();
+        Client::try_from(config).map_err(|e| Error::classify(&e, &server, "connect to", "the API server"))?
+    };
+    Ok(Connection { client, runtime, server, namespace })
+}
+
+/// The message of an error and of every error under it.
+pub(crate) fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        next = cause.source();
+    }
+    text
+}
+
+/// What [`Connection::read`] found, and what it could not read (one note each).
+#[derive(Debug, Default)]
+pub struct Read {
+    pub objects: Objects,
+    pub notes: Vec<String>,
+}
+
+/// Objects per page: kubectl's default chunk size.
+const PAGE: u32 = 500;
+
+impl Connection {
+    /// Lists every Namespace, Pod and NetworkPolicy (required: an error stops
+    /// the read), and Services and workloads (optional: a refusal is a note,
+    /// since without them netpol still answers for the pods that exist).
+    /// `progress` gets a line after every page.
+    pub fn read(&self, progress: &mut dyn FnMut(&str)) -> Result<Read, Error> {
+        self.runtime.block_on(async {
+            let mut read = Read::default();
+            let o = &mut read.objects;
+            o.namespaces = self.list("namespaces", progress).await?;
+            o.network_policies = self.list("networkpolicies", progress).await?;
+            o.pods = self.list("pods", progress).await?;
+            o.services = self.optional("services", &mut read.notes, progress).await?;
+            o.deployments = self.optional("deployments", &mut read.notes, progress).await?;
+            o.stateful_sets = self.optional("statefulsets", &mut read.notes, progress).await?;
+            o.daemon_sets = self.optional("daemonsets", &mut read.notes, progress).await?;
+            o.replica_sets = self.optional("replicasets", &mut read.notes, progress).await?;
+            o.jobs = self.optional("jobs", &mut read.notes, progress).await?;
+            o.cron_jobs = self.optional("cronjobs", &mut read.notes, progress).await?;
+            Ok(read)
+        })
+    }
+
+    async fn optional<K>(
+        &self,
+        resource: &'static str,
+        notes: &mut Vec<String>,
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<Vec<K>, Error>
+    where
+        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope> + Clone + DeserializeOwned + Debug,
+        K::DynamicType: Default,
+    {
+        match self.list(resource, progress).await {
+            Ok(items) => Ok(items),
+            Err(e @ (Error::Forbidden { .. } | Error::NotServed { .. })) => {
+                notes.push(format!("{e}; going on without {resource}"));
+                Ok(Vec::new())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Lists one resource at cluster scope, page by page; a continue token
+    /// that expired (410 Gone) restarts the list, as kubectl does.
+    async fn list<K>(&self, resource: &'static str, progress: &mut dyn FnMut(&str)) -> Result<Vec<K>, Error>
+    where
+        K: kube::Resource + Clone + DeserializeOwned + Debug,
+        K::DynamicType: Default,
+    {
+        let api: Api<K> = Api::all(self.client.clone());
+        let mut items = Vec::new();
+        let mut token: Option<String> = None;
+        let mut restarts = 0;
+        loop {
+            let mut params = ListParams::default().limit(PAGE);
+            if let Some(t) = &token {
+                params = params.continue_token(t);
+            }
+            match api.list(&params).await {
+                Ok(list) => {
+                    items.extend(list.items);
+                    progress(&format!("reading {resource} from {}: {}", self.server, items.len()));
+                    match list.metadata.continue_ {
+                        Some(t) if !t.is_empty() => token = Some(t),
+                        _ => return Ok(items),
+                    }
+                }
+                Err(kube::Error::Api(status)) if status.code == 410 && token.is_some() && restarts < 5 => {
+                    items.clear();
+                    token = None;
+                    restarts += 1;
+                }
+                Err(e) => return Err(Error::classify(&e, &self.server, "list", resource)),
+            }
+        }
+    }
+
+    /// Creates a NetworkPolicy in its namespace (`dry_run`: the server
+    /// validates and answers without storing, `--dry-run=server`).
+    pub fn create_network_policy(&self, np: &net::NetworkPolicy, dry_run: bool) -> Result<net::NetworkPolicy, Error> {
+        let namespace = np.metadata.namespace.clone().unwrap_or_else(|| self.namespace.clone());
+        let api: Api<net::NetworkPolicy> = Api::namespaced(self.client.clone(), &namespace);
+        let params = PostParams { dry_run, ..PostParams::default() };
+        self.runtime
+            .block_on(api.create(&params, np))
+            .map_err(|e| Error::classify(&e, &self.server, "create", "networkpolicies").in_namespace(&namespace))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    #[test]
+    fn a_missing_kubeconfig_is_a_config_error() {
+        let source = Source { kubeconfig: Some("/nonexistent/kubeconfig".into()), context: None };
+        let err = connect(&source).err().expect("no such file");
+        let text = err.to_string();
+        assert!(text.contains("/nonexistent/kubeconfig"), "{text}");
+        assert!(matches!(err, Error::Config(_)), "{err:?}");
+    }
+
+    #[test]
+    fn chain_joins_causes_once() {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused");
+        let outer = std::io::Error::other(io);
+        assert_eq!(chain(&outer), "connection refused");
+        let _ = outer.source();
+    }
+}

@@ -1,0 +1,306 @@
+//! Objects read from the Kubernetes API become model types here, through the
+//! same [`convert`](crate::convert) functions as objects from files: one
+//! conversion, one set of semantics.
+//!
+//! The API server has already validated and defaulted what it stores, so
+//! nothing here re-validates. Three things differ from files:
+//! - a Pod that has finished (`status.phase` Succeeded or Failed) holds no
+//!   address and takes no traffic: it is left out (its IP may already belong to
+//!   another pod), with one note saying how many;
+//! - a workload's pod template is an endpoint only while no live pod descends
+//!   from it (a Deployment scaled to zero, a Job not started yet): otherwise its
+//!   pods are the endpoints, and the template would count them twice;
+//! - origins name the object (`cluster:networkpolicies/NS/NAME`), not a line.
+//!
+//! [`overlay`] is the what-if: files applied on top of the live state.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use k8s_openapi::api::apps::v1 as apps;
+use k8s_openapi::api::batch::v1 as batch;
+use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::api::networking::v1 as net;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use netpol_model::{Cluster, Origin, WorkloadKind};
+
+use crate::check::Workload;
+use crate::convert::{self, PodParts};
+
+/// Everything netpol reads from a cluster, as the API returns it.
+#[derive(Clone, Debug, Default)]
+pub struct Objects {
+    pub namespaces: Vec<core::Namespace>,
+    pub pods: Vec<core::Pod>,
+    pub services: Vec<core::Service>,
+    pub network_policies: Vec<net::NetworkPolicy>,
+    pub deployments: Vec<apps::Deployment>,
+    pub stateful_sets: Vec<apps::StatefulSet>,
+    pub daemon_sets: Vec<apps::DaemonSet>,
+    pub replica_sets: Vec<apps::ReplicaSet>,
+    pub jobs: Vec<batch::Job>,
+    pub cron_jobs: Vec<batch::CronJob>,
+}
+
+/// The workload a live pod descends from: (kind, namespace, name), followed
+/// through ReplicaSet -> Deployment and Job -> CronJob.
+pub type Owner = (WorkloadKind, String, String);
+
+/// The live state as a model, with what [`overlay`] needs to replace a workload.
+#[derive(Clone, Debug, Default)]
+pub struct Live {
+    pub cluster: Cluster,
+    /// Parallel to `cluster.pods`: the workload each pod descends from.
+    pub owners: Vec<Option<Owner>>,
+    /// What the conversion left out, for the user (one line each).
+    pub notes: Vec<String>,
+}
+
+/// The origin of an object read from the API, e.g. `cluster:pods/default/web`.
+pub fn origin(resource: &str, namespace: &str, name: &str) -> Origin {
+    let file = if namespace.is_empty() {
+        format!("cluster:{resource}/{name}")
+    } else {
+        format!("cluster:{resource}/{namespace}/{name}")
+    };
+    Origin::new(Arc::<str>::from(file), 0, 0)
+}
+
+fn names(meta: &ObjectMeta) -> (String, String) {
+    (meta.namespace.clone().unwrap_or_default(), meta.name.clone().unwrap_or_default())
+}
+
+/// The controller owner reference of an object, as (kind, name).
+fn controller(meta: &ObjectMeta) -> Option<(&str, &str)> {
+    let refs = meta.owner_references.as_deref().unwrap_or_default();
+    let owner = refs.iter().find(|r| r.controller == Some(true)).or_else(|| refs.first())?;
+    Some((owner.kind.as_str(), owner.name.as_str()))
+}
+
+/// Converts what the API returned. Never fails: the server stored only valid objects.
+pub fn from_api(objects: &Objects) -> Live {
+    let mut live = Live::default();
+    for ns in &objects.namespaces {
+        let (_, name) = names(&ns.metadata);
+        let model = convert::namespace(ns, &name, origin("namespaces", "", &name));
+        live.cluster.namespaces.insert(name, model);
+    }
+    // ReplicaSet -> Deployment and Job -> CronJob, to name a pod's top owner.
+    let mut parents: BTreeMap<(WorkloadKind, String, String), Owner> = BTreeMap::new();
+    for (kind, meta) in objects
+        .replica_sets
+        .iter()
+        .map(|r| (WorkloadKind::ReplicaSet, &r.metadata))
+        .chain(objects.jobs.iter().map(|j| (WorkloadKind::Job, &j.metadata)))
+    {
+        let (namespace, name) = names(meta);
+        let parent = match controller(meta) {
+            Some(("Deployment", owner)) if kind == WorkloadKind::ReplicaSet => (WorkloadKind::Deployment, owner),
+            Some(("CronJob", owner)) if kind == WorkloadKind::Job => (WorkloadKind::CronJob, owner),
+            _ => continue,
+        };
+        parents.insert((kind, namespace.clone(), name), (parent.0, namespace, parent.1.to_string()));
+    }
+    let mut finished = 0usize;
+    let mut owned: BTreeSet<Owner> = BTreeSet::new();
+    for pod in &objects.pods {
+        let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref());
+        if matches!(phase, Some("Succeeded" | "Failed")) {
+            finished += 1;
+            continue;
+        }
+        let (namespace, name) = names(&pod.metadata);
+        let owner = controller(&pod.metadata).and_then(|(kind, owner)| {
+            let kind = WorkloadKind::parse(kind).filter(|k| *k != WorkloadKind::Pod)?;
+            let direct = (kind, namespace.clone(), owner.to_string());
+            Some(parents.get(&direct).cloned().unwrap_or(direct))
+        });
+        if let Some(owner) = &owner {
+            owned.insert(owner.clone());
+            // Its intermediate owner (the ReplicaSet of a Deployment) has pods too.
+            if let Some((kind, owner_name)) = controller(&pod.metadata) {
+                if let Some(kind) = WorkloadKind::parse(kind) {
+                    owned.insert((kind, namespace.clone(), owner_name.to_string()));
+                }
+            }
+        }
+        let parts = PodParts {
+            namespace: &namespace,
+            name: &name,
+            kind: WorkloadKind::Pod,
+            labels: pod.metadata.labels.as_ref(),
+            spec: pod.spec.as_ref(),
+            status: pod.status.as_ref(),
+        };
+        live.cluster.pods.push(convert::pod(parts, origin("pods", &namespace, &name)));
+        live.owners.push(owner);
+    }
+    if finished > 0 {
+        live.notes.push(format!(
+            "{finished} pod{} that finished (phase Succeeded or Failed) left out: {} no address and take no traffic",
+            if finished == 1 { "" } else { "s" },
+            if finished == 1 { "it holds" } else { "they hold" }
+        ));
+    }
+    let mut templates = 0usize;
+    templates += add_templates(&mut live, &owned, &objects.deployments, "deployments");
+    templates += add_templates(&mut live, &owned, &objects.stateful_sets, "statefulsets");
+    templates += add_templates(&mut live, &owned, &objects.daemon_sets, "daemonsets");
+    // A ReplicaSet or Job with an owner is its owner's concern (an old ReplicaSet
+    // of a Deployment, scaled to zero, is no endpoint).
+    let top = |meta: &ObjectMeta| controller(meta).is_none();
+    let replica_sets: Vec<_> = objects.replica_sets.iter().filter(|r| top(&r.metadata)).cloned().collect();
+    templates += add_templates(&mut live, &owned, &replica_sets, "replicasets");
+    let jobs: Vec<_> = objects.jobs.iter().filter(|j| top(&j.metadata)).cloned().collect();
+    templates += add_templates(&mut live, &owned, &jobs, "jobs");
+    templates += add_templates(&mut live, &owned, &objects.cron_jobs, "cronjobs");
+    if templates > 0 {
+        live.notes.push(format!(
+            "{templates} workload{} with no live pod taken as {} pod template (no address yet)",
+            if templates == 1 { "" } else { "s" },
+            if templates == 1 { "its" } else { "their" }
+        ));
+    }
+    for np in &objects.network_policies {
+        live.cluster.policies.push(network_policy(np));
+    }
+    for svc in &objects.services {
+        let (namespace, name) = names(&svc.metadata);
+        live.cluster.services.push(convert::service(svc, &namespace, &name, origin("services", &namespace, &name)));
+    }
+    live.cluster.add_implicit_namespaces();
+    live
+}
+
+fn add_templates<W: Workload>(live: &mut Live, owned: &BTreeSet<Owner>, items: &[W], resource: &str) -> usize {
+    let mut added = 0;
+    for w in items {
+        let (namespace, name) = names(w.meta());
+        let key = (W::KIND, namespace.clone(), name.clone());
+        if owned.contains(&key) {
+            continue;
+        }
+        let template = w.template().map(|(t, _)| t);
+        let parts = PodParts {
+            namespace: &namespace,
+            name: &name,
+            kind: W::KIND,
+            labels: template.and_then(|t| t.metadata.as_ref()).and_then(|m| m.labels.as_ref()),
+            spec: template.and_then(|t| t.spec.as_ref()),
+            status: None,
+        };
+        live.cluster.pods.push(convert::pod(parts, origin(resource, &namespace, &name)));
+        live.owners.push(Some(key));
+        added += 1;
+    }
+    added
+}
+
+/// Converts one NetworkPolicy read from the API (its rules carry the policy's origin).
+pub fn network_policy(np: &net::NetworkPolicy) -> netpol_model::NetworkPolicy {
+    let (namespace, name) = names(&np.metadata);
+    let at = origin("networkpolicies", &namespace, &name);
+    convert::network_policy(np, &namespace, &name, &|_| at.clone())
+}
+
+/// A model NetworkPolicy as the API object the server would return for it
+/// (defaults filled in: policyTypes, protocol; CIDRs in canonical form), for
+/// `netpol get -o json|yaml`. The inverse of the conversion above.
+pub fn to_api(policy: &netpol_model::NetworkPolicy) -> net::NetworkPolicy {
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1 as meta;
+    use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+    use netpol_model::{Direction, LabelSelector, Operator, Peer, PolicyPort, PortRef};
+
+    fn map(labels: &netpol_model::Labels) -> Option<BTreeMap<String, String>> {
+        let m: BTreeMap<String, String> = labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        (!m.is_empty()).then_some(m)
+    }
+    fn selector(s: &LabelSelector) -> meta::LabelSelector {
+        let expressions: Vec<meta::LabelSelectorRequirement> = s
+            .match_expressions
+            .iter()
+            .map(|r| meta::LabelSelectorRequirement {
+                key: r.key.clone(),
+                operator: match r.operator {
+                    Operator::In => "In",
+                    Operator::NotIn => "NotIn",
+                    Operator::Exists => "Exists",
+                    Operator::DoesNotExist => "DoesNotExist",
+                }
+                .to_string(),
+                values: (!r.values.is_empty()).then(|| r.values.iter().cloned().collect()),
+            })
+            .collect();
+        meta::LabelSelector {
+            match_labels: map(&s.match_labels),
+            match_expressions: (!expressions.is_empty()).then_some(expressions),
+        }
+    }
+    fn peer(p: &Peer) -> net::NetworkPolicyPeer {
+        match p {
+            Peer::IpBlock(b) => net::NetworkPolicyPeer {
+                ip_block: Some(net::IPBlock {
+                    cidr: b.cidr.to_string(),
+                    except: (!b.except.is_empty()).then(|| b.except.iter().map(ToString::to_string).collect()),
+                }),
+                ..Default::default()
+            },
+            Peer::Pods { pod_selector, namespace_selector } => net::NetworkPolicyPeer {
+                pod_selector: pod_selector.as_ref().map(selector),
+                namespace_selector: namespace_selector.as_ref().map(selector),
+                ip_block: None,
+            },
+        }
+    }
+    fn port(p: &PolicyPort) -> net::NetworkPolicyPort {
+        net::NetworkPolicyPort {
+            protocol: Some(p.protocol.to_string()),
+            port: p.port.as_ref().map(|r| match r {
+                PortRef::Number(n) => IntOrString::Int(i32::from(*n)),
+                PortRef::Name(s) => IntOrString::String(s.clone()),
+            }),
+            end_port: p.end_port.map(i32::from),
+        }
+    }
+    fn some<T>(v: Vec<T>) -> Option<Vec<T>> {
+        (!v.is_empty()).then_some(v)
+    }
+    let rule_parts =
+        |r: &netpol_model::Rule| (some(r.peers.iter().map(peer).collect()), some(r.ports.iter().map(port).collect()));
+    net::NetworkPolicy {
+        metadata: meta::ObjectMeta {
+            name: Some(policy.name.clone()),
+            namespace: Some(policy.namespace.clone()),
+            labels: map(&policy.meta.labels),
+            annotations: map(&policy.meta.annotations),
+            creation_timestamp: policy.meta.creation_timestamp.as_deref().and_then(|t| t.parse().ok()).map(meta::Time),
+            ..Default::default()
+        },
+        spec: Some(net::NetworkPolicySpec {
+            pod_selector: Some(selector(&policy.pod_selector)),
+            policy_types: Some(
+                policy
+                    .policy_types
+                    .iter()
+                    .map(|d| if *d == Direction::Ingress { "Ingress" } else { "Egress" }.to_string())
+                    .collect(),
+            ),
+            ingress: some(
+                policy
+                    .ingress
+                    .iter()
+                    .map(rule_parts)
+                    .map(|(from, ports)| net::NetworkPolicyIngressRule { from, ports })
+                    .collect(),
+            ),
+            egress: some(
+                policy
+                    .egress
+                    .iter()
+                    .map(rule_parts)
+                    .map(|(to, ports)| net::NetworkPolicyEgressRule { to, ports })
+                    .collect(),
+            ),
+        }),
+    }
+}

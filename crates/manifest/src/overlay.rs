@@ -1,0 +1,223 @@
+//! What-if on top of a live cluster: files applied as `kubectl apply` would
+//! (an object replaces the live one of the same kind, namespace and name, or
+//! is added), then objects deleted (`--without`).
+//!
+//! A workload in the files replaces the live workload's pods: they are the
+//! old template's pods, and after the rollout the new template's pods take
+//! their place, so the file's template stands for them.
+
+use std::fmt;
+use std::str::FromStr;
+
+use netpol_model::{Cluster, WorkloadKind};
+
+use crate::api::{Live, Owner};
+
+/// The kind of an object named by `--without`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RefKind {
+    Namespace,
+    /// A Pod or a workload (its pods and template).
+    Pod(WorkloadKind),
+    Service,
+    NetworkPolicy,
+}
+
+/// `[KIND/]NAMESPACE/NAME` (KIND defaults to networkpolicy), or `namespace/NAME`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObjectRef {
+    pub kind: RefKind,
+    pub namespace: String,
+    pub name: String,
+}
+
+impl fmt::Display for ObjectRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self.kind {
+            RefKind::Namespace => return write!(f, "namespace/{}", self.name),
+            RefKind::Pod(k) => k.as_str().to_lowercase(),
+            RefKind::Service => "service".to_string(),
+            RefKind::NetworkPolicy => "networkpolicy".to_string(),
+        };
+        write!(f, "{kind}/{}/{}", self.namespace, self.name)
+    }
+}
+
+/// Why an [`ObjectRef`] did not parse.
+#[derive(Debug, thiserror::Error)]
+pub enum RefError {
+    #[error("`{0}` is not [KIND/]NAMESPACE/NAME (e.g. `default/default-deny` or `deployment/shop/web`)")]
+    Shape(String),
+    #[error(
+        "unknown kind `{0}`: use networkpolicy (netpol), pod, service (svc), namespace (ns), deployment, \
+         statefulset, daemonset, replicaset, job or cronjob"
+    )]
+    Kind(String),
+}
+
+fn kind(word: &str) -> Option<RefKind> {
+    let w = word.to_ascii_lowercase();
+    let w = w.split('.').next().unwrap_or_default(); // networkpolicies.networking.k8s.io
+    Some(match w {
+        "networkpolicy" | "networkpolicies" | "netpol" => RefKind::NetworkPolicy,
+        "namespace" | "namespaces" | "ns" => RefKind::Namespace,
+        "service" | "services" | "svc" => RefKind::Service,
+        "pod" | "pods" | "po" => RefKind::Pod(WorkloadKind::Pod),
+        "deployment" | "deployments" | "deploy" => RefKind::Pod(WorkloadKind::Deployment),
+        "statefulset" | "statefulsets" | "sts" => RefKind::Pod(WorkloadKind::StatefulSet),
+        "daemonset" | "daemonsets" | "ds" => RefKind::Pod(WorkloadKind::DaemonSet),
+        "replicaset" | "replicasets" | "rs" => RefKind::Pod(WorkloadKind::ReplicaSet),
+        "job" | "jobs" => RefKind::Pod(WorkloadKind::Job),
+        "cronjob" | "cronjobs" | "cj" => RefKind::Pod(WorkloadKind::CronJob),
+        _ => return None,
+    })
+}
+
+impl FromStr for ObjectRef {
+    type Err = RefError;
+
+    fn from_str(s: &str) -> Result<Self, RefError> {
+        let parts: Vec<&str> = s.split('/').collect();
+        if parts.iter().any(|p| p.is_empty()) {
+            return Err(RefError::Shape(s.to_string()));
+        }
+        let (kind, namespace, name) = match parts[..] {
+            [ns, name] => match self::kind(ns) {
+                Some(RefKind::Namespace) => (RefKind::Namespace, String::new(), name),
+                _ => (RefKind::NetworkPolicy, ns.to_string(), name),
+            },
+            [k, ns, name] => match self::kind(k) {
+                Some(RefKind::Namespace) => return Err(RefError::Shape(s.into())),
+                Some(kind) => (kind, ns.to_string(), name),
+                None => return Err(RefError::Kind(k.to_string())),
+            },
+            _ => return Err(RefError::Shape(s.to_string())),
+        };
+        Ok(ObjectRef { kind, namespace, name: name.to_string() })
+    }
+}
+
+/// `--without` named an object that is in neither the cluster nor the files.
+#[derive(Debug, thiserror::Error)]
+#[error("{0} is not in the cluster (nor in the files): nothing to leave out")]
+pub struct NotFound(pub ObjectRef);
+
+/// The live state with `files` applied on top, then `without` deleted;
+/// policies sorted by namespace and name.
+pub fn overlay(live: Live, files: Cluster, without: &[ObjectRef]) -> Result<Cluster, NotFound> {
+    let Live { mut cluster, owners, .. } = live;
+    let mut owners: Vec<Option<Owner>> = owners;
+    for ns in files.namespaces.into_values().filter(|n| n.declared) {
+        cluster.namespaces.insert(ns.name.clone(), ns);
+    }
+    for policy in files.policies {
+        match cluster.policies.iter_mut().find(|p| p.namespace == policy.namespace && p.name == policy.name) {
+            Some(slot) => *slot = policy,
+            None => cluster.policies.push(policy),
+        }
+    }
+    for service in files.services {
+        match cluster.services.iter_mut().find(|s| s.namespace == service.namespace && s.name == service.name) {
+            Some(slot) => *slot = service,
+            None => cluster.services.push(service),
+        }
+    }
+    for pod in files.pods {
+        let target =
+            ObjectRef { kind: RefKind::Pod(pod.kind), namespace: pod.namespace.clone(), name: pod.name.clone() };
+        remove_pods(&mut cluster, &mut owners, &target);
+        cluster.pods.push(pod);
+        owners.push(None);
+    }
+    for target in without {
+        let found = match target.kind {
+            RefKind::NetworkPolicy => {
+                retain(&mut cluster.policies, |p| !(p.namespace == target.namespace && p.name == target.name))
+            }
+            RefKind::Service => {
+                retain(&mut cluster.services, |s| !(s.namespace == target.namespace && s.name == target.name))
+            }
+            RefKind::Pod(_) => remove_pods(&mut cluster, &mut owners, target),
+            RefKind::Namespace => {
+                let ns = &target.name;
+                let found = cluster.namespaces.remove(ns).is_some_and(|n| n.declared);
+                let in_ns = ObjectRef { kind: RefKind::Namespace, namespace: ns.clone(), name: String::new() };
+                remove_pods(&mut cluster, &mut owners, &in_ns);
+                retain(&mut cluster.policies, |p| &p.namespace != ns);
+                retain(&mut cluster.services, |s| &s.namespace != ns);
+                found
+            }
+        };
+        if !found {
+            return Err(NotFound(target.clone()));
+        }
+    }
+    cluster.add_implicit_namespaces();
+    // The order the API lists them in, whatever the source: explanations name
+    // policies in this order, so files and the cluster read the same.
+    cluster.policies.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    Ok(cluster)
+}
+
+/// Keeps what `keep` accepts; true when something was removed.
+fn retain<T>(items: &mut Vec<T>, keep: impl Fn(&T) -> bool) -> bool {
+    let before = items.len();
+    items.retain(keep);
+    items.len() != before
+}
+
+/// Removes a Pod, or a workload's template and every pod that descends from it,
+/// or (kind Namespace) every pod in `target.namespace`; true when something was removed.
+fn remove_pods(cluster: &mut Cluster, owners: &mut Vec<Option<Owner>>, target: &ObjectRef) -> bool {
+    let doomed: Vec<bool> = cluster
+        .pods
+        .iter()
+        .zip(owners.iter())
+        .map(|(pod, owner)| match target.kind {
+            RefKind::Namespace => pod.namespace == target.namespace,
+            RefKind::Pod(kind) => {
+                let own = pod.kind == kind && pod.namespace == target.namespace && pod.name == target.name;
+                let descends = owner
+                    .as_ref()
+                    .is_some_and(|(k, ns, name)| *k == kind && *ns == target.namespace && *name == target.name);
+                own || (kind != WorkloadKind::Pod && descends)
+            }
+            _ => false,
+        })
+        .collect();
+    let removed = doomed.iter().any(|d| *d);
+    let mut i = 0;
+    cluster.pods.retain(|_| {
+        i += 1;
+        !doomed[i - 1]
+    });
+    let mut i = 0;
+    owners.retain(|_| {
+        i += 1;
+        !doomed[i - 1]
+    });
+    removed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn object_refs_parse() {
+        let table = [
+            ("default/default-deny", "networkpolicy/default/default-deny"),
+            ("netpol/default/x", "networkpolicy/default/x"),
+            ("deploy/shop/web", "deployment/shop/web"),
+            ("svc/shop/web", "service/shop/web"),
+            ("ns/shop", "namespace/shop"),
+            ("networkpolicies.networking.k8s.io/a/b", "networkpolicy/a/b"),
+        ];
+        for (input, shown) in table {
+            assert_eq!(input.parse::<ObjectRef>().unwrap().to_string(), shown, "{input}");
+        }
+        for bad in ["x", "a//b", "widget/a/b", "a/b/c/d", "ns/a/b"] {
+            assert!(bad.parse::<ObjectRef>().is_err(), "{bad}");
+        }
+    }
+}
