@@ -155,6 +155,18 @@ fn what_if_files_on_top_of_the_cluster_and_without() {
     let without = matrix(&["matrix", "--kubeconfig", &kubeconfig, "--without", "default/default-deny", "-o", "json"]);
     let step1 = walkthrough("step-01-no-policies");
     assert_eq!(without, matrix(&["matrix", "-f", s(&step1), "-o", "json"]), "--without default/default-deny");
+    // validate on the cluster: the DNS trap of step 2, named by the live object.
+    let text = netpol_ok(&["validate", "--kubeconfig", &kubeconfig], 0);
+    assert!(
+        text.starts_with(
+            "cluster:networkpolicies/default/default-deny: warning[NP0054]: `default/default-deny` isolates"
+        ),
+        "{text}"
+    );
+    // ... and gone once step 5's files (the DNS rule) are applied on top.
+    let step5 = walkthrough("step-05-dns-allowed");
+    let text = netpol_ok(&["validate", "--kubeconfig", &kubeconfig, "-f", s(&step5)], 0);
+    assert!(text.starts_with("0 errors, 0 warnings"), "{text}");
     // Leaving out what is not there is an error, not a silent no-op.
     let out = netpol(&["matrix", "--kubeconfig", &kubeconfig, "--without", "default/nope", "-o", "json"]);
     assert_eq!(out.status.code(), Some(2));

@@ -304,3 +304,64 @@ pub fn to_api(policy: &netpol_model::NetworkPolicy) -> net::NetworkPolicy {
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn pod(name: &str, owner: Option<(&str, &str)>, phase: &str) -> core::Pod {
+        let owners: Vec<_> = owner
+            .iter()
+            .map(|(k, n)| json!({"apiVersion": "apps/v1", "kind": k, "name": n, "uid": "u", "controller": true}))
+            .collect();
+        serde_json::from_value(json!({
+            "metadata": {"name": name, "namespace": "shop", "labels": {"app": "web"}, "ownerReferences": owners},
+            "spec": {"containers": [{"name": "c", "image": "nginx"}]},
+            "status": {"phase": phase, "podIP": "10.0.0.1"},
+        }))
+        .unwrap()
+    }
+
+    fn workload<T: serde::de::DeserializeOwned>(name: &str, owner: Option<(&str, &str)>) -> T {
+        let owners: Vec<_> = owner
+            .iter()
+            .map(|(k, n)| json!({"apiVersion": "apps/v1", "kind": k, "name": n, "uid": "u", "controller": true}))
+            .collect();
+        let template =
+            json!({"metadata": {"labels": {"app": name}}, "spec": {"containers": [{"name": "c", "image": "nginx"}]}});
+        serde_json::from_value(json!({
+            "metadata": {"name": name, "namespace": "shop", "ownerReferences": owners},
+            "spec": {"selector": {}, "template": template, "jobTemplate": {"spec": {"template": template}}, "schedule": "* * * * *"},
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn live_pods_stand_for_their_workloads_and_finished_pods_are_left_out() {
+        let objects = Objects {
+            pods: vec![
+                pod("web-1-a", Some(("ReplicaSet", "web-1")), "Running"),
+                pod("old", None, "Succeeded"),
+                pod("batch-1-x", Some(("Job", "batch-1")), "Failed"),
+            ],
+            deployments: vec![workload("web", None), workload("idle", None)],
+            replica_sets: vec![
+                workload("web-1", Some(("Deployment", "web"))),
+                workload("web-0", Some(("Deployment", "web"))),
+            ],
+            cron_jobs: vec![workload("batch", None)],
+            jobs: vec![workload("batch-1", Some(("CronJob", "batch")))],
+            ..Objects::default()
+        };
+        let live = from_api(&objects);
+        let shown: Vec<String> = live.cluster.pods.iter().map(|p| format!("{} {}", p.kind.as_str(), p.name)).collect();
+        // web has a live pod: no template. idle has none: its template. The CronJob's
+        // only pod failed: its template. Old ReplicaSets and owned Jobs are their owner's.
+        assert_eq!(shown, ["Pod web-1-a", "Deployment idle", "CronJob batch"]);
+        assert_eq!(live.owners[0], Some((WorkloadKind::Deployment, "shop".to_string(), "web".to_string())));
+        assert_eq!(live.notes.len(), 2, "{:?}", live.notes);
+        assert!(live.notes[0].starts_with("2 pods that finished"), "{:?}", live.notes);
+        assert_eq!(live.cluster.pods[0].origin.as_ref().unwrap().to_string(), "cluster:pods/shop/web-1-a");
+    }
+}

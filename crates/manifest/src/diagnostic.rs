@@ -58,16 +58,13 @@ impl Diagnostic {
 /// one-line form nor send escape sequences to a terminal.
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}[{}]: {}",
-            Escaped(&self.file),
-            self.line,
-            self.column,
-            self.severity,
-            self.code,
-            Escaped(&self.message)
-        )?;
+        // Line 0: an object with no text position (read from the API).
+        if self.line == 0 {
+            write!(f, "{}: ", Escaped(&self.file))?;
+        } else {
+            write!(f, "{}:{}:{}: ", Escaped(&self.file), self.line, self.column)?;
+        }
+        write!(f, "{}[{}]: {}", self.severity, self.code, Escaped(&self.message))?;
         if let Some(help) = &self.help {
             write!(f, "\n  = help: {}", Escaped(help))?;
         }

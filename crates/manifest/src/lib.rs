@@ -120,3 +120,16 @@ pub fn load<'a>(sources: impl IntoIterator<Item = (&'a str, &'a str)>, options: 
     let sources: Vec<(&str, &str)> = sources.into_iter().collect();
     load::load(&sources, options)
 }
+
+/// The checks that look at a whole cluster rather than at one object (the DNS
+/// trap, NP0054), for a cluster that did not come from files (read from the
+/// API, or files applied on top of it). [`load`] runs them on files itself.
+pub fn lint(cluster: &netpol_model::Cluster) -> Vec<Diagnostic> {
+    dns::check(cluster)
+        .into_iter()
+        .map(|f| {
+            let o = f.origin;
+            diagnostic::DNS_EGRESS_BLOCKED.at(false, &o.file, o.line, o.column, f.message, Some(f.help))
+        })
+        .collect()
+}

@@ -107,9 +107,7 @@ pub fn load(input: &InputArgs) -> anyhow::Result<Cluster> {
 /// no `-f` and a kubeconfig that exists); or both: the files applied on top of
 /// the cluster. Then `--without` deletes objects.
 pub fn load_input(input: &InputArgs) -> anyhow::Result<Input> {
-    let wants_cluster = input.kubeconfig.is_some()
-        || input.context.is_some()
-        || (input.files.is_empty() && netpol_kube::Source::discoverable());
+    let wants_cluster = wants_cluster(input);
     if input.files.is_empty() && !wants_cluster {
         anyhow::bail!(
             "nothing to read: give manifests with -f PATH, or a cluster with --kubeconfig PATH or --context NAME \
@@ -129,8 +127,15 @@ pub fn load_input(input: &InputArgs) -> anyhow::Result<Input> {
     Ok(Input { cluster, context_namespace })
 }
 
+/// True when the input includes the live cluster (see [`load_input`]).
+pub fn wants_cluster(input: &InputArgs) -> bool {
+    input.kubeconfig.is_some()
+        || input.context.is_some()
+        || (input.files.is_empty() && netpol_kube::Source::discoverable())
+}
+
 /// Reads the live state through the Kubernetes API (progress on stderr, notes after it).
-fn read_cluster(input: &InputArgs) -> anyhow::Result<(Option<Live>, Option<String>)> {
+pub fn read_cluster(input: &InputArgs) -> anyhow::Result<(Option<Live>, Option<String>)> {
     let source = netpol_kube::Source { kubeconfig: input.kubeconfig.clone(), context: input.context.clone() };
     let connection = netpol_kube::connect(&source)?;
     let progress = Progress::start(&format!("reading the cluster at {}", connection.server));

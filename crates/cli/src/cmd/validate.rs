@@ -1,7 +1,9 @@
 //! `netpol validate`: every finding, like the API server and
 //! `kubectl apply --validate=strict`. Exit 0 clean, 1 any error, 2 could not run.
 
-use crate::cmd::{counts, plural, read, InputArgs};
+use netpol_manifest::overlay::overlay;
+
+use crate::cmd::{counts, plural, read, read_cluster, wants_cluster, InputArgs};
 use crate::output::{print, Outcome};
 
 #[derive(clap::Args)]
@@ -21,7 +23,20 @@ enum Format {
 }
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
-    let loaded = read(&args.input)?;
+    let mut loaded = read(&args.input)?;
+    if wants_cluster(&args.input) {
+        // The live objects passed the API server's validation; what is left to
+        // find is cluster-wide (the DNS trap), on the files applied on top.
+        let (live, _) = read_cluster(&args.input)?;
+        let live = live.unwrap_or_default();
+        let merged = overlay(live, loaded.cluster.clone(), &args.input.without)?;
+        for d in netpol_manifest::lint(&merged) {
+            if !loaded.diagnostics.contains(&d) {
+                loaded.diagnostics.push(d);
+            }
+        }
+        loaded.cluster = merged;
+    }
     let (errors, warnings) = counts(&loaded);
     match args.output {
         Format::Json => print(&(serde_json::to_string_pretty(&loaded.diagnostics)? + "\n"))?,
