@@ -265,3 +265,35 @@ fn get_and_describe_print_what_kubectl_prints() {
     assert_eq!(json["spec"], server["spec"], "spec as the server stores it");
     assert_eq!(json["kind"], "NetworkPolicy");
 }
+
+#[test]
+fn lists_are_read_page_by_page() {
+    let cp = require_control_plane!().start().expect("control plane");
+    cp.ensure_namespaces(["bulk"]).expect("namespace");
+    // More than two pages of 500.
+    let pods: Vec<Value> = (0..1_105)
+        .map(|i| {
+            serde_json::json!({
+                "apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": format!("p{i}"), "namespace": "bulk", "labels": {"app": format!("a{}", i % 7)}},
+                "spec": {"containers": [{"name": "c", "image": "nginx"}]},
+            })
+        })
+        .collect();
+    let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": pods});
+    cp.kubectl_output(&["create", "-f", "-"], Some(&list.to_string())).expect("create pods");
+    let served = cp.kubectl_output(&["get", "pods", "-A", "--no-headers"], None).expect("get").lines().count();
+    assert_eq!(served, 1_105);
+    let kubeconfig = s(cp.kubeconfig()).to_string();
+    let wide = netpol_ok(&["get", "--kubeconfig", &kubeconfig, "-A"], 0);
+    assert!(wide.is_empty(), "no policies yet: {wide}");
+    let policy = serde_json::json!({
+        "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+        "metadata": {"name": "all", "namespace": "bulk"}, "spec": {"podSelector": {}},
+    });
+    cp.apply(&policy.to_string()).expect("policy");
+    let wide = netpol_ok(&["get", "--kubeconfig", &kubeconfig, "-n", "bulk", "-o", "wide"], 0);
+    let row = wide.lines().nth(1).expect("a row");
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(cells[cells.len() - 3..], ["Ingress", "1105", "1105"], "every pod of every page is selected: {wide}");
+}

@@ -202,6 +202,71 @@ fn remove_pods(cluster: &mut Cluster, owners: &mut Vec<Option<Owner>>, target: &
 #[cfg(test)]
 mod tests {
     use super::*;
+    use netpol_model::{Labels, NetworkPolicy, Pod};
+
+    fn pod(name: &str, kind: WorkloadKind, app: &str) -> Pod {
+        Pod {
+            namespace: "shop".to_string(),
+            name: name.to_string(),
+            kind,
+            labels: Labels::from_iter([("app", app)]),
+            ips: Vec::new(),
+            ports: Vec::new(),
+            host_network: false,
+            node: None,
+            origin: None,
+        }
+    }
+
+    fn policy(name: &str) -> NetworkPolicy {
+        let np = serde_json::json!({"metadata": {"name": name, "namespace": "shop"}, "spec": {"podSelector": {}}});
+        crate::api::network_policy(&serde_json::from_value(np).unwrap())
+    }
+
+    fn live() -> Live {
+        let web = Some((WorkloadKind::Deployment, "shop".to_string(), "web".to_string()));
+        let mut cluster = Cluster::default();
+        cluster.pods = vec![
+            pod("web-1-a", WorkloadKind::Pod, "web"),
+            pod("web-1-b", WorkloadKind::Pod, "web"),
+            pod("db", WorkloadKind::Pod, "db"),
+        ];
+        cluster.policies = vec![policy("b"), policy("a")];
+        Live { cluster, owners: vec![web.clone(), web, None], notes: Vec::new() }
+    }
+
+    fn names(cluster: &Cluster) -> (Vec<String>, Vec<String>) {
+        let pods = cluster.pods.iter().map(|p| format!("{}:{}={}", p.name, p.kind.as_str(), p.labels)).collect();
+        (pods, cluster.policies.iter().map(|p| p.name.clone()).collect())
+    }
+
+    #[test]
+    fn files_replace_live_objects_and_without_deletes() {
+        // A Deployment in the files stands for the live pods of that Deployment.
+        let mut files = Cluster::default();
+        files.pods.push(pod("web", WorkloadKind::Deployment, "web2"));
+        files.policies.push(policy("c"));
+        let got = overlay(live(), files, &[]).unwrap();
+        assert_eq!(
+            names(&got),
+            (
+                vec!["db:Pod=app=db".to_string(), "web:Deployment=app=web2".to_string()],
+                vec!["a".to_string(), "b".to_string(), "c".to_string()]
+            )
+        );
+        // --without a Deployment removes its pods; a Pod of the same name is another object.
+        let without = ["deploy/shop/web".parse().unwrap(), "shop/a".parse().unwrap()];
+        let got = overlay(live(), Cluster::default(), &without).unwrap();
+        assert_eq!(names(&got), (vec!["db:Pod=app=db".to_string()], vec!["b".to_string()]));
+        let missing = overlay(live(), Cluster::default(), &["pod/shop/web".parse().unwrap()]);
+        assert_eq!(
+            missing.unwrap_err().to_string(),
+            "pod/shop/web is not in the cluster (nor in the files): nothing to leave out"
+        );
+        // A namespace takes everything in it along.
+        let got = overlay(live(), Cluster::default(), &["ns/shop".parse().unwrap()]);
+        assert!(got.is_err(), "shop is only implicit in this cluster: not declared, so not there");
+    }
 
     #[test]
     fn object_refs_parse() {
