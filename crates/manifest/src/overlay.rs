@@ -225,13 +225,15 @@ mod tests {
 
     fn live() -> Live {
         let web = Some((WorkloadKind::Deployment, "shop".to_string(), "web".to_string()));
-        let mut cluster = Cluster::default();
-        cluster.pods = vec![
-            pod("web-1-a", WorkloadKind::Pod, "web"),
-            pod("web-1-b", WorkloadKind::Pod, "web"),
-            pod("db", WorkloadKind::Pod, "db"),
-        ];
-        cluster.policies = vec![policy("b"), policy("a")];
+        let cluster = Cluster {
+            pods: vec![
+                pod("web-1-a", WorkloadKind::Pod, "web"),
+                pod("web-1-b", WorkloadKind::Pod, "web"),
+                pod("db", WorkloadKind::Pod, "db"),
+            ],
+            policies: vec![policy("b"), policy("a")],
+            ..Cluster::default()
+        };
         Live { cluster, owners: vec![web.clone(), web, None], notes: Vec::new() }
     }
 
