@@ -13,6 +13,8 @@ use crate::progress::Progress;
 
 pub mod agent;
 pub mod check;
+pub mod completions;
+pub mod create;
 pub mod describe;
 pub mod lab;
 pub mod matrix;
