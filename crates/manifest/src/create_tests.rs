@@ -121,7 +121,11 @@ fn allow_dns_without_egress_adds_egress_with_a_note() {
     let spec = created.policy.spec.unwrap();
     assert_eq!(spec.policy_types.unwrap(), ["Ingress", "Egress"]);
     assert_eq!(created.notes.len(), 1);
-    assert!(created.notes[0].contains("added Egress, so the selected pods are also isolated for egress"), "{}", created.notes[0]);
+    assert!(
+        created.notes[0].contains("added Egress, so the selected pods are also isolated for egress"),
+        "{}",
+        created.notes[0]
+    );
 
     r.policy_types = "Egress".into();
     assert!(network_policy(&r).unwrap().notes.is_empty());
