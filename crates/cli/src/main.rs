@@ -3,10 +3,13 @@
 //!
 //! Exit codes (a contract): 0 clean/allowed, 1 findings/denied/disagreement,
 //! 2 could not run. A closed stdout (broken pipe) exits 0.
+//!
+//! Also a kubectl plugin: installed (or symlinked) as `kubectl-netpol` on PATH,
+//! `kubectl netpol ...` runs it, and its usage text says `kubectl netpol`.
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 
 mod cmd;
 mod output;
@@ -31,6 +34,8 @@ enum Command {
     Describe(cmd::describe::Args),
     /// `kubectl get networkpolicies`, with `-o wide` the pods each one selects.
     Get(cmd::get::Args),
+    /// Create an object: `create networkpolicy NAME --pod-selector k=v --policy-types Ingress,Egress`.
+    Create(cmd::create::Args),
     /// Generate a seeded, realistic synthetic cluster as manifests (for benchmarks).
     Synth(cmd::synth::Args),
     /// Print the nftables script that enforces the policies on a node.
@@ -39,11 +44,32 @@ enum Command {
     Agent(cmd::agent::Args),
     /// A local lab: pods as network namespaces, real connections.
     Lab(cmd::lab::Args),
+    /// Print a shell completion script (bash, zsh, fish, ...).
+    Completions(cmd::completions::Args),
+}
+
+/// The name to show in usage text: `kubectl netpol` when run as a kubectl
+/// plugin (argv[0] is `kubectl-netpol`), else clap's default (argv[0]'s file name).
+fn bin_name() -> Option<&'static str> {
+    let argv0 = std::env::args_os().next()?;
+    let file = std::path::Path::new(&argv0).file_name()?.to_str()?;
+    let stem = file.strip_suffix(".exe").unwrap_or(file);
+    (stem == "kubectl-netpol").then_some("kubectl netpol")
+}
+
+fn parse() -> Cli {
+    let mut command = Cli::command();
+    if let Some(name) = bin_name() {
+        command = command.bin_name(name);
+    }
+    let matches = command.get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse();
     let result = match cli.command {
+        Command::Create(args) => cmd::create::run(args),
         Command::Validate(args) => cmd::validate::run(args),
         Command::Check(args) => cmd::check::run(args),
         Command::Matrix(args) => cmd::matrix::run(args),
@@ -53,6 +79,7 @@ fn main() -> ExitCode {
         Command::Render(args) => cmd::render::run(args),
         Command::Agent(args) => cmd::agent::run(args),
         Command::Lab(args) => cmd::lab::run(args),
+        Command::Completions(args) => cmd::completions::run(args),
     };
     output::finish(result)
 }

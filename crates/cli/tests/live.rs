@@ -248,6 +248,28 @@ fn get_and_describe_print_what_kubectl_prints() {
         let ours = netpol_ok(&ours, 0);
         assert_eq!(age(&ours), age(&kubectl), "get {scope:?}:\n{ours}\nkubectl:\n{kubectl}");
     }
+    // As a kubectl plugin: kubectl hands its flags (--kubeconfig, -n, -A) to kubectl-netpol.
+    let bin = tempfile::tempdir().expect("tempdir");
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_netpol"), bin.path().join("kubectl-netpol")).expect("link");
+    let path = format!("{}:{}", bin.path().display(), std::env::var("PATH").unwrap_or_default());
+    for args in [
+        &["get", "-A"][..],
+        &["get", "-n", "cassandra", "-o", "wide"][..],
+        &["describe", "-n", "default", "backend"][..],
+    ] {
+        // Not cp.kubectl(): kubectl refuses flags before a plugin's name.
+        let plugin = Command::new(std::env::var("NETPOL_KUBECTL").unwrap_or_else(|_| "kubectl".to_string()))
+            .env("PATH", &path)
+            .env("HOME", "/nonexistent")
+            .arg("netpol")
+            .args(args)
+            .arg(format!("--kubeconfig={kubeconfig}"))
+            .output()
+            .expect("kubectl netpol");
+        assert!(plugin.status.success(), "kubectl netpol {args:?}: {}", String::from_utf8_lossy(&plugin.stderr));
+        let direct = netpol_ok(&[args, &["--kubeconfig", &kubeconfig][..]].concat(), 0);
+        assert_eq!(age(&String::from_utf8_lossy(&plugin.stdout)), age(&direct), "kubectl netpol {args:?}");
+    }
     // -o wide: the pods each policy selects now.
     let wide = netpol_ok(&["get", "--kubeconfig", &kubeconfig, "-n", "default", "-o", "wide"], 0);
     let line = wide.lines().find(|l| l.starts_with("default-deny ")).expect("default-deny row");

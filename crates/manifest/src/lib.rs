@@ -18,6 +18,9 @@
 //! `lenient`, unknown fields are warnings and dropped, as the API server does
 //! with field validation off.
 //!
+//! The other way, [`create`] builds the NetworkPolicy `netpol create networkpolicy`
+//! asks for (a k8s-openapi object, checked as the API server checks it) and prints it.
+//!
 //! ```
 //! use netpol_manifest::{load, LoadOptions, Severity};
 //!
@@ -47,6 +50,7 @@
 pub mod api;
 mod check;
 mod convert;
+pub mod create;
 mod decode;
 mod diagnostic;
 mod dns;

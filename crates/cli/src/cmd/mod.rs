@@ -15,6 +15,8 @@ use crate::progress::Progress;
 
 pub mod agent;
 pub mod check;
+pub mod completions;
+pub mod create;
 pub mod describe;
 pub mod get;
 pub mod lab;

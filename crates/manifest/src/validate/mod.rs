@@ -21,7 +21,9 @@ use crate::node::{FieldPath, Walk};
 
 pub(crate) use self::core::{pod_spec, pod_status, service_spec};
 use names::port_name;
-pub(crate) use names::{object_meta, parse_cidr, validate_labels, NameRule};
+pub(crate) use names::{
+    dns1123_label, dns1123_subdomain, label_value, object_meta, parse_cidr, qualified_name, validate_labels, NameRule,
+};
 pub(crate) use networking::network_policy_spec;
 
 /// Whether a finding is about a field's key or its value.
