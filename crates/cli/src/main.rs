@@ -29,6 +29,8 @@ enum Command {
     Matrix(cmd::matrix::Args),
     /// `kubectl describe networkpolicy`, plus the pods each selector matches now.
     Describe(cmd::describe::Args),
+    /// `kubectl explain` for NetworkPolicy fields, offline (networking.k8s.io/v1).
+    Explain(cmd::explain::Args),
     /// Generate a seeded, realistic synthetic cluster as manifests (for benchmarks).
     Synth(cmd::synth::Args),
     /// Print the nftables script that enforces the policies on a node.
@@ -46,6 +48,7 @@ fn main() -> ExitCode {
         Command::Check(args) => cmd::check::run(args),
         Command::Matrix(args) => cmd::matrix::run(args),
         Command::Describe(args) => cmd::describe::run(args),
+        Command::Explain(args) => cmd::explain::run(args),
         Command::Synth(args) => cmd::synth::run(args),
         Command::Render(args) => cmd::render::run(args),
         Command::Agent(args) => cmd::agent::run(args),

@@ -14,6 +14,7 @@ use crate::progress::Progress;
 pub mod agent;
 pub mod check;
 pub mod describe;
+pub mod explain;
 pub mod lab;
 pub mod matrix;
 pub mod render;
