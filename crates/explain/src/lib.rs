@@ -36,7 +36,7 @@ use render::Document;
 pub use resource::{Resource, RESOURCES};
 
 /// The OpenAPI v3 document of `networking.k8s.io/v1` as kube-apiserver serves
-/// it (parsed and pretty-printed; keys in the server's sorted order).
+/// it (parsed, then pretty-printed with sorted keys).
 pub const SCHEMA_JSON: &str = include_str!("../data/networking.k8s.io-v1.openapi.json");
 
 const SERVER_VERSION_FILE: &str = include_str!("../data/networking.k8s.io-v1.version");
@@ -158,6 +158,3 @@ impl Explainer {
         Ok(out)
     }
 }
-
-#[cfg(test)]
-mod tests;

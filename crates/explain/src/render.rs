@@ -226,7 +226,11 @@ impl<'a> Document<'a> {
                     let text = reference.as_str().map_or_else(|| go_text(reference), str::to_string);
                     let name = text.rsplit('/').next().unwrap_or_default();
                     let name = name.rsplit('.').next().unwrap_or_default();
-                    if name.is_empty() { "Object".to_string() } else { name.to_string() }
+                    if name.is_empty() {
+                        "Object".to_string()
+                    } else {
+                        name.to_string()
+                    }
                 }
             };
         }

@@ -1,7 +1,7 @@
 //! Offline snapshots of the text for the paths the control-plane test checks
 //! against the real kubectl (crates/cli/tests/explain.rs), and the errors.
 
-use crate::{Error, Explainer, Request};
+use netpol_explain::{Error, Explainer, Request};
 
 fn explain(request: Request) -> Result<String, Error> {
     Explainer::embedded().expect("the embedded document parses").explain(&request)
@@ -129,5 +129,5 @@ fn a_cycle_of_refs_ends() {
 
 #[test]
 fn the_server_version_is_recorded() {
-    assert!(crate::server_version().starts_with("v1."), "{}", crate::server_version());
+    assert!(netpol_explain::server_version().starts_with("v1."), "{}", netpol_explain::server_version());
 }
