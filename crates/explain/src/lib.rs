@@ -10,8 +10,8 @@
 //! it from a control plane, and a control-plane test in crates/cli checks both
 //! that it is still what the server serves and that the text equals kubectl's.
 //!
-//! Pure: no I/O. [`render`] follows kubectl's template rule by rule (ref
-//! resolution, `allOf`, `items`, map values, cycles, enums), [`wrap`] its word
+//! Pure: no I/O. The `render` module follows kubectl's template rule by rule (ref
+//! resolution, `allOf`, `items`, map values, cycles, enums), `wrap` its word
 //! wrapping.
 //!
 //! ```
