@@ -36,6 +36,8 @@ enum Command {
     Get(cmd::get::Args),
     /// Create an object: `create networkpolicy NAME --pod-selector k=v --policy-types Ingress,Egress`.
     Create(cmd::create::Args),
+    /// `kubectl explain` for NetworkPolicy fields, offline (networking.k8s.io/v1).
+    Explain(cmd::explain::Args),
     /// Generate a seeded, realistic synthetic cluster as manifests (for benchmarks).
     Synth(cmd::synth::Args),
     /// Print the nftables script that enforces the policies on a node.
@@ -75,6 +77,7 @@ fn main() -> ExitCode {
         Command::Matrix(args) => cmd::matrix::run(args),
         Command::Describe(args) => cmd::describe::run(args),
         Command::Get(args) => cmd::get::run(args),
+        Command::Explain(args) => cmd::explain::run(args),
         Command::Synth(args) => cmd::synth::run(args),
         Command::Render(args) => cmd::render::run(args),
         Command::Agent(args) => cmd::agent::run(args),

@@ -18,6 +18,7 @@ pub mod check;
 pub mod completions;
 pub mod create;
 pub mod describe;
+pub mod explain;
 pub mod get;
 pub mod lab;
 pub mod matrix;
