@@ -205,7 +205,6 @@ impl Connection {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::error::Error as _;
 
     #[test]
     fn a_missing_kubeconfig_is_a_config_error() {
@@ -221,6 +220,5 @@ mod tests {
         let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused");
         let outer = std::io::Error::other(io);
         assert_eq!(chain(&outer), "connection refused");
-        let _ = outer.source();
     }
 }

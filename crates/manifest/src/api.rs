@@ -110,28 +110,14 @@ pub fn from_api(objects: &Objects) -> Live {
             continue;
         }
         let (namespace, name) = names(&pod.metadata);
-        let owner = controller(&pod.metadata).and_then(|(kind, owner)| {
+        // The direct owner (a ReplicaSet), then the top one (its Deployment): both have pods.
+        let direct: Option<Owner> = controller(&pod.metadata).and_then(|(kind, owner)| {
             let kind = WorkloadKind::parse(kind).filter(|k| *k != WorkloadKind::Pod)?;
-            let direct = (kind, namespace.clone(), owner.to_string());
-            Some(parents.get(&direct).cloned().unwrap_or(direct))
+            Some((kind, namespace.clone(), owner.to_string()))
         });
-        if let Some(owner) = &owner {
-            owned.insert(owner.clone());
-            // Its intermediate owner (the ReplicaSet of a Deployment) has pods too.
-            if let Some((kind, owner_name)) = controller(&pod.metadata) {
-                if let Some(kind) = WorkloadKind::parse(kind) {
-                    owned.insert((kind, namespace.clone(), owner_name.to_string()));
-                }
-            }
-        }
-        let parts = PodParts {
-            namespace: &namespace,
-            name: &name,
-            kind: WorkloadKind::Pod,
-            labels: pod.metadata.labels.as_ref(),
-            spec: pod.spec.as_ref(),
-            status: pod.status.as_ref(),
-        };
+        let owner = direct.as_ref().map(|d| parents.get(d).unwrap_or(d).clone());
+        owned.extend(direct.into_iter().chain(owner.clone()));
+        let parts = PodParts::of_pod(&namespace, &name, pod);
         live.cluster.pods.push(convert::pod(parts, origin("pods", &namespace, &name)));
         live.owners.push(owner);
     }
@@ -180,15 +166,7 @@ fn add_templates<W: Workload>(live: &mut Live, owned: &BTreeSet<Owner>, items: &
         if owned.contains(&key) {
             continue;
         }
-        let template = w.template().map(|(t, _)| t);
-        let parts = PodParts {
-            namespace: &namespace,
-            name: &name,
-            kind: W::KIND,
-            labels: template.and_then(|t| t.metadata.as_ref()).and_then(|m| m.labels.as_ref()),
-            spec: template.and_then(|t| t.spec.as_ref()),
-            status: None,
-        };
+        let parts = PodParts::of_template(&namespace, &name, W::KIND, w.template().map(|(t, _)| t));
         live.cluster.pods.push(convert::pod(parts, origin(resource, &namespace, &name)));
         live.owners.push(Some(key));
         added += 1;

@@ -450,15 +450,7 @@ impl<'o> Checker<'o> {
         let rejected = self.emit(obj, findings);
         let Some(pod) = pod.filter(|_| !rejected) else { return };
         let namespace = effective_namespace(&pod.metadata);
-        let parts = convert::PodParts {
-            namespace: &namespace,
-            name: &name,
-            kind: WorkloadKind::Pod,
-            labels: pod.metadata.labels.as_ref(),
-            spec: pod.spec.as_ref(),
-            status: pod.status.as_ref(),
-        };
-        let model = convert::pod(parts, obj.origin());
+        let model = convert::pod(convert::PodParts::of_pod(&namespace, &name, &pod), obj.origin());
         self.upsert(obj, Category::Pod, "Pod", namespace, name, Insert::Pod(model));
     }
 
@@ -481,15 +473,7 @@ impl<'o> Checker<'o> {
         let rejected = self.emit(obj, findings);
         let Some(w) = w.filter(|_| !rejected) else { return };
         let namespace = effective_namespace(w.meta());
-        let template = w.template().map(|(t, _)| t);
-        let parts = convert::PodParts {
-            namespace: &namespace,
-            name: &name,
-            kind: W::KIND,
-            labels: template.and_then(|t| t.metadata.as_ref()).and_then(|m| m.labels.as_ref()),
-            spec: template.and_then(|t| t.spec.as_ref()),
-            status: None,
-        };
+        let parts = convert::PodParts::of_template(&namespace, &name, W::KIND, w.template().map(|(t, _)| t));
         let model = convert::pod(parts, obj.origin());
         self.upsert(obj, Category::Pod, W::KIND.as_str(), namespace, name, Insert::Pod(model));
     }

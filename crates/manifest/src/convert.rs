@@ -93,6 +93,37 @@ pub(crate) struct PodParts<'a> {
     pub status: Option<&'a core::PodStatus>,
 }
 
+impl<'a> PodParts<'a> {
+    /// A Pod as it is.
+    pub fn of_pod(namespace: &'a str, name: &'a str, pod: &'a core::Pod) -> Self {
+        PodParts {
+            namespace,
+            name,
+            kind: WorkloadKind::Pod,
+            labels: pod.metadata.labels.as_ref(),
+            spec: pod.spec.as_ref(),
+            status: pod.status.as_ref(),
+        }
+    }
+
+    /// A workload's pod template (no status: no IPs).
+    pub fn of_template(
+        namespace: &'a str,
+        name: &'a str,
+        kind: WorkloadKind,
+        template: Option<&'a core::PodTemplateSpec>,
+    ) -> Self {
+        PodParts {
+            namespace,
+            name,
+            kind,
+            labels: template.and_then(|t| t.metadata.as_ref()).and_then(|m| m.labels.as_ref()),
+            spec: template.and_then(|t| t.spec.as_ref()),
+            status: None,
+        }
+    }
+}
+
 pub(crate) fn pod(parts: PodParts<'_>, origin: Origin) -> netpol_model::Pod {
     netpol_model::Pod {
         namespace: parts.namespace.to_string(),

@@ -37,12 +37,11 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use k8s_openapi::api::networking::v1 as net;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-use netpol_model::METADATA_NAME_LABEL;
+use netpol_model::{Direction, METADATA_NAME_LABEL};
 
 pub use k8s_openapi::api::networking::v1::NetworkPolicy;
 
@@ -72,30 +71,6 @@ pub struct Created {
     pub notes: Vec<String>,
 }
 
-/// A policy type, spelled as the API wants it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum PolicyType {
-    Ingress,
-    Egress,
-}
-
-impl PolicyType {
-    pub const ALL: [PolicyType; 2] = [PolicyType::Ingress, PolicyType::Egress];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PolicyType::Ingress => "Ingress",
-            PolicyType::Egress => "Egress",
-        }
-    }
-}
-
-impl fmt::Display for PolicyType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// Why a request cannot become a NetworkPolicy. The messages name the value, not
 /// the flag: the caller adds which flag it came from.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -116,7 +91,7 @@ pub enum CreateError {
         Some(s) => format!("did you mean `{s}`? (policy types are `Ingress` and `Egress`, case-sensitive)"),
         None => "policy types are `Ingress` and `Egress`".to_string(),
     })]
-    PolicyType { given: String, suggestion: Option<PolicyType> },
+    PolicyType { given: String, suggestion: Option<Direction> },
     #[error("no policy type: give `Ingress`, `Egress` or `Ingress,Egress`")]
     NoPolicyType,
     #[error("cannot print the object: {0}")]
@@ -164,12 +139,12 @@ pub fn parse_pod_selector(text: &str) -> Result<BTreeMap<String, String>, Create
 /// Parses `Ingress,Egress` (either, or both, in the order given; a repeat is
 /// dropped). Spelling is exact, as the API server wants it; a near miss names
 /// the right spelling.
-pub fn parse_policy_types(text: &str) -> Result<Vec<PolicyType>, CreateError> {
+pub fn parse_policy_types(text: &str) -> Result<Vec<Direction>, CreateError> {
     let mut types = Vec::new();
     for word in text.split(',').map(str::trim).filter(|w| !w.is_empty()) {
-        let Some(t) = PolicyType::ALL.into_iter().find(|t| t.as_str() == word) else {
-            let suggestion = closest(word, PolicyType::ALL.iter().map(|t| t.as_str()))
-                .and_then(|s| PolicyType::ALL.into_iter().find(|t| t.as_str() == s));
+        let Some(t) = Direction::ALL.into_iter().find(|t| t.as_str() == word) else {
+            let suggestion = closest(word, Direction::ALL.iter().map(|t| t.as_str()))
+                .and_then(|s| Direction::ALL.into_iter().find(|t| t.as_str() == s));
             return Err(CreateError::PolicyType { given: word.to_string(), suggestion });
         };
         if !types.contains(&t) {
@@ -199,8 +174,8 @@ pub fn network_policy(request: &Request) -> Result<Created, CreateError> {
     }
     let labels = parse_pod_selector(&request.pod_selector)?;
     let mut types = parse_policy_types(&request.policy_types)?;
-    if request.allow_dns && !types.contains(&PolicyType::Egress) {
-        types.push(PolicyType::Egress);
+    if request.allow_dns && !types.contains(&Direction::Egress) {
+        types.push(Direction::Egress);
         notes.push(
             "--allow-dns adds an egress rule, which a policy without Egress in policyTypes ignores: added Egress, \
              so the selected pods are also isolated for egress (only DNS, and what other policies allow, goes out)"

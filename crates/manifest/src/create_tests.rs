@@ -69,8 +69,8 @@ fn pod_selectors_parse_or_say_why_not() {
 
 #[test]
 fn policy_types_parse_or_suggest_the_spelling() {
-    use PolicyType::{Egress, Ingress};
-    let cases: [(&str, Result<&[PolicyType], &str>); 11] = [
+    use Direction::{Egress, Ingress};
+    let cases: [(&str, Result<&[Direction], &str>); 11] = [
         ("Ingress", Ok(&[Ingress])),
         ("Egress", Ok(&[Egress])),
         ("Ingress,Egress", Ok(&[Ingress, Egress])),

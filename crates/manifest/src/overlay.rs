@@ -169,34 +169,26 @@ fn retain<T>(items: &mut Vec<T>, keep: impl Fn(&T) -> bool) -> bool {
 /// Removes a Pod, or a workload's template and every pod that descends from it,
 /// or (kind Namespace) every pod in `target.namespace`; true when something was removed.
 fn remove_pods(cluster: &mut Cluster, owners: &mut Vec<Option<Owner>>, target: &ObjectRef) -> bool {
-    let doomed: Vec<bool> = cluster
-        .pods
-        .iter()
-        .zip(owners.iter())
-        .map(|(pod, owner)| match target.kind {
-            RefKind::Namespace => pod.namespace == target.namespace,
-            RefKind::Pod(kind) => {
-                let own = pod.kind == kind && pod.namespace == target.namespace && pod.name == target.name;
-                let descends = owner
-                    .as_ref()
-                    .is_some_and(|(k, ns, name)| *k == kind && *ns == target.namespace && *name == target.name);
-                own || (kind != WorkloadKind::Pod && descends)
-            }
-            _ => false,
-        })
-        .collect();
-    let removed = doomed.iter().any(|d| *d);
-    let mut i = 0;
-    cluster.pods.retain(|_| {
-        i += 1;
-        !doomed[i - 1]
-    });
-    let mut i = 0;
-    owners.retain(|_| {
-        i += 1;
-        !doomed[i - 1]
-    });
-    removed
+    let doomed = |pod: &netpol_model::Pod, owner: &Option<Owner>| match target.kind {
+        RefKind::Namespace => pod.namespace == target.namespace,
+        RefKind::Pod(kind) => {
+            let own = pod.kind == kind && pod.namespace == target.namespace && pod.name == target.name;
+            let descends = owner
+                .as_ref()
+                .is_some_and(|(k, ns, name)| *k == kind && *ns == target.namespace && *name == target.name);
+            own || (kind != WorkloadKind::Pod && descends)
+        }
+        _ => false,
+    };
+    let before = cluster.pods.len();
+    let (pods, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut cluster.pods)
+        .into_iter()
+        .zip(std::mem::take(owners))
+        .filter(|(pod, owner)| !doomed(pod, owner))
+        .unzip();
+    cluster.pods = pods;
+    *owners = kept;
+    cluster.pods.len() != before
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use netpol_model::{Cluster, NetworkPolicy};
 
-use crate::cmd::{load_input, InputArgs, ScopeArgs};
+use crate::cmd::{is_network_policy_resource, load_input, InputArgs, ScopeArgs};
 use crate::output::{print, Outcome};
 
 #[derive(clap::Args)]
@@ -20,18 +20,13 @@ pub struct Args {
     targets: Vec<String>,
 }
 
-fn is_resource(s: &str) -> bool {
-    let lower = s.to_ascii_lowercase();
-    matches!(lower.as_str(), "networkpolicy" | "networkpolicies" | "netpol" | "networkpolicies.networking.k8s.io")
-}
-
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let input = load_input(&args.input)?;
     let cluster = input.cluster;
     let scope = args.scope.namespace(input.context_namespace.as_deref());
     let mut targets = args.targets.as_slice();
-    if targets.len() == 2 || targets.first().is_some_and(|t| is_resource(t)) {
-        if !is_resource(&targets[0]) {
+    if targets.len() == 2 || targets.first().is_some_and(|t| is_network_policy_resource(t)) {
+        if !is_network_policy_resource(&targets[0]) {
             anyhow::bail!("netpol describes networkpolicies (networkpolicy, netpol), not `{}`", targets[0]);
         }
         targets = &targets[1..];

@@ -4,7 +4,7 @@
 
 use netpol_model::{Cluster, NetworkPolicy};
 
-use crate::cmd::{load_input, InputArgs, ScopeArgs};
+use crate::cmd::{is_network_policy_resource, load_input, InputArgs, ScopeArgs};
 use crate::output::{print, Outcome};
 
 #[derive(clap::Args)]
@@ -31,11 +31,7 @@ enum Format {
 }
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
-    let resource = args.resource.to_ascii_lowercase();
-    if !matches!(
-        resource.as_str(),
-        "networkpolicies" | "networkpolicy" | "netpol" | "networkpolicies.networking.k8s.io"
-    ) {
+    if !is_network_policy_resource(&args.resource) {
         anyhow::bail!("netpol gets networkpolicies (networkpolicy, netpol), not `{}`", args.resource);
     }
     let input = load_input(&args.input)?;

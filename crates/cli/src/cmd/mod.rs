@@ -117,7 +117,8 @@ pub fn load_input(input: &InputArgs) -> anyhow::Result<Input> {
              (no kubeconfig found in $KUBECONFIG or ~/.kube/config, and not running in a pod)"
         );
     }
-    let (live, context_namespace) = if wants_cluster { read_cluster(input)? } else { (None, None) };
+    let (live, context_namespace) =
+        if wants_cluster { read_cluster(input).map(|(live, ns)| (Some(live), Some(ns)))? } else { (None, None) };
     let mut files = if input.files.is_empty() { Cluster::default() } else { load_files(input, live.as_ref())? };
     let live = match live {
         Some(live) => live,
@@ -138,7 +139,7 @@ pub fn wants_cluster(input: &InputArgs) -> bool {
 }
 
 /// Reads the live state through the Kubernetes API (progress on stderr, notes after it).
-pub fn read_cluster(input: &InputArgs) -> anyhow::Result<(Option<Live>, Option<String>)> {
+pub fn read_cluster(input: &InputArgs) -> anyhow::Result<(Live, String)> {
     let source = netpol_kube::Source { kubeconfig: input.kubeconfig.clone(), context: input.context.clone() };
     let connection = netpol_kube::connect(&source)?;
     let progress = Progress::start(&format!("reading the cluster at {}", connection.server));
@@ -148,7 +149,7 @@ pub fn read_cluster(input: &InputArgs) -> anyhow::Result<(Option<Live>, Option<S
     let live = netpol_manifest::api::from_api(&read.objects);
     let notes: String = read.notes.iter().chain(&live.notes).map(|n| format!("note: {n}\n")).collect();
     eprint(&notes);
-    Ok((Some(live), Some(connection.namespace)))
+    Ok((live, connection.namespace))
 }
 
 /// Loads `-f`: prints every diagnostic (but the namespaces the live cluster
@@ -189,6 +190,12 @@ fn load_files(input: &InputArgs, live: Option<&Live>) -> anyhow::Result<Cluster>
         );
     }
     Ok(loaded.cluster)
+}
+
+/// True for the words kubectl takes for NetworkPolicies (`get`, `describe`).
+pub fn is_network_policy_resource(word: &str) -> bool {
+    let lower = word.to_ascii_lowercase();
+    matches!(lower.as_str(), "networkpolicy" | "networkpolicies" | "netpol" | "networkpolicies.networking.k8s.io")
 }
 
 /// Prints every diagnostic on stderr, in input order.

@@ -28,7 +28,6 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         // The live objects passed the API server's validation; what is left to
         // find is cluster-wide (the DNS trap), on the files applied on top.
         let (live, _) = read_cluster(&args.input)?;
-        let live = live.unwrap_or_default();
         let merged = overlay(live, loaded.cluster.clone(), &args.input.without)?;
         for d in netpol_manifest::lint(&merged) {
             if !loaded.diagnostics.contains(&d) {
