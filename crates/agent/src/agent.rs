@@ -135,8 +135,9 @@ impl<S: Source, D: Dataplane> Agent<S, D> {
         if !snapshot.diagnostics.is_empty() {
             on_event(Event::Diagnostics(snapshot.diagnostics.clone()));
         }
-        if !self.started && !snapshot.skipped.is_empty() {
-            on_event(Event::Waiting { skipped: snapshot.skipped });
+        let held_back = !snapshot.skipped.is_empty() || !snapshot.incomplete.is_empty();
+        if !self.started && held_back {
+            on_event(Event::Waiting { skipped: snapshot.skipped, incomplete: snapshot.incomplete });
             return true;
         }
         let synced = match step {

@@ -241,6 +241,7 @@ impl Folder {
             stale,
             skipped,
             unmodeled,
+            incomplete: Vec::new(),
         }
     }
 }

@@ -113,8 +113,10 @@ pub enum Event {
     },
     /// Findings of a read (errors keep the file's last good version).
     Diagnostics(Vec<Diagnostic>),
-    /// Nothing applied yet: the folder has never read cleanly.
-    Waiting { skipped: Vec<String> },
+    /// Nothing applied yet: the folder has never read cleanly (`skipped`:
+    /// files with errors and no good version), or a source's first lists have
+    /// not all arrived (`incomplete`: what it still waits for).
+    Waiting { skipped: Vec<String>, incomplete: Vec<String> },
     /// The folder or nft failed; the kernel keeps its rules and the agent retries.
     Failed(String),
 }
@@ -148,7 +150,12 @@ impl fmt::Display for Event {
                 }
                 Ok(())
             }
-            Event::Waiting { skipped } => write!(
+            Event::Waiting { skipped, incomplete } if skipped.is_empty() => write!(
+                f,
+                "not applying: waiting for the first whole list of {}; the rules in place stay",
+                incomplete.join(", ")
+            ),
+            Event::Waiting { skipped, .. } => write!(
                 f,
                 "not applying: {} ha{} errors and no earlier good version; the rules in place stay",
                 skipped.join(", "),

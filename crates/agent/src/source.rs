@@ -1,5 +1,6 @@
 //! Where the desired state comes from, behind a trait: the folder of
-//! manifests ([`crate::FolderSource`]) now, the Kubernetes API next. A source
+//! manifests ([`crate::FolderSource`]) or the Kubernetes API
+//! (`netpol_kube::ApiSource`, in the crate that holds the kube-rs client). A source
 //! hands the sync loop a [`Snapshot`] of the whole desired cluster and says
 //! when it changed; how it learns of changes (inotify, a watch stream) stays
 //! inside it.
@@ -27,6 +28,10 @@ pub struct Snapshot<'a> {
     /// not model (a custom resource too deep to parse, say): unlike `skipped`,
     /// they never hold back the first apply.
     pub unmodeled: Vec<String>,
+    /// Inputs not complete yet (a watcher whose first list has not arrived):
+    /// until something was applied, they hold back the first apply, so a new
+    /// node never enforces half of the cluster's policies.
+    pub incomplete: Vec<String>,
 }
 
 /// What [`Source::wait`] saw.
@@ -46,7 +51,9 @@ pub trait Source {
     type Error: std::error::Error + 'static;
 
     /// Waits at most `timeout` for the desired state to change. Only waits and
-    /// notes what changed: reading is [`Source::read`]'s job.
+    /// notes what changed (the folder notes paths; the API source folds the
+    /// converted objects its watchers deliver into its projection, which costs
+    /// no I/O): reading files is [`Source::read`]'s job.
     fn wait(&mut self, timeout: Duration) -> Wait;
 
     /// The desired state now, after reading what changed since the last read,

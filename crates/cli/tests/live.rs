@@ -66,23 +66,7 @@ fn s(path: &Path) -> &str {
 /// Applies a step's files with kubectl, then sets each Pod's status (podIP,
 /// podIPs, phase Running) through the status subresource, as a kubelet would.
 fn apply_step(cp: &ControlPlane, step: &str) {
-    let dir = walkthrough(step);
-    cp.kubectl_output(&["apply", "-f", s(&dir)], None).expect("kubectl apply");
-    // kubectl's own reading of the files (status included) says what to patch.
-    let parsed = cp.kubectl_output(&["create", "--dry-run=client", "-o", "json", "-f", s(&dir)], None).expect("parse");
-    // One JSON object per document, one after the other.
-    let items: Vec<Value> =
-        serde_json::Deserializer::from_str(&parsed).into_iter::<Value>().map(|v| v.expect("json")).collect();
-    for pod in items.iter().filter(|o| o["kind"] == "Pod") {
-        let ip = pod["status"]["podIP"].as_str().expect("the walkthrough's pods have IPs");
-        let patch = serde_json::json!({"status": {"phase": "Running", "podIP": ip, "podIPs": [{"ip": ip}]}});
-        let (ns, name) = (pod["metadata"]["namespace"].as_str().unwrap(), pod["metadata"]["name"].as_str().unwrap());
-        cp.kubectl_output(
-            &["patch", "pod", name, "-n", ns, "--subresource=status", "--type=merge", "-p", &patch.to_string()],
-            None,
-        )
-        .expect("patch status");
-    }
+    cp.apply_with_status(&walkthrough(step)).expect("kubectl apply, then each pod's status");
 }
 
 /// The explanation without origins (` (file.yaml:line:col)` or ` (cluster:...)`), which differ by source.

@@ -9,6 +9,10 @@
 //! Failures are data ([`Error`]) with what a user needs: the address and the
 //! OS error when the server is unreachable, the TLS or credential problem,
 //! and for RBAC the verb and resource that were refused.
+//!
+//! [`ApiSource`] is the agent's other source (`netpol agent --kubernetes`):
+//! watchers instead of one read, projected into the model as objects arrive
+//! ([`projection`]), handed to the same sync loop as the folder source.
 
 use std::fmt::Debug;
 use std::path::PathBuf;
@@ -22,8 +26,12 @@ use netpol_manifest::api::Objects;
 use serde::de::DeserializeOwned;
 
 mod error;
+pub mod projection;
+mod watch;
 
 pub use error::Error;
+pub use projection::Kind;
+pub use watch::{ApiSource, Counters, Note, WatchOptions};
 
 /// Where the cluster is: kubectl's `--kubeconfig` and `--context`.
 #[derive(Clone, Debug, Default)]

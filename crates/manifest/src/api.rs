@@ -81,9 +81,8 @@ fn controller(meta: &ObjectMeta) -> Option<(&str, &str)> {
 pub fn from_api(objects: &Objects) -> Live {
     let mut live = Live::default();
     for ns in &objects.namespaces {
-        let (_, name) = names(&ns.metadata);
-        let model = convert::namespace(ns, &name, origin("namespaces", "", &name));
-        live.cluster.namespaces.insert(name, model);
+        let model = namespace(ns);
+        live.cluster.namespaces.insert(model.name.clone(), model);
     }
     // ReplicaSet -> Deployment and Job -> CronJob, to name a pod's top owner.
     let mut parents: BTreeMap<(WorkloadKind, String, String), Owner> = BTreeMap::new();
@@ -104,12 +103,11 @@ pub fn from_api(objects: &Objects) -> Live {
     let mut finished = 0usize;
     let mut owned: BTreeSet<Owner> = BTreeSet::new();
     for pod in &objects.pods {
-        let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref());
-        if matches!(phase, Some("Succeeded" | "Failed")) {
+        let Some(model) = self::pod(pod) else {
             finished += 1;
             continue;
-        }
-        let (namespace, name) = names(&pod.metadata);
+        };
+        let (namespace, _) = names(&pod.metadata);
         // The direct owner (a ReplicaSet), then the top one (its Deployment): both have pods.
         let direct: Option<Owner> = controller(&pod.metadata).and_then(|(kind, owner)| {
             let kind = WorkloadKind::parse(kind).filter(|k| *k != WorkloadKind::Pod)?;
@@ -117,8 +115,7 @@ pub fn from_api(objects: &Objects) -> Live {
         });
         let owner = direct.as_ref().map(|d| parents.get(d).unwrap_or(d).clone());
         owned.extend(direct.into_iter().chain(owner.clone()));
-        let parts = PodParts::of_pod(&namespace, &name, pod);
-        live.cluster.pods.push(convert::pod(parts, origin("pods", &namespace, &name)));
+        live.cluster.pods.push(model);
         live.owners.push(owner);
     }
     if finished > 0 {
@@ -172,6 +169,24 @@ fn add_templates<W: Workload>(live: &mut Live, owned: &BTreeSet<Owner>, items: &
         added += 1;
     }
     added
+}
+
+/// Converts one Namespace read from the API.
+pub fn namespace(ns: &core::Namespace) -> netpol_model::Namespace {
+    let (_, name) = names(&ns.metadata);
+    convert::namespace(ns, &name, origin("namespaces", "", &name))
+}
+
+/// Converts one Pod read from the API; `None` for a pod that has finished
+/// (phase Succeeded or Failed): it holds no address and takes no traffic.
+pub fn pod(pod: &core::Pod) -> Option<netpol_model::Pod> {
+    let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref());
+    if matches!(phase, Some("Succeeded" | "Failed")) {
+        return None;
+    }
+    let (namespace, name) = names(&pod.metadata);
+    let parts = PodParts::of_pod(&namespace, &name, pod);
+    Some(convert::pod(parts, origin("pods", &namespace, &name)))
 }
 
 /// Converts one NetworkPolicy read from the API (its rules carry the policy's origin).

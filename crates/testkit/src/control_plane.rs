@@ -47,6 +47,7 @@
 //! ```
 
 mod binaries;
+mod faults;
 mod pki;
 
 use std::fs::File;
@@ -62,6 +63,7 @@ pub use binaries::{
     cache_dir, kubernetes_version, pinned, Binaries, CACHE_VAR, ETCD_VAR, KUBEBUILDER_ASSETS_VAR, KUBECTL_VAR,
     KUBE_APISERVER_VAR,
 };
+pub use faults::Stopped;
 
 /// Set (not empty, not `0`) to keep a control plane's dir after it stops.
 pub const KEEP_VAR: &str = "NETPOL_KEEP_CONTROL_PLANE";

@@ -61,6 +61,7 @@ pub use netpol_model as __model;
 
 pub mod control_plane;
 pub mod privileged;
+pub mod proxy;
 pub mod spans;
 pub use control_plane::ControlPlane;
 pub use privileged::{Netns, Privileged};

@@ -1,5 +1,6 @@
-//! `netpol agent`: watch a folder of manifests and enforce it with nftables,
-//! reporting each sync on stderr. SIGINT/SIGTERM stop it and leave the rules in place.
+//! `netpol agent`: watch a folder of manifests, or the Kubernetes API
+//! (`--kubernetes`), and enforce it with nftables, reporting each sync on
+//! stderr. SIGINT/SIGTERM stop it and leave the rules in place.
 
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
@@ -8,7 +9,8 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use ipnet::IpNet;
-use netpol_agent::{Config, Event};
+use netpol_agent::{Agent, Config, Event, Schedule, Syncer};
+use netpol_kube::{ApiSource, WatchOptions};
 use netpol_nft::RenderOptions;
 
 use crate::output::{eprint, Outcome};
@@ -16,12 +18,24 @@ use crate::output::{eprint, Outcome};
 #[derive(clap::Args)]
 pub struct Args {
     /// The folder of manifests to enforce (watched recursively: .yaml, .yml, .json).
-    #[arg(long, value_name = "DIR")]
-    manifests: PathBuf,
+    #[arg(long, value_name = "DIR", required_unless_present = "kubernetes", conflicts_with = "kubernetes")]
+    manifests: Option<PathBuf>,
+    /// Enforce what the Kubernetes API holds: watch Namespaces, Pods and
+    /// NetworkPolicies (in a pod: its service account; else as kubectl finds a
+    /// kubeconfig). Nothing is applied before every first list has arrived.
+    #[arg(long)]
+    kubernetes: bool,
+    /// With --kubernetes: the kubeconfig to use (default: in-cluster, $KUBECONFIG, ~/.kube/config).
+    #[arg(long, value_name = "PATH", requires = "kubernetes")]
+    kubeconfig: Option<PathBuf>,
+    /// With --kubernetes: the kubeconfig context to use.
+    #[arg(long, value_name = "NAME", requires = "kubernetes")]
+    context: Option<String>,
     /// Apply inside this named network namespace (`ip netns exec NAME`).
     #[arg(long, value_name = "NAME")]
     netns: Option<String>,
-    /// Only the pods scheduled on this node (`spec.nodeName`); default: every pod.
+    /// Only the pods scheduled on this node (`spec.nodeName`); default: every pod
+    /// (with --kubernetes: $NODE_NAME, as the DaemonSet sets it from the downward API).
     #[arg(long, value_name = "NAME")]
     node: Option<String>,
     /// This node's pod address range (repeatable): an address inside it that is no
@@ -48,10 +62,14 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
+    let node = match (&args.node, args.kubernetes) {
+        (None, true) => std::env::var("NODE_NAME").ok().filter(|n| !n.is_empty()),
+        (node, _) => node.clone(),
+    };
     let config = Config {
-        manifests: args.manifests,
+        manifests: args.manifests.clone().unwrap_or_default(),
         netns: args.netns,
-        render: RenderOptions { node: args.node, pod_cidrs: args.pod_cidrs, ..RenderOptions::default() },
+        render: RenderOptions { node, pod_cidrs: args.pod_cidrs, ..RenderOptions::default() },
         reset_denied: args.reset_denied,
         lenient: args.lenient,
         debounce: Duration::from_millis(args.debounce_ms),
@@ -64,7 +82,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     }
     let mut failed = None;
     let mut waiting = false;
-    netpol_agent::run(&config, &stop, &mut |event| {
+    let mut on_event = |event: Event| {
         match &event {
             Event::Failed(why) => failed = Some(why.clone()),
             Event::Waiting { .. } => waiting = true,
@@ -72,9 +90,47 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             Event::Diagnostics(_) => {}
         }
         eprint(&format!("netpol agent: {event}\n"));
-    })?;
+    };
+    if args.kubernetes {
+        let cluster = netpol_kube::Source { kubeconfig: args.kubeconfig, context: args.context };
+        kubernetes(&config, cluster, &stop, &mut on_event)?;
+    } else {
+        netpol_agent::run(&config, &stop, &mut on_event)?;
+    }
     if let Some(why) = failed.filter(|_| config.once) {
         anyhow::bail!("{why}");
     }
     Ok(if waiting && config.once { Outcome::Findings } else { Outcome::Clean })
+}
+
+/// How long `--once --kubernetes` waits for the first lists.
+const FIRST_LISTS: Duration = Duration::from_secs(60);
+
+/// The sync loop on the Kubernetes API instead of a folder.
+fn kubernetes(
+    config: &Config,
+    cluster: netpol_kube::Source,
+    stop: &AtomicBool,
+    on_event: &mut dyn FnMut(Event),
+) -> anyhow::Result<()> {
+    let connection = netpol_kube::connect(&cluster)?;
+    let server = connection.server.clone();
+    let options = WatchOptions { instance: config.render.node.clone(), ..WatchOptions::default() };
+    let mut source = ApiSource::start(connection, options)?;
+    eprint(&format!(
+        "netpol agent: watching namespaces, pods and networkpolicies at {server}{}\n",
+        config.render.node.as_deref().map(|n| format!(" for node {n}")).unwrap_or_default()
+    ));
+    if config.once && !source.wait_ready(FIRST_LISTS) {
+        anyhow::bail!("the first lists from {server} did not all arrive within {}s", FIRST_LISTS.as_secs());
+    }
+    let syncer = Syncer::new(config.netns.clone(), config.render.clone(), config.reset_denied);
+    let schedule = Schedule {
+        once: config.once,
+        resync: config.resync,
+        retry: netpol_agent::RETRY,
+        retry_max: netpol_agent::RETRY_MAX,
+    };
+    Agent::new(source, syncer).run(&schedule, stop, on_event);
+    Ok(())
 }
