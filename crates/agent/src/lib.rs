@@ -190,14 +190,14 @@ pub const DEFAULT_RESYNC: Duration = Duration::from_secs(300);
 /// is reported through `on_event` and retried.
 pub fn run(config: &Config, stop: &AtomicBool, on_event: &mut dyn FnMut(Event)) -> Result<(), AgentError> {
     let options = LoadOptions { lenient: config.lenient };
-    let source = FolderSource::new(&config.manifests, options, config.debounce, !config.once)?;
+    let mut source = FolderSource::new(&config.manifests, options, config.debounce, !config.once)?;
+    if let Some(metrics) = &config.metrics {
+        source = source.with_metrics(Arc::clone(metrics));
+    }
     let syncer = Syncer::new(config.netns.clone(), config.render.clone(), config.reset_denied);
     let schedule = Schedule { once: config.once, resync: config.resync, retry: RETRY, retry_max: RETRY_MAX };
     let mut agent = Agent::new(source, syncer);
     if let Some(metrics) = &config.metrics {
-        // The folder holds everything once read, and the first step reads it
-        // before anything can be ready (readiness also needs a sync).
-        metrics.set_source_ready(true);
         agent = agent.with_metrics(Arc::clone(metrics));
     }
     agent.run(&schedule, stop, on_event);

@@ -57,10 +57,11 @@ fn the_loop_counts_its_events_and_readiness_follows_the_last_step() {
     write(dir.path(), "pods.yaml", PODS);
     write(dir.path(), "policy.yaml", BROKEN);
     let metrics = Arc::new(Metrics::new());
-    metrics.set_source_ready(true);
     let source = FolderSource::new(dir.path(), LoadOptions::default(), Duration::from_millis(2), false).unwrap();
+    let source = source.with_metrics(Arc::clone(&metrics));
     let syncer = Syncer::with_dataplane(FakeDataplane::new(), RenderOptions::default(), false);
     let mut agent = Agent::new(source, syncer).with_metrics(Arc::clone(&metrics));
+    assert_eq!(metrics.ready(), Err("waiting for the initial lists".into()), "the folder is not read yet");
     let step = |agent: &mut Agent<FolderSource, FakeDataplane>| {
         let mut events = Vec::new();
         agent.step(Step::Everything, Instant::now(), &mut |e: Event| events.push(e.to_string()));
@@ -79,6 +80,9 @@ fn the_loop_counts_its_events_and_readiness_follows_the_last_step() {
     assert_eq!(sample(&text, "netpol_waiting"), 1.0);
     assert_eq!(sample(&text, "netpol_input_diagnostics{severity=\"error\"}"), 1.0);
     assert_eq!(sample(&text, "netpol_syncs_total{result=\"changed\"}"), 0.0);
+    // The folder source counts what it holds (the broken policy is left out).
+    assert_eq!(sample(&text, "netpol_objects{kind=\"Pod\"}"), 1.0);
+    assert_eq!(sample(&text, "netpol_objects{kind=\"NetworkPolicy\"}"), 0.0);
 
     // Fixed, but the kernel refuses the first apply: still not ready.
     write(dir.path(), "policy.yaml", POLICY);
@@ -103,6 +107,7 @@ fn the_loop_counts_its_events_and_readiness_follows_the_last_step() {
     assert_eq!(sample(&text, "netpol_input_diagnostics{severity=\"error\"}"), 0.0);
     assert_eq!(sample(&text, "netpol_waiting"), 0.0);
     assert_eq!(sample(&text, "netpol_ready"), 1.0);
+    assert_eq!(sample(&text, "netpol_objects{kind=\"NetworkPolicy\"}"), 1.0);
 }
 
 #[test]
