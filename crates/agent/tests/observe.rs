@@ -2,8 +2,7 @@
 //! folder source, the kernel replaced by `testing::FakeDataplane`), and the
 //! HTTP endpoints served on 127.0.0.1 and read over a plain `TcpStream`.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::TcpStream;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -13,6 +12,7 @@ use netpol_agent::testing::FakeDataplane;
 use netpol_agent::{serve, Agent, Event, FolderSource, Metrics, Schedule, Step, Syncer, OPENMETRICS};
 use netpol_manifest::LoadOptions;
 use netpol_nft::RenderOptions;
+use netpol_testkit::http;
 
 const PODS: &str = "\
 apiVersion: v1
@@ -44,11 +44,7 @@ fn write(dir: &Path, name: &str, text: &str) {
 
 /// The value of one sample (`name{labels}`) in the OpenMetrics text.
 fn sample(text: &str, series: &str) -> f64 {
-    let line = text
-        .lines()
-        .find(|line| line.strip_prefix(series).is_some_and(|rest| rest.starts_with(' ')))
-        .unwrap_or_else(|| panic!("no {series} in\n{text}"));
-    line[series.len() + 1..].parse().unwrap()
+    http::sample(text, series).unwrap_or_else(|| panic!("no {series} in\n{text}"))
 }
 
 #[test]
@@ -130,43 +126,13 @@ fn the_loop_beats_the_liveness_clock() {
     assert_eq!(metrics.live(), Ok(()), "the loop beat just now");
 }
 
-/// A response: status, headers (lower-case names) and body.
-struct Got {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Got {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
-    }
-}
-
-/// One HTTP/1.0 request (the server closes the connection after answering).
-fn request(addr: SocketAddr, method: &str, path: &str) -> Got {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(stream, "{method} {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
-    let mut raw = String::new();
-    stream.read_to_string(&mut raw).unwrap();
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or_else(|| panic!("no header end in {raw:?}"));
-    let mut lines = head.split("\r\n");
-    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
-    let headers = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_string()))
-        .collect();
-    Got { status, headers, body: body.to_string() }
-}
-
 #[test]
 fn serves_metrics_health_and_readiness_until_dropped() {
     let metrics = Arc::new(Metrics::new());
     let server = serve("127.0.0.1:0".parse().unwrap(), Arc::clone(&metrics)).unwrap();
     let addr = server.local_addr();
     assert_ne!(addr.port(), 0);
-    let get = |path: &str| request(addr, "GET", path);
+    let get = |path: &str| http::get(addr, path).unwrap();
 
     let got = get("/metrics");
     assert_eq!(got.status, 200, "{}", got.body);
@@ -206,7 +172,7 @@ fn serves_metrics_health_and_readiness_until_dropped() {
     let got = get("/nope");
     assert_eq!(got.status, 404);
     assert!(got.body.contains("/nope"), "{}", got.body);
-    let got = request(addr, "POST", "/metrics");
+    let got = http::request(addr, "POST", "/metrics").unwrap();
     assert_eq!((got.status, got.header("allow")), (405, Some("GET, HEAD")));
 
     // Dropped: the port stops accepting.
