@@ -1,6 +1,8 @@
 //! `netpol agent`: watch a folder of manifests and enforce it with nftables,
-//! reporting each sync on stderr. SIGINT/SIGTERM stop it and leave the rules in place.
+//! reporting each sync on stderr (text or JSON) and, with `--metrics-addr`,
+//! serving metrics and health. SIGINT/SIGTERM stop it and leave the rules in place.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -8,10 +10,11 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use ipnet::IpNet;
-use netpol_agent::{Config, Event};
+use netpol_agent::{Config, Event, Metrics};
 use netpol_nft::RenderOptions;
 
-use crate::output::{eprint, Outcome};
+use crate::logs::{self, LogFormat};
+use crate::output::Outcome;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -45,9 +48,18 @@ pub struct Args {
     /// undoing what anything else changed in `table inet netpol` (0: never).
     #[arg(long, default_value_t = 300, value_name = "SECONDS")]
     resync_seconds: u64,
+    /// Serve Prometheus metrics (`/metrics`), liveness (`/healthz`) and readiness
+    /// (`/readyz`) over HTTP on this address, e.g. 127.0.0.1:9090 (default: no server).
+    #[arg(long, value_name = "ADDR")]
+    metrics_addr: Option<SocketAddr>,
+    /// How to log on stderr: `text` (`netpol agent: ...` lines) or `json` (one object per line).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, value_name = "FORMAT")]
+    log_format: LogFormat,
 }
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
+    logs::init(args.log_format);
+    let metrics = Arc::new(Metrics::new());
     let config = Config {
         manifests: args.manifests,
         netns: args.netns,
@@ -57,11 +69,22 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         debounce: Duration::from_millis(args.debounce_ms),
         once: args.once,
         resync: (args.resync_seconds > 0).then(|| Duration::from_secs(args.resync_seconds)),
+        metrics: Some(Arc::clone(&metrics)),
     };
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(signal, Arc::clone(&stop)).context("installing signal handlers")?;
     }
+    // Stops serving when dropped, after the loop.
+    let _server = match args.metrics_addr {
+        Some(addr) => {
+            let server = netpol_agent::serve(addr, metrics).with_context(|| format!("serving metrics on {addr}"))?;
+            let addr = server.local_addr();
+            tracing::info!(event = "serving", addr = %addr, "serving /metrics, /healthz and /readyz on http://{addr}");
+            Some(server)
+        }
+        None => None,
+    };
     let mut failed = None;
     let mut waiting = false;
     netpol_agent::run(&config, &stop, &mut |event| {
@@ -71,7 +94,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             Event::Synced { .. } => failed = None,
             Event::Diagnostics(_) => {}
         }
-        eprint(&format!("netpol agent: {event}\n"));
+        logs::event(&event);
     })?;
     if let Some(why) = failed.filter(|_| config.once) {
         anyhow::bail!("{why}");
