@@ -2,9 +2,11 @@
 //! [`Dataplane`], and when to read, retry and resync.
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::dataplane::Dataplane;
+use crate::metrics::Metrics;
 use crate::source::{Source, Wait};
 use crate::sync::Syncer;
 use crate::Event;
@@ -52,11 +54,24 @@ pub struct Agent<S, D> {
     syncer: Syncer<D>,
     /// Something was applied (until then, input with files left out applies nothing).
     started: bool,
+    /// Where every event is counted and the loop beats its heartbeat.
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl<S: Source, D: Dataplane> Agent<S, D> {
     pub fn new(source: S, syncer: Syncer<D>) -> Self {
-        Agent { source, syncer, started: false }
+        Agent { source, syncer, started: false, metrics: None }
+    }
+
+    /// Counts every event of [`Agent::step`] into `metrics` (before `on_event`
+    /// sees it), and beats its heartbeat at the top of every turn of [`Agent::run`].
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    pub fn metrics(&self) -> Option<&Arc<Metrics>> {
+        self.metrics.as_ref()
     }
 
     pub fn source(&self) -> &S {
@@ -90,6 +105,9 @@ impl<S: Source, D: Dataplane> Agent<S, D> {
         let mut failures = 0;
         let mut resync_at = schedule.resync.map(|every| Instant::now() + every);
         loop {
+            if let Some(metrics) = &self.metrics {
+                metrics.heartbeat();
+            }
             let now = Instant::now();
             if let Some(at) = resync_at.filter(|&at| now >= at) {
                 pending = Some(merge(pending, (at, Step::Resync)));
@@ -125,19 +143,26 @@ impl<S: Source, D: Dataplane> Agent<S, D> {
     /// change that called for it was seen. Returns false when it should be
     /// retried (the read or the apply failed; the dataplane kept its rules).
     pub fn step(&mut self, step: Step, changed_at: Instant, on_event: &mut dyn FnMut(Event)) -> bool {
+        let metrics = self.metrics.as_deref();
+        let mut emit = |event: Event| {
+            if let Some(metrics) = metrics {
+                metrics.observe(&event);
+            }
+            on_event(event);
+        };
         let snapshot = match self.source.read(step != Step::Changes) {
             Ok(snapshot) => snapshot,
             Err(e) => {
-                on_event(Event::Failed(e.to_string()));
+                emit(Event::Failed(e.to_string()));
                 return false;
             }
         };
         if !snapshot.diagnostics.is_empty() {
-            on_event(Event::Diagnostics(snapshot.diagnostics.clone()));
+            emit(Event::Diagnostics(snapshot.diagnostics.clone()));
         }
         let held_back = !snapshot.skipped.is_empty() || !snapshot.incomplete.is_empty();
         if !self.started && held_back {
-            on_event(Event::Waiting { skipped: snapshot.skipped, incomplete: snapshot.incomplete });
+            emit(Event::Waiting { skipped: snapshot.skipped, incomplete: snapshot.incomplete });
             return true;
         }
         let synced = match step {
@@ -149,11 +174,11 @@ impl<S: Source, D: Dataplane> Agent<S, D> {
                 self.started = true;
                 let since_change = changed_at.elapsed();
                 let (stale, skipped, unmodeled) = (snapshot.stale, snapshot.skipped, snapshot.unmodeled);
-                on_event(Event::Synced { report, since_change, stale, skipped, unmodeled });
+                emit(Event::Synced { report, since_change, stale, skipped, unmodeled });
                 true
             }
             Err(e) => {
-                on_event(Event::Failed(e.to_string()));
+                emit(Event::Failed(e.to_string()));
                 false
             }
         }

@@ -7,6 +7,7 @@
 //! Source: folder --watch (inotify via notify, debounced)--> read (manifest::load, last good per file)
 //!   --> Snapshot --> Syncer: nft::render --(changed?)--> script (difference or whole table)
 //!   --> Dataplane: nft -f (one transaction) [--> conntrack reset]
+//!   --> Event --> Metrics (counters, histograms, readiness) <-- serve: GET /metrics, /healthz, /readyz
 //! ```
 //!
 //! Design (model, goals, implementation, threads):
@@ -31,7 +32,9 @@
 //!   event at once, reading the folder whole once many paths are pending),
 //!   reads, renders and applies. The folder recreated at its path is watched
 //!   again before the next read. A stop flag (set by SIGINT or SIGTERM in the binary) ends the
-//!   loop between events.
+//!   loop between events. With [`Config::metrics`], the loop counts every
+//!   event into a [`Metrics`] and beats its liveness clock; [`serve`] answers
+//!   `/metrics`, `/healthz` and `/readyz` from it on a thread of its own.
 //!
 //! ```no_run
 //! use std::sync::atomic::AtomicBool;
@@ -45,6 +48,8 @@ mod dataplane;
 mod folder;
 mod kind;
 mod merge;
+mod metrics;
+mod serve;
 mod source;
 mod sync;
 pub mod testing;
@@ -54,13 +59,16 @@ mod watch;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use agent::{Agent, Schedule, Step};
 pub use dataplane::{Dataplane, NftDataplane, Transaction};
 pub use folder::{Folder, FolderError};
+pub use metrics::{Metrics, BUCKETS, LIVENESS_FACTOR, LIVENESS_FLOOR};
 use netpol_manifest::{Diagnostic, LoadOptions};
 use netpol_nft::RenderOptions;
+pub use serve::{serve, Server, OPENMETRICS};
 pub use source::{Snapshot, Source, Wait};
 pub use sync::{SyncReport, Syncer};
 pub use watch::FolderSource;
@@ -82,6 +90,8 @@ pub struct Config {
     /// Replace the whole table this often even when nothing changed (undoes
     /// what others changed in `table inet netpol`); `None`: never.
     pub resync: Option<Duration>,
+    /// Count every event and beat the liveness clock here (served by [`serve`]); `None`: no metrics.
+    pub metrics: Option<Arc<Metrics>>,
 }
 
 impl Config {
@@ -95,6 +105,7 @@ impl Config {
             debounce: Duration::from_millis(2),
             once: false,
             resync: Some(DEFAULT_RESYNC),
+            metrics: None,
         }
     }
 }
@@ -186,9 +197,24 @@ pub const DEFAULT_RESYNC: Duration = Duration::from_secs(300);
 /// is reported through `on_event` and retried.
 pub fn run(config: &Config, stop: &AtomicBool, on_event: &mut dyn FnMut(Event)) -> Result<(), AgentError> {
     let options = LoadOptions { lenient: config.lenient };
-    let source = FolderSource::new(&config.manifests, options, config.debounce, !config.once)?;
+    let mut source = FolderSource::new(&config.manifests, options, config.debounce, !config.once)?;
+    if let Some(metrics) = &config.metrics {
+        source = source.with_metrics(Arc::clone(metrics));
+    }
+    run_source(source, config, stop, on_event);
+    Ok(())
+}
+
+/// Runs the sync loop on any [`Source`] (the folder, the Kubernetes API),
+/// applying with nft as `config` says (its `manifests`, `lenient` and
+/// `debounce` are the folder's and unused here), until `stop` is set (or
+/// once), with `config.metrics` fed by the loop.
+pub fn run_source<S: Source>(source: S, config: &Config, stop: &AtomicBool, on_event: &mut dyn FnMut(Event)) {
     let syncer = Syncer::new(config.netns.clone(), config.render.clone(), config.reset_denied);
     let schedule = Schedule { once: config.once, resync: config.resync, retry: RETRY, retry_max: RETRY_MAX };
-    Agent::new(source, syncer).run(&schedule, stop, on_event);
-    Ok(())
+    let mut agent = Agent::new(source, syncer);
+    if let Some(metrics) = &config.metrics {
+        agent = agent.with_metrics(Arc::clone(metrics));
+    }
+    agent.run(&schedule, stop, on_event);
 }

@@ -16,13 +16,14 @@
 use std::collections::BTreeSet;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use netpol_manifest::LoadOptions;
 use notify::Watcher;
 
 use crate::folder::{Folder, FolderError};
+use crate::metrics::Metrics;
 use crate::source::{Snapshot, Source, Wait};
 use crate::AgentError;
 
@@ -44,6 +45,8 @@ pub struct FolderSource {
     watched: Option<Option<(u64, u64)>>,
     /// What the watcher reported since the last read.
     pending: Option<Changed>,
+    /// Told the objects by kind of every read, and that the source is ready after the first.
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl FolderSource {
@@ -83,7 +86,15 @@ impl FolderSource {
                 .map_err(|source| AgentError::Watch { path, source })?;
         }
         let folder = Folder::new(dir, options);
-        Ok(FolderSource { folder, debounce, rx, watcher, watched, pending: None })
+        Ok(FolderSource { folder, debounce, rx, watcher, watched, pending: None, metrics: None })
+    }
+
+    /// After every read, sets the objects by kind in `metrics` (`Pod` counts
+    /// workload endpoints too), and the source ready once a read succeeded:
+    /// the folder holds everything once read.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// Watches the folder again if what is at its path is not what is watched
@@ -163,11 +174,24 @@ impl Source for FolderSource {
                 return Err(e);
             }
         };
-        match (everything || rewatched, self.pending.take()) {
+        let snapshot = match (everything || rewatched, self.pending.take()) {
             (true, _) | (false, Some(Changed::Everything | Changed::Folder)) => self.folder.read(),
             (false, Some(Changed::Files(paths))) => self.folder.read_changed(&paths.into_iter().collect::<Vec<_>>()),
             (false, None) => self.folder.read_changed(&[]),
+        };
+        if let (Some(metrics), Ok(snapshot)) = (&self.metrics, &snapshot) {
+            let cluster = snapshot.cluster;
+            for (kind, count) in [
+                ("Namespace", cluster.namespaces.len()),
+                ("Pod", cluster.pods.len()),
+                ("Service", cluster.services.len()),
+                ("NetworkPolicy", cluster.policies.len()),
+            ] {
+                metrics.set_objects(kind, u64::try_from(count).unwrap_or(u64::MAX));
+            }
+            metrics.set_source_ready(true);
         }
+        snapshot
     }
 }
 

@@ -47,6 +47,15 @@ impl Kind {
         }
     }
 
+    /// The kind's name, as the metrics label objects (`netpol_objects{kind}`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Namespaces => "Namespace",
+            Kind::Pods => "Pod",
+            Kind::NetworkPolicies => "NetworkPolicy",
+        }
+    }
+
     fn index(self) -> usize {
         self as usize
     }

@@ -40,7 +40,7 @@ use kube::runtime::utils::Backoff;
 use kube::runtime::watcher::{self, watcher, Event as WatchEvent};
 use kube::runtime::WatchStreamExt;
 use kube::{Api, Client, Resource};
-use netpol_agent::{Snapshot, Source, Wait};
+use netpol_agent::{Metrics, Snapshot, Source, Wait};
 use netpol_manifest::api;
 
 use crate::projection::{Change, Key, Kind, Object, Projection};
@@ -142,6 +142,7 @@ pub struct ApiSource {
     counters: Arc<Counters>,
     /// The first list of each kind is not a relist.
     listed_once: [bool; 3],
+    metrics: Option<Arc<Metrics>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
     /// The API server's URL, for messages.
@@ -172,10 +173,19 @@ impl ApiSource {
             updates,
             counters,
             listed_once: [false; 3],
+            metrics: None,
             stop: Some(stop),
             thread: Some(thread),
             server,
         })
+    }
+
+    /// Reports objects by kind, watch restarts, skipped objects and
+    /// readiness (every first list arrived) to `metrics`.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        metrics.set_source_ready(self.projection.ready());
+        self.metrics = Some(metrics);
+        self
     }
 
     /// The counts so far (failed watches, lists, skipped objects).
@@ -217,14 +227,23 @@ impl ApiSource {
                     let first = !std::mem::replace(&mut self.listed_once[kind as usize], true);
                     if !first {
                         let note = Note::Relisted { resource: kind.resource() };
-                        tracing::info!(resource = kind.resource(), "{note}");
+                        tracing::info!(event = "relisted", resource = kind.resource(), "{note}");
                     }
                 }
                 self.projection.apply(kind, change, at);
+                if let Some(m) = &self.metrics {
+                    let count = self.projection.count(kind);
+                    m.set_objects(kind.name(), u64::try_from(count).unwrap_or(u64::MAX));
+                    m.set_source_ready(self.projection.ready());
+                }
             }
             Update::Failed(kind, error) => {
                 let note = Note::WatchFailed { resource: kind.resource(), error };
-                tracing::warn!(resource = kind.resource(), "{note}");
+                tracing::warn!(event = "watch_failed", resource = kind.resource(), "{note}");
+                if let Some(m) = &self.metrics {
+                    m.watch_restart(kind.name());
+                    m.error("watch");
+                }
             }
             Update::Invalid(kind, key, error, in_list) => {
                 if in_list {
@@ -233,7 +252,10 @@ impl ApiSource {
                 let (namespace, name) = key;
                 let object = if namespace.is_empty() { name } else { format!("{namespace}/{name}") };
                 let note = Note::Invalid { resource: kind.resource(), object, error };
-                tracing::warn!(resource = kind.resource(), "{note}");
+                tracing::warn!(event = "skipped_object", resource = kind.resource(), "{note}");
+                if let Some(m) = &self.metrics {
+                    m.object_skipped(kind.name());
+                }
             }
         }
     }

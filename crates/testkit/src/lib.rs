@@ -34,7 +34,8 @@
 //! guard those tests share ([`Netns`]), and a real Kubernetes control plane
 //! (etcd + kube-apiserver) for tests ([`ControlPlane`], module
 //! [`control_plane`], gated by [`require_control_plane!`]), with [`spans`] to
-//! find the lines of a field an API server names.
+//! find the lines of a field an API server names, and [`http`], a plain
+//! HTTP/1.0 client for the agent's endpoints.
 
 use std::net::IpAddr;
 
@@ -60,6 +61,7 @@ macro_rules! sel {
 pub use netpol_model as __model;
 
 pub mod control_plane;
+pub mod http;
 pub mod privileged;
 pub mod proxy;
 pub mod spans;

@@ -1,7 +1,9 @@
 //! `netpol agent`: watch a folder of manifests, or the Kubernetes API
 //! (`--kubernetes`), and enforce it with nftables, reporting each sync on
-//! stderr. SIGINT/SIGTERM stop it and leave the rules in place.
+//! stderr (text or JSON) and, with `--metrics-addr`, serving metrics and
+//! health. SIGINT/SIGTERM stop it and leave the rules in place.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -9,11 +11,12 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use ipnet::IpNet;
-use netpol_agent::{Agent, Config, Event, Schedule, Syncer};
+use netpol_agent::{Config, Event, Metrics};
 use netpol_kube::{ApiSource, WatchOptions};
 use netpol_nft::RenderOptions;
 
-use crate::output::{eprint, Outcome};
+use crate::logs::{self, LogFormat};
+use crate::output::Outcome;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -59,9 +62,18 @@ pub struct Args {
     /// undoing what anything else changed in `table inet netpol` (0: never).
     #[arg(long, default_value_t = 300, value_name = "SECONDS")]
     resync_seconds: u64,
+    /// Serve Prometheus metrics (`/metrics`), liveness (`/healthz`) and readiness
+    /// (`/readyz`) over HTTP on this address, e.g. 127.0.0.1:9090 (default: no server).
+    #[arg(long, value_name = "ADDR")]
+    metrics_addr: Option<SocketAddr>,
+    /// How to log on stderr: `text` (`netpol agent: ...` lines) or `json` (one object per line).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, value_name = "FORMAT")]
+    log_format: LogFormat,
 }
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
+    logs::init(args.log_format);
+    let metrics = Arc::new(Metrics::new());
     let node = match (&args.node, args.kubernetes) {
         (None, true) => std::env::var("NODE_NAME").ok().filter(|n| !n.is_empty()),
         (node, _) => node.clone(),
@@ -75,11 +87,22 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         debounce: Duration::from_millis(args.debounce_ms),
         once: args.once,
         resync: (args.resync_seconds > 0).then(|| Duration::from_secs(args.resync_seconds)),
+        metrics: Some(Arc::clone(&metrics)),
     };
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(signal, Arc::clone(&stop)).context("installing signal handlers")?;
     }
+    // Stops serving when dropped, after the loop.
+    let _server = match args.metrics_addr {
+        Some(addr) => {
+            let server = netpol_agent::serve(addr, metrics).with_context(|| format!("serving metrics on {addr}"))?;
+            let addr = server.local_addr();
+            tracing::info!(event = "serving", addr = %addr, "serving /metrics, /healthz and /readyz on http://{addr}");
+            Some(server)
+        }
+        None => None,
+    };
     let mut failed = None;
     let mut waiting = false;
     let mut on_event = |event: Event| {
@@ -89,7 +112,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             Event::Synced { .. } => failed = None,
             Event::Diagnostics(_) => {}
         }
-        eprint(&format!("netpol agent: {event}\n"));
+        logs::event(&event);
     };
     if args.kubernetes {
         let cluster = netpol_kube::Source { kubeconfig: args.kubeconfig, context: args.context };
@@ -117,20 +140,14 @@ fn kubernetes(
     let server = connection.server.clone();
     let options = WatchOptions { instance: config.render.node.clone(), ..WatchOptions::default() };
     let mut source = ApiSource::start(connection, options)?;
-    eprint(&format!(
-        "netpol agent: watching namespaces, pods and networkpolicies at {server}{}\n",
-        config.render.node.as_deref().map(|n| format!(" for node {n}")).unwrap_or_default()
-    ));
+    if let Some(metrics) = &config.metrics {
+        source = source.with_metrics(Arc::clone(metrics));
+    }
+    let node = config.render.node.as_deref().map(|n| format!(" for node {n}")).unwrap_or_default();
+    tracing::info!(event = "watching", server = %server, "watching namespaces, pods and networkpolicies at {server}{node}");
     if config.once && !source.wait_ready(FIRST_LISTS) {
         anyhow::bail!("the first lists from {server} did not all arrive within {}s", FIRST_LISTS.as_secs());
     }
-    let syncer = Syncer::new(config.netns.clone(), config.render.clone(), config.reset_denied);
-    let schedule = Schedule {
-        once: config.once,
-        resync: config.resync,
-        retry: netpol_agent::RETRY,
-        retry_max: netpol_agent::RETRY_MAX,
-    };
-    Agent::new(source, syncer).run(&schedule, stop, on_event);
+    netpol_agent::run_source(source, config, stop, on_event);
     Ok(())
 }
