@@ -141,7 +141,7 @@ fn a_sequence_of_events_is_counted() {
     assert_eq!(v("netpol_input_diagnostics{severity=\"warning\"}"), 0.0);
     assert_eq!(v("netpol_diagnostics_total{severity=\"warning\"}"), 2.0);
 
-    metrics.observe(&Event::Waiting { skipped: vec!["a.yaml".into(), "b.yaml".into()] });
+    metrics.observe(&Event::Waiting { skipped: vec!["a.yaml".into(), "b.yaml".into()], incomplete: vec![] });
     assert_eq!(v("netpol_waiting"), 1.0);
     assert_eq!(v("netpol_inputs_with_errors{state=\"skipped\"}"), 2.0);
     metrics.observe(&changed(12));
@@ -184,7 +184,7 @@ fn readiness_needs_the_source_and_a_successful_last_sync() {
     let gauge = || value(&metrics, "netpol_ready");
     metrics.set_source_ready(true);
     assert_eq!(ready(), Err("never synced".into()));
-    metrics.observe(&Event::Waiting { skipped: vec!["a.yaml".into()] });
+    metrics.observe(&Event::Waiting { skipped: vec!["a.yaml".into()], incomplete: vec![] });
     assert_eq!(ready(), Err("never synced: a.yaml has errors and no earlier good version".into()));
     metrics.observe(&changed(1));
     assert_eq!(ready(), Ok(()));
