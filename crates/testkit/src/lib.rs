@@ -33,8 +33,9 @@
 //! ([`require_privileged!`], module [`privileged`]), the network namespace
 //! guard those tests share ([`Netns`]), and a real Kubernetes control plane
 //! (etcd + kube-apiserver) for tests ([`ControlPlane`], module
-//! [`control_plane`], gated by [`require_control_plane!`]), with [`spans`] to
-//! find the lines of a field an API server names.
+//! [`control_plane`], gated by [`require_control_plane!`]; helm, for the
+//! chart's tests, by [`require_helm!`]), with [`spans`] to find the lines of
+//! a field an API server names.
 
 use std::net::IpAddr;
 
