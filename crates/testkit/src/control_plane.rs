@@ -21,7 +21,9 @@
 //!   ([`ControlPlane::kubeconfig`]) is a plain file that kubectl and kube-rs read.
 //! - ServiceAccount tokens are real signed JWTs (TokenRequest, `kubectl create
 //!   token`), checked against the ServiceAccount in etcd:
-//!   [`ControlPlane::mint_token`] makes one with only the rights it is given.
+//!   [`ControlPlane::mint_token`] makes one with only the rights it is given;
+//!   [`ControlPlane::token`] makes one for a ServiceAccount that exists (e.g.
+//!   from a manifest under test), with the rights RBAC gives it.
 //! - TLS: a throwaway CA signs the serving certificate for 127.0.0.1 (module
 //!   `pki`, OpenSSL), and kubeconfigs trust that CA: no `insecure-skip-tls-verify`.
 //!
@@ -60,8 +62,8 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 pub use binaries::{
-    cache_dir, kubernetes_version, pinned, Binaries, CACHE_VAR, ETCD_VAR, KUBEBUILDER_ASSETS_VAR, KUBECTL_VAR,
-    KUBE_APISERVER_VAR,
+    cache_dir, kubernetes_version, locate_helm, locate_helm_in, pinned, Binaries, CACHE_VAR, ETCD_VAR, HELM_VAR,
+    KUBEBUILDER_ASSETS_VAR, KUBECTL_VAR, KUBE_APISERVER_VAR,
 };
 pub use faults::Stopped;
 
@@ -411,10 +413,8 @@ impl ControlPlane {
     /// it exactly `rules` (a Role and RoleBinding in its namespace for the
     /// namespaced rules, a ClusterRole and ClusterRoleBinding
     /// `netpol-test:<namespace>:<name>` for the [`Rule::cluster_wide`] ones),
-    /// and returns a one-hour token for it (TokenRequest, through
-    /// `kubectl create token`) with a kubeconfig that uses it.
+    /// and returns a one-hour token for it ([`ControlPlane::token`]).
     pub fn mint_token(&self, namespace: &str, name: &str, rules: &[Rule]) -> Result<Credentials, Error> {
-        let user = format!("system:serviceaccount:{namespace}:{name}");
         let subject = json!([{"kind": "ServiceAccount", "name": name, "namespace": namespace}]);
         let mut items = vec![
             json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}),
@@ -441,6 +441,15 @@ impl ControlPlane {
             }));
         }
         self.apply(&json!({"apiVersion": "v1", "kind": "List", "items": items}).to_string())?;
+        self.token(namespace, name)
+    }
+
+    /// A one-hour token for the ServiceAccount `namespace/name`, which must
+    /// exist (TokenRequest, through `kubectl create token` as admin), and a
+    /// kubeconfig that uses it: requests with it have exactly the rights RBAC
+    /// gives that ServiceAccount, e.g. one a test applied from a manifest.
+    pub fn token(&self, namespace: &str, name: &str) -> Result<Credentials, Error> {
+        let user = format!("system:serviceaccount:{namespace}:{name}");
         let token = self.kubectl_output(&["create", "token", name, "-n", namespace, "--duration=1h"], None)?;
         let token = token.trim().to_string();
         let kubeconfig = self.dir().join(format!("{namespace}.{name}.kubeconfig"));

@@ -33,9 +33,10 @@
 //! ([`require_privileged!`], module [`privileged`]), the network namespace
 //! guard those tests share ([`Netns`]), and a real Kubernetes control plane
 //! (etcd + kube-apiserver) for tests ([`ControlPlane`], module
-//! [`control_plane`], gated by [`require_control_plane!`]), with [`spans`] to
-//! find the lines of a field an API server names, and [`http`], a plain
-//! HTTP/1.0 client for the agent's endpoints.
+//! [`control_plane`], gated by [`require_control_plane!`]; helm, for the
+//! chart's tests, by [`require_helm!`]), with [`spans`] to find the lines of
+//! a field an API server names, [`http`], a plain HTTP/1.0 client for the
+//! agent's endpoints, and [`proxy`], a TCP proxy a test can cut.
 
 use std::net::IpAddr;
 

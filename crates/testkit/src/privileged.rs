@@ -39,12 +39,19 @@
 //!     assert!(cp.kubeconfig().exists());
 //! }
 //! ```
+//!
+//! helm (for the chart's tests) has its gate too, [`require_helm!`](crate::require_helm),
+//! under the same rule: it evaluates to the path of the helm that
+//! [`locate_helm`] finds (`NETPOL_HELM`, then build.sh's cache), and a test
+//! that also needs a control plane goes through both gates.
 
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
-use crate::control_plane::Binaries;
+use std::path::PathBuf;
+
+use crate::control_plane::{locate_helm, Binaries};
 
 /// The environment variable that turns a skip into a failure.
 pub const REQUIRE_VAR: &str = "NETPOL_REQUIRE_PRIVILEGED";
@@ -79,6 +86,22 @@ macro_rules! require_control_plane {
             $crate::privileged::test_name(::std::any::type_name_of_val(&here))
         }) {
             ::std::option::Option::Some(binaries) => binaries,
+            ::std::option::Option::None => return,
+        }
+    };
+}
+
+/// Starts a test that needs helm: evaluates to its path ([`locate_helm`]),
+/// or skips (returns from the test) or fails it under the same rule as
+/// [`require_privileged!`](crate::require_privileged).
+#[macro_export]
+macro_rules! require_helm {
+    () => {
+        match $crate::privileged::helm_gate({
+            fn here() {}
+            $crate::privileged::test_name(::std::any::type_name_of_val(&here))
+        }) {
+            ::std::option::Option::Some(helm) => helm,
             ::std::option::Option::None => return,
         }
     };
@@ -135,14 +158,7 @@ pub fn gate(test: &str, tools: &[&str]) -> Option<Privileged> {
         Err(reason) => Some(reason.clone()),
         Ok(()) => tools.iter().find_map(|tool| missing_tool(tool)),
     };
-    match verdict(test, missing.as_deref(), required()) {
-        Verdict::Run => Some(Privileged { _probed: () }),
-        Verdict::Skip(line) => {
-            eprintln!("{line}");
-            None
-        }
-        Verdict::Fail(message) => panic!("{message}"),
-    }
+    run_or_skip(test, missing.map_or(Ok(Privileged { _probed: () }), Err))
 }
 
 /// The gate behind [`require_control_plane!`](crate::require_control_plane):
@@ -153,8 +169,20 @@ pub fn control_plane_gate(test: &str) -> Option<Binaries> {
         Some(reason) => Err(reason),
         None => Ok(binaries),
     });
-    let missing = found.as_ref().err().map(|reason| format!("no control plane: {reason}"));
-    match verdict(test, missing.as_deref(), required()) {
+    run_or_skip(test, found.map_err(|reason| format!("no control plane: {reason}")))
+}
+
+/// The gate behind [`require_helm!`](crate::require_helm): `Some` with helm's
+/// path when the test can run, `None` (after printing why) when it must skip;
+/// panics when it cannot run and [`required`].
+pub fn helm_gate(test: &str) -> Option<PathBuf> {
+    run_or_skip(test, locate_helm().map_err(|reason| format!("no helm: {reason}")))
+}
+
+/// What every gate does with what it found: runs with it, or prints the
+/// skip line and returns `None`, or panics, as [`verdict`] decides.
+fn run_or_skip<T>(test: &str, found: Result<T, String>) -> Option<T> {
+    match verdict(test, found.as_ref().err().map(String::as_str), required()) {
         Verdict::Run => found.ok(),
         Verdict::Skip(line) => {
             eprintln!("{line}");
@@ -320,6 +348,19 @@ mod tests {
             (Ok(_), Some(missing)) => assert!(missing.starts_with("no control plane: `"), "{missing}"),
             (Ok(_), None) => assert_eq!(control_plane_tools_missing(), None),
             (Err(reason), None) => panic!("binaries missing ({reason}) but the gate would run"),
+        }
+    }
+
+    #[test]
+    fn the_helm_gate_runs_with_what_the_locator_finds_or_skips_or_fails() {
+        match locate_helm() {
+            Ok(path) => assert_eq!(helm_gate("t"), Some(path)),
+            Err(_) if !required() => assert_eq!(helm_gate("t"), None),
+            Err(reason) => {
+                let failed = std::panic::catch_unwind(|| helm_gate("t")).expect_err("a required gate fails");
+                let message = failed.downcast_ref::<String>().expect("a formatted panic");
+                assert!(message.starts_with(&format!("t cannot run: no helm: {reason}")), "{message}");
+            }
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Where the control-plane binaries come from: explicit paths, the envtest
 //! convention, or the cache `tools/k8s/build.sh` fills, for the versions
 //! pinned in `tools/k8s/versions.env` (read here at compile time, so the pin
-//! stays in that one file).
+//! stays in that one file). helm is found the same way ([`locate_helm`]),
+//! but for the envtest directory, which does not hold it.
 
 use std::path::{Path, PathBuf};
 
@@ -18,6 +19,8 @@ pub const KUBEBUILDER_ASSETS_VAR: &str = "KUBEBUILDER_ASSETS";
 pub const CACHE_VAR: &str = "NETPOL_CACHE";
 /// The kubectl the harness runs (`kubectl` on PATH when unset).
 pub const KUBECTL_VAR: &str = "NETPOL_KUBECTL";
+/// Explicit path of the helm binary.
+pub const HELM_VAR: &str = "NETPOL_HELM";
 
 /// A version pinned in `tools/k8s/versions.env`: `pinned("KUBERNETES_VERSION")` is `Some("v1.34.4")`.
 pub fn pinned(name: &str) -> Option<&'static str> {
@@ -50,11 +53,14 @@ struct Wanted {
     var: &'static str,
     /// The versions.env key of its version.
     version_key: &'static str,
+    /// Whether `KUBEBUILDER_ASSETS` holds it (the server binaries; not helm).
+    envtest: bool,
 }
 
 const KUBE_APISERVER: Wanted =
-    Wanted { name: "kube-apiserver", var: KUBE_APISERVER_VAR, version_key: "KUBERNETES_VERSION" };
-const ETCD: Wanted = Wanted { name: "etcd", var: ETCD_VAR, version_key: "ETCD_VERSION" };
+    Wanted { name: "kube-apiserver", var: KUBE_APISERVER_VAR, version_key: "KUBERNETES_VERSION", envtest: true };
+const ETCD: Wanted = Wanted { name: "etcd", var: ETCD_VAR, version_key: "ETCD_VERSION", envtest: true };
+const HELM: Wanted = Wanted { name: "helm", var: HELM_VAR, version_key: "HELM_VERSION", envtest: false };
 
 impl Binaries {
     /// Finds both binaries from the process environment, in this order:
@@ -81,6 +87,19 @@ impl Binaries {
     }
 }
 
+/// Finds helm from the process environment: `NETPOL_HELM`, then build.sh's
+/// cache `${NETPOL_CACHE:-$HOME/.cache/netpol}/bin/helm-<HELM_VERSION>`.
+/// `Err` says where it looked and how to get it.
+pub fn locate_helm() -> Result<PathBuf, String> {
+    locate_helm_in(&|var| std::env::var_os(var).filter(|v| !v.is_empty()).map(PathBuf::from))
+}
+
+/// [`locate_helm`] with the environment given as a lookup (for tests).
+pub fn locate_helm_in(env: &dyn Fn(&str) -> Option<PathBuf>) -> Result<PathBuf, String> {
+    find(HELM, env, cache_dir(env).as_deref())
+        .map_err(|reason| format!("{reason} (build it with `tools/k8s/build.sh helm`, see the README)"))
+}
+
 /// build.sh's cache root: `$NETPOL_CACHE`, else `$HOME/.cache/netpol`.
 pub fn cache_dir(env: &dyn Fn(&str) -> Option<PathBuf>) -> Option<PathBuf> {
     env(CACHE_VAR).or_else(|| env("HOME").map(|home| home.join(".cache/netpol")))
@@ -90,7 +109,7 @@ fn find(wanted: Wanted, env: &dyn Fn(&str) -> Option<PathBuf>, cache: Option<&Pa
     if let Some(path) = env(wanted.var) {
         return executable(&path).map_err(|e| format!("{}={}: {e}", wanted.var, path.display()));
     }
-    if let Some(dir) = env(KUBEBUILDER_ASSETS_VAR) {
+    if let Some(dir) = env(KUBEBUILDER_ASSETS_VAR).filter(|_| wanted.envtest) {
         let path = dir.join(wanted.name);
         return executable(&path).map_err(|e| format!("{KUBEBUILDER_ASSETS_VAR}: {}: {e}", path.display()));
     }
@@ -185,5 +204,27 @@ mod tests {
         std::fs::write(&not_exec, "").unwrap();
         let err = Binaries::locate_in(&env_of(&[(ETCD_VAR, &not_exec), (CACHE_VAR, tmp.path())])).unwrap_err();
         assert!(err.contains(&format!("NETPOL_ETCD={}: is not an executable file", not_exec.display())), "{err}");
+    }
+
+    #[test]
+    fn helm_comes_from_netpol_helm_then_the_cache_never_from_envtest_assets() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (explicit, assets, cache) = (tmp.path().join("x"), tmp.path().join("assets"), tmp.path().join("cache"));
+        let cached = format!("helm-{}", pinned("HELM_VERSION").unwrap());
+        fake_binaries(&explicit, &["my-helm"]);
+        fake_binaries(&assets, &["helm"]);
+        fake_binaries(&cache.join("bin"), &[&cached]);
+
+        let mine = explicit.join("my-helm");
+        let all = [(HELM_VAR, mine.as_path()), (KUBEBUILDER_ASSETS_VAR, &assets), (CACHE_VAR, &cache)];
+        assert_eq!(locate_helm_in(&env_of(&all)), Ok(mine));
+        let got = locate_helm_in(&env_of(&[(KUBEBUILDER_ASSETS_VAR, &assets), (CACHE_VAR, &cache)]));
+        assert_eq!(got, Ok(cache.join("bin").join(&cached)));
+
+        let err = locate_helm_in(&env_of(&[(KUBEBUILDER_ASSETS_VAR, &assets), (CACHE_VAR, &assets)])).unwrap_err();
+        assert!(err.contains(&format!("no helm {}", pinned("HELM_VERSION").unwrap())), "{err}");
+        assert!(err.contains("NETPOL_HELM is unset") && err.contains("tools/k8s/build.sh helm"), "{err}");
+        let err = locate_helm_in(&env_of(&[(HELM_VAR, &tmp.path().join("none"))])).unwrap_err();
+        assert!(err.starts_with("NETPOL_HELM=") && err.contains("cannot be read"), "{err}");
     }
 }
