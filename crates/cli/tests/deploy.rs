@@ -485,3 +485,40 @@ fn the_agent_service_account_may_do_exactly_what_the_agent_needs() {
     let get = ["get", "events.events.k8s.io", "netpol-agent-test", "-n", "default", "-o", "jsonpath={.series.count}"];
     assert_eq!(ok(kubectl(&cp, &get, None), "get the event"), "2");
 }
+
+/// The agent as the DaemonSet runs it (`--kubernetes`, JSON logs), with the
+/// ServiceAccount's own token: it lists and watches what it needs, applies
+/// the cluster's policies in one sync (here into a network namespace of the
+/// test's own), and exits 0 with `--once`.
+#[test]
+fn the_agent_syncs_with_its_service_account_token() {
+    let ns = netpol_testkit::require_privileged!().netns("deploy-agent");
+    let cp = require_control_plane!().start().unwrap_or_else(|e| panic!("{e}"));
+    ok(kubectl(&cp, &["apply", "-f", &deploy_dir()], None), "apply -f deploy/");
+    let walkthrough = repo().join("examples/seed-000-walkthrough/step-04-backend-ingress");
+    cp.apply_with_status(&walkthrough).unwrap_or_else(|e| panic!("{e}"));
+    let agent = cp.token("netpol-system", "netpol-agent").unwrap_or_else(|e| panic!("{e}"));
+    let kubeconfig = agent.kubeconfig.to_str().expect("utf-8 path");
+    let out = Command::new(env!("CARGO_BIN_EXE_netpol"))
+        .args(["agent", "--kubernetes", "--kubeconfig", kubeconfig, "--once", "--netns", ns.name()])
+        .args(["--log-format", "json"])
+        .env("NODE_NAME", "node-1")
+        .output()
+        .expect("run netpol agent");
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let lines: Vec<Value> = stderr.lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect();
+    let sync = lines.iter().find(|l| l["event"] == "sync").unwrap_or_else(|| panic!("no sync line: {stderr}"));
+    assert_eq!(sync["changed"], true, "{stderr}");
+    assert_eq!(sync["script"], "whole", "{stderr}");
+    assert!(sync["rules"].as_u64().is_some_and(|n| n > 0), "{stderr}");
+    let watching = lines.iter().find(|l| l["event"] == "watching").unwrap_or_else(|| panic!("{stderr}"));
+    assert!(watching["message"].as_str().unwrap_or_default().ends_with("for node node-1"), "{stderr}");
+    // The kernel holds the table, with the walkthrough's policy named in its rules.
+    let table = Command::new("ip")
+        .args(["netns", "exec", ns.name(), "nft", "list", "table", "inet", "netpol"])
+        .output()
+        .expect("nft list");
+    let table = text(&table.stdout);
+    assert!(table.contains("default/backend"), "{table}");
+}
