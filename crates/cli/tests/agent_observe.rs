@@ -5,15 +5,16 @@
 //! its metrics server, bound on 127.0.0.1 in the test's own namespace, says
 //! ready, counts the sync and the rules, and everything on stderr is JSON.
 
-use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use netpol_testkit::{http, require_privileged};
 use serde_json::Value;
+use support::agent::Agent;
+
+mod support;
 
 const PODS: &str = "\
 apiVersion: v1
@@ -143,62 +144,6 @@ fn json_logs_are_one_object_per_line_with_structured_fields() {
     assert_eq!(prefixed.len(), 2, "{stderr}");
     assert!(prefixed[0].contains("error[NP0010]: unknown field `spec.policyTypess`"), "{stderr}");
     assert!(prefixed[1].starts_with("netpol agent: not applying: "), "{stderr}");
-}
-
-/// The running agent; its stderr lines arrive on a channel. Dropping it kills it.
-struct Agent {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    log: Vec<String>,
-}
-
-impl Agent {
-    fn spawn(args: &[&str]) -> Agent {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_netpol"))
-            .arg("agent")
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn netpol agent");
-        let stderr = child.stderr.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    return;
-                }
-            }
-        });
-        Agent { child, lines, log: Vec::new() }
-    }
-
-    /// The next stderr line, within 10 s.
-    fn next_line(&mut self, what: &str) -> String {
-        match self.lines.recv_timeout(Duration::from_secs(10)) {
-            Ok(line) => {
-                self.log.push(line.clone());
-                line
-            }
-            Err(e) => panic!("no line ({what}) within 10 s: {e}; stderr so far:\n{}", self.log.join("\n")),
-        }
-    }
-
-    /// Every line printed so far.
-    fn drain(&mut self) -> &[String] {
-        while let Ok(line) = self.lines.try_recv() {
-            self.log.push(line);
-        }
-        &self.log
-    }
-}
-
-impl Drop for Agent {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 #[test]
