@@ -31,7 +31,7 @@ mod watch;
 
 pub use error::Error;
 pub use projection::Kind;
-pub use watch::{ApiSource, Counters, Note, WatchOptions};
+pub use watch::{skipped_event, ApiSource, Counters, Note, WatchOptions};
 
 /// Where the cluster is: kubectl's `--kubeconfig` and `--context`.
 #[derive(Clone, Debug, Default)]
@@ -196,6 +196,23 @@ impl Connection {
                 Err(e) => return Err(Error::classify(&e, &self.server, "list", resource)),
             }
         }
+    }
+
+    /// Publishes `event` (e.g. [`skipped_event`]) about the object `reference`
+    /// names, as `reporter` (events.k8s.io/v1), as the agent does for an
+    /// object it skipped (the agent keeps one recorder, whose repeats of an
+    /// Event patch its series instead of creating another).
+    pub fn publish_event(
+        &self,
+        event: &kube::runtime::events::Event,
+        reference: &k8s_openapi::api::core::v1::ObjectReference,
+        reporter: kube::runtime::events::Reporter,
+    ) -> Result<(), Error> {
+        let recorder = kube::runtime::events::Recorder::new(self.client.clone(), reporter);
+        let namespace = reference.namespace.clone().unwrap_or_default();
+        self.runtime
+            .block_on(recorder.publish(event, reference))
+            .map_err(|e| Error::classify(&e, &self.server, "create", "events").in_namespace(&namespace))
     }
 
     /// Creates a NetworkPolicy in its namespace (`dry_run`: the server

@@ -443,6 +443,22 @@ where
         .boxed()
 }
 
+/// The Warning Event the agent publishes on an object it skipped.
+pub fn skipped_event(error: &str) -> KubeEvent {
+    let mut note = format!("netpol cannot decode this object and does not enforce it: {error}");
+    // events.k8s.io refuses a note over 1 KiB; cut on a character boundary.
+    while note.len() > 1024 {
+        note.pop();
+    }
+    KubeEvent {
+        type_: EventType::Warning,
+        reason: "NetpolSkipped".into(),
+        note: Some(note),
+        action: "Decode".into(),
+        secondary: None,
+    }
+}
+
 /// A Warning Event on an object netpol could not decode, published in the
 /// background; refused (no RBAC for events) or failed, it is only logged.
 fn report_invalid<K>(recorder: &Recorder, object: &DeserializeGuard<K>, error: &str)
@@ -451,16 +467,8 @@ where
 {
     let reference = object.object_ref(&());
     let recorder = recorder.clone();
-    let mut note = format!("netpol cannot decode this object and does not enforce it: {error}");
-    note.truncate(1024);
+    let event = skipped_event(error);
     tokio::spawn(async move {
-        let event = KubeEvent {
-            type_: EventType::Warning,
-            reason: "NetpolSkipped".into(),
-            note: Some(note),
-            action: "Decode".into(),
-            secondary: None,
-        };
         if let Err(e) = recorder.publish(&event, &reference).await {
             tracing::debug!("cannot publish an Event on {:?}: {}", reference.name, chain(&e));
         }

@@ -196,3 +196,44 @@ fn an_api_server_restart_and_an_expired_watch_relist_and_converge() {
     assert!(relists >= 1, "an expired watch relists");
     assert_eq!(agent.source().count(Kind::Pods), 3, "the pod deleted while away is gone");
 }
+
+#[test]
+fn a_skipped_object_gets_a_warning_event_with_the_agents_rights() {
+    let cp = require_control_plane!().start().unwrap_or_else(|e| panic!("{e}"));
+    cp.apply_with_status(&step("step-02-default-deny")).expect("apply step 2");
+    let uid = cp
+        .kubectl_output(
+            &["get", "networkpolicy", "default-deny", "-n", "default", "-o", "jsonpath={.metadata.uid}"],
+            None,
+        )
+        .expect("uid");
+    // The agent's rights: its lists and watches, and events (as deploy/'s ClusterRole).
+    let mut rules = agent_rules();
+    rules.push(Rule::new(&["create", "patch"], "events.k8s.io", &["events"]).cluster_wide());
+    let token = cp.mint_token("netpol-system", "agent", &rules).expect("token");
+    let cluster = netpol_kube::Source { kubeconfig: Some(token.kubeconfig.clone()), context: None };
+    let connection = netpol_kube::connect(&cluster).expect("connect");
+    let reference = k8s_openapi::api::core::v1::ObjectReference {
+        api_version: Some("networking.k8s.io/v1".into()),
+        kind: Some("NetworkPolicy".into()),
+        namespace: Some("default".into()),
+        name: Some("default-deny".into()),
+        uid: Some(uid),
+        ..Default::default()
+    };
+    let reporter =
+        kube::runtime::events::Reporter { controller: "netpol-agent".into(), instance: Some("node-1".into()) };
+    let event = netpol_kube::skipped_event("invalid type: string \"x\", expected a sequence");
+    connection.publish_event(&event, &reference, reporter).expect("publish");
+    let events =
+        cp.kubectl_output(&["get", "events.events.k8s.io", "-n", "default", "-o", "json"], None).expect("list events");
+    let events: serde_json::Value = serde_json::from_str(&events).expect("json");
+    let ours: Vec<&serde_json::Value> =
+        events["items"].as_array().expect("items").iter().filter(|e| e["reason"] == "NetpolSkipped").collect();
+    assert_eq!(ours.len(), 1, "{events:#}");
+    let e = ours[0];
+    assert_eq!(e["type"], "Warning");
+    assert_eq!(e["regarding"]["name"], "default-deny");
+    assert_eq!(e["reportingController"], "netpol-agent");
+    assert!(e["note"].as_str().unwrap_or_default().starts_with("netpol cannot decode this object"), "{e:#}");
+}
