@@ -17,11 +17,9 @@
 //! The lab (and with it the node namespace and its table) is removed when the
 //! test ends, even on failure; the agent is stopped before it.
 
-use std::io::{BufRead, BufReader};
 use std::net::IpAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use netpol_lab::hold::{Echo, Held};
@@ -30,6 +28,10 @@ use netpol_manifest::LoadOptions;
 use netpol_model::{PodKey, Protocol};
 use netpol_nft::apply;
 use netpol_testkit::require_privileged;
+use support::agent::Agent;
+
+mod support;
+use support::agent::Agent;
 
 /// The echo port: not a declared containerPort (the lab's own servers answer
 /// once and close), allowed by the policy because its rule has no ports.
@@ -114,90 +116,16 @@ fn write_manifest(dir: &Path, name: &str, text: &str) {
     std::fs::rename(&tmp, dir.join(name)).unwrap();
 }
 
-/// The running `netpol agent`: its stderr lines arrive on a channel. Dropping it
-/// sends SIGTERM (the agent leaves its rules in place) and waits, then kills.
-struct Agent {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    /// Every line read so far, for failure messages.
-    log: Vec<String>,
-}
-
-impl Agent {
-    fn spawn(args: &[&str]) -> Agent {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_netpol"))
-            .arg("agent")
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn netpol agent");
-        let stderr = child.stderr.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { return };
-                if tx.send(line).is_err() {
-                    return;
-                }
-            }
-        });
-        Agent { child, lines, log: Vec::new() }
-    }
-
-    /// The next `sync` report line (`netpol agent: sync ...`) for which `want`
-    /// holds; other lines (diagnostics, timings) are only logged. Panics after
-    /// [`SYNC_LINE`], on a failed sync, or when the agent exits.
-    fn next_sync(&mut self, what: &str, want: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + SYNC_LINE;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    self.log.push(line.clone());
-                    if line.starts_with("netpol agent: sync failed") {
-                        panic!("waiting for {what}: {line}\nagent stderr:\n{}", self.log.join("\n"));
-                    }
-                    if let Some(report) = line.strip_prefix("netpol agent: sync ") {
-                        if want(report) {
-                            return report.to_string();
-                        }
-                    }
-                }
-                Err(e) => {
-                    let status = self.child.try_wait().ok().flatten();
-                    panic!(
-                        "no {what} within {SYNC_LINE:?} ({e}; agent exit status {status:?})\nagent stderr:\n{}",
-                        self.log.join("\n")
-                    );
-                }
-            }
-        }
-    }
-
-    /// SIGTERM, then up to 10 s for the agent to end its loop; its exit status.
-    fn stop(&mut self) -> Option<std::process::ExitStatus> {
-        if let Ok(Some(status)) = self.child.try_wait() {
-            return Some(status);
-        }
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        None
-    }
-}
-
-impl Drop for Agent {
-    fn drop(&mut self) {
-        self.stop();
+/// The next `sync` report line (`netpol agent: sync ...`, without that prefix)
+/// for which `want` holds; other lines (diagnostics, timings) are only logged.
+/// Panics after [`SYNC_LINE`] or on a failed sync.
+fn next_sync(agent: &mut Agent, what: &str, want: impl Fn(&str) -> bool) -> String {
+    let line = agent.wait_for(SYNC_LINE, what, |line| {
+        line.starts_with("netpol agent: sync failed") || line.strip_prefix("netpol agent: sync ").is_some_and(&want)
+    });
+    match line.strip_prefix("netpol agent: sync ") {
+        Some(report) if !line.starts_with("netpol agent: sync failed") => report.to_string(),
+        _ => panic!("waiting for {what}: {line}\nagent stderr:\n{}", agent.log.join("\n")),
     }
 }
 
@@ -251,7 +179,7 @@ fn agent_reset_denied_cuts_exactly_the_denied_connections() {
     // 2. The agent takes over the node namespace the lab routes through.
     let dir = manifests.path().display().to_string();
     let mut agent = Agent::spawn(&["--manifests", &dir, "--netns", &node, "--reset-denied"]);
-    let first = agent.next_sync("the first sync line", |_| true);
+    let first = next_sync(&mut agent, "the first sync line", |_| true);
     assert!(first.starts_with("changed: "), "the first sync applies: {first}");
     assert!(!first.contains("reset"), "nothing is denied yet: {first}");
     let agent_table = listed_table(&node).expect("the agent's table");
@@ -264,7 +192,7 @@ fn agent_reset_denied_cuts_exactly_the_denied_connections() {
 
     // 3. The policy change: x/a's two connections are reset, and only they.
     write_manifest(manifests.path(), "policy.yaml", B_ADMITS_C_ONLY);
-    let report = agent.next_sync("the sync of the policy", |r| r.starts_with("changed: "));
+    let report = next_sync(&mut agent, "the sync of the policy", |r| r.starts_with("changed: "));
     assert!(
         report.contains("; reset 2 denied connections;"),
         "the x/a -> x/b TCP and UDP connections are reset: {report}\nagent stderr:\n{}",

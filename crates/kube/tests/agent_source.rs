@@ -91,6 +91,14 @@ fn applies(agent: &TestAgent) -> usize {
     agent.syncer().dataplane().calls().len()
 }
 
+/// A proxy in front of the API server, and an admin kubeconfig that goes through it.
+fn through_proxy(cp: &ControlPlane) -> (Proxy, PathBuf) {
+    let target = cp.server().trim_start_matches("https://").parse().expect("server address");
+    let proxy = Proxy::start(target).expect("proxy");
+    let via = cp.kubeconfig_via(&format!("https://{}", proxy.addr()), "via-proxy").expect("kubeconfig");
+    (proxy, via)
+}
+
 fn agent_rules() -> Vec<Rule> {
     vec![
         Rule::new(&["list", "watch"], "", &["namespaces", "pods"]).cluster_wide(),
@@ -135,9 +143,7 @@ fn nothing_is_applied_before_every_first_list_and_the_watch_equals_the_list() {
 fn a_partition_keeps_the_rules_and_what_changed_meanwhile_is_applied_once_back() {
     let cp = require_control_plane!().start().unwrap_or_else(|e| panic!("{e}"));
     cp.apply_with_status(&step("step-02-default-deny")).expect("apply step 2");
-    let target = cp.server().trim_start_matches("https://").parse().expect("server address");
-    let proxy = Proxy::start(target).expect("proxy");
-    let via = cp.kubeconfig_via(&format!("https://{}", proxy.addr()), "via-proxy").expect("kubeconfig");
+    let (proxy, via) = through_proxy(&cp);
     let mut agent = start_agent(&via);
     converge(&mut agent, &cp, Duration::from_secs(30));
     let before = applied(&agent).cloned().expect("applied");
@@ -167,9 +173,7 @@ fn an_api_server_restart_and_an_expired_watch_relist_and_converge() {
     let options = Options { extra_apiserver_args: vec!["--watch-cache=false".into()], ..Options::default() };
     let mut cp = ControlPlane::start_with(&binaries, &options).unwrap_or_else(|e| panic!("{e}"));
     cp.apply_with_status(&step("step-02-default-deny")).expect("apply step 2");
-    let target = cp.server().trim_start_matches("https://").parse().expect("server address");
-    let proxy = Proxy::start(target).expect("proxy");
-    let via = cp.kubeconfig_via(&format!("https://{}", proxy.addr()), "via-proxy").expect("kubeconfig");
+    let (proxy, via) = through_proxy(&cp);
     let mut agent = start_agent(&via);
     converge(&mut agent, &cp, Duration::from_secs(30));
 

@@ -5,11 +5,13 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-/// The running agent; its stderr lines arrive on a channel. Dropping it kills it.
+/// The running agent; its stderr lines arrive on a channel. Dropping it stops
+/// it ([`Agent::stop`]: SIGTERM, then SIGKILL after 10 s).
 pub struct Agent {
     pub child: Child,
     lines: mpsc::Receiver<String>,
-    log: Vec<String>,
+    /// Every line read so far, for failure messages.
+    pub log: Vec<String>,
 }
 
 impl Agent {
@@ -56,8 +58,7 @@ impl Agent {
 
 impl Drop for Agent {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.stop();
     }
 }
 
@@ -77,6 +78,25 @@ impl Agent {
                 Err(e) => panic!("no line ({what}) within {within:?}: {e}; stderr so far:\n{}", self.log.join("\n")),
             }
         }
+    }
+
+    /// SIGTERM, then up to 10 s for the agent to end its loop (its rules stay);
+    /// its exit status, or `None` when it had to be killed.
+    pub fn stop(&mut self) -> Option<std::process::ExitStatus> {
+        if let Ok(Some(status)) = self.child.try_wait() {
+            return Some(status);
+        }
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        None
     }
 
     /// SIGKILL, then reaped: the process gets no chance to clean up.
