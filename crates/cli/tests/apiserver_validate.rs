@@ -60,8 +60,7 @@ const KNOWN: &[(&str, usize, Kind, &str)] = &[
         "kubectl drops the duplicate key; the API server refuses it",
     ),
     // `kubectl apply` refuses generateName ("cannot use generate name with apply"); `kubectl create`
-    // accepts it and names the object web-xxxxx. NP0022 is a documented warning. (The example also
-    // lacks a container image: see the NP0054 entry.)
+    // accepts it and names the object web-xxxxx. NP0022 is a documented warning.
     (
         "crates/cli/tests/data/diagnostics/NP0022-generatename-only.yaml",
         1,
@@ -76,15 +75,6 @@ const KNOWN: &[(&str, usize, Kind, &str)] = &[
         1,
         Kind::ServerAccepts,
         "apply ignores status; the status subresource refuses it",
-    ),
-    // A netpol gap, the server wins: a container needs an `image` ("spec.containers[0].image:
-    // Required value"); netpol-manifest does not check it yet. To fix there (and give the pods of
-    // validation.rs's cases an image).
-    (
-        "crates/cli/tests/data/diagnostics/NP0054-dns-blocked.yaml",
-        10,
-        Kind::ServerRejects,
-        "netpol gap: containers[].image is required",
     ),
     // Both refuse the YAML; go-yaml names line 35 (the last line it read), netpol the
     // offending token, `ports:` at 36:9.

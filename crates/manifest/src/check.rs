@@ -18,7 +18,7 @@ use crate::decode::decode_object;
 use crate::diagnostic::{self as d, Diagnostic};
 use crate::node::{FieldPath, Node, Value, Walk};
 use crate::schema::{self, Level};
-use crate::validate::{self, At, Finding, NameRule};
+use crate::validate::{self, At, Finding, NameRule, SpecOf};
 use crate::{LoadOptions, Refused};
 
 /// Which list of the model an object lands in (a Pod and a Deployment of the same
@@ -441,7 +441,7 @@ impl<'o> Checker<'o> {
         if let Some(pod) = &pod {
             name = validate::object_meta(&pod.metadata, NameRule::Subdomain, true, &mut findings);
             if let Some(spec) = &pod.spec {
-                validate::pod_spec(spec, Walk::Root.key("spec"), &mut findings);
+                validate::pod_spec(spec, SpecOf::Pod, Walk::Root.key("spec"), &mut findings);
             }
             if let Some(status) = &pod.status {
                 validate::pod_status(status, &mut findings);
@@ -466,7 +466,7 @@ impl<'o> Checker<'o> {
                     validate::validate_labels(labels, metadata.key("labels"), &mut findings);
                 }
                 if let Some(spec) = &template.spec {
-                    validate::pod_spec(spec, path.key("spec"), &mut findings);
+                    validate::pod_spec(spec, SpecOf::Template, path.key("spec"), &mut findings);
                 }
             }
         }

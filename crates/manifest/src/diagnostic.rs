@@ -185,6 +185,7 @@ code_table! {
     DUPLICATE_PORT_NAME = "NP0042", Error, "two ports of one container with the same name";
     INVALID_IP = "NP0043", Error, "a pod or service IP that is not an IP address";
     IPV4_MAPPED_CIDR = "NP0044", Warning, "an `ipBlock` CIDR of IPv4-mapped IPv6 addresses (`::ffff:10.0.0.0/104`): it matches no IPv4 pod or address";
+    INVALID_IMAGE = "NP0045", Error, "a container without `image` or with `image: \"\"` (in a Pod or a pod template), or a Pod's container image with leading or trailing whitespace: the API server rejects the object";
     NULL_POD_SELECTOR = "NP0050", Warning, "`podSelector` null or missing: it selects every pod of the namespace, like `{}`";
     POLICY_WITHOUT_NAMESPACE = "NP0051", Warning, "a NetworkPolicy without `metadata.namespace` lands in `default`";
     IMPLICIT_NAMESPACE = "NP0052", Warning, "a namespace that objects use but no manifest declares (only its name label exists)";

@@ -127,6 +127,7 @@ items:
     nodeName: n1
     containers:
     - name: c
+      image: nginx
       ports: [{containerPort: 8080, name: http}, {containerPort: 53, protocol: UDP}]
   status: {podIP: 10.0.0.1, podIPs: [{ip: 10.0.0.1}, {ip: 'fd00::1'}]}
 ---
@@ -138,7 +139,7 @@ spec:
   template:
     metadata: {labels: {app: api}}
     spec:
-      containers: [{name: c, ports: [{containerPort: 9000}]}]
+      containers: [{name: c, image: api, ports: [{containerPort: 9000}]}]
 ---
 apiVersion: batch/v1
 kind: CronJob
@@ -149,7 +150,7 @@ spec:
     spec:
       template:
         metadata: {labels: {app: backup}}
-        spec: {containers: [{name: c}], restartPolicy: Never}
+        spec: {containers: [{name: c, image: backup}], restartPolicy: Never}
 ---
 apiVersion: v1
 kind: Service
@@ -213,7 +214,7 @@ fn later_duplicate_wins() {
 #[test]
 fn json_input_and_json_output() {
     let json = r#"{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a", "namespace": "x"},
- "spec": {"containers": [{"name": "c", "ports": [{"containerPort": 80, "protocl": "TCP"}]}]}}"#;
+ "spec": {"containers": [{"name": "c", "ports": [{"containerPort": 80, "protocl": "TCP"}], "image": "i"}]}}"#;
     let loaded = strict(json);
     let d = loaded.errors().next().unwrap();
     assert_eq!((d.line, d.column), (2, 72));
@@ -236,4 +237,76 @@ status: {podIP: 10.0.0.5, podIPs: [{ip: 10.0.0.5}, {ip: fd00::5}, {ip: 10.0.0.5}
     );
     let ips: Vec<String> = loaded.cluster.pods[0].ips.iter().map(|ip| ip.to_string()).collect();
     assert_eq!(ips, ["10.0.0.5", "fd00::5"]);
+}
+
+/// Issue 9: the API server rejects a container without an image
+/// (`spec.containers[0].image: Required value`, in a Pod and in every pod template),
+/// so the object stays out of the cluster in both modes, as every rejected object does.
+#[test]
+fn issue9_a_container_without_image_is_rejected_in_both_modes() {
+    let text = "\
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: prod}
+spec:
+  containers:
+  - name: c
+  - name: d
+    image: ''
+  initContainers:
+  - {name: i, image: ' busybox'}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: prod}
+spec:
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      containers:
+      - {name: c, image: nginx}
+      - {name: sidecar, image: null}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: ok, namespace: prod}
+spec:
+  containers: [{name: c, image: nginx}]
+";
+    for loaded in [strict(text), lenient(text)] {
+        let images: Vec<String> = loaded.errors().filter(|d| d.code == "NP0045").map(ToString::to_string).collect();
+        assert_eq!(
+            images,
+            [
+                "t.yaml:6:5: error[NP0045]: containers[0]: `image` is required\n  = help: add `image:` to container `c` with the image it runs, e.g. `image: nginx:1.27`: the API server rejects a container without one",
+                "t.yaml:8:12: error[NP0045]: containers[1]: `image` is required, and it is empty\n  = help: write the image container `d` runs, e.g. `image: nginx:1.27`: the API server rejects an empty one",
+                "t.yaml:10:22: error[NP0045]: initContainers[0]: `image` \" busybox\" must not have leading or trailing whitespace\n  = help: write it without the whitespace: `image: busybox`",
+                "t.yaml:22:25: error[NP0045]: containers[1]: `image` is required\n  = help: add `image:` to container `sidecar` with the image it runs, e.g. `image: nginx:1.27`: the API server rejects a container without one",
+            ],
+            "{}",
+            render(&loaded)
+        );
+        let pods: Vec<String> = loaded.cluster.pods.iter().map(|p| p.key().to_string()).collect();
+        assert_eq!(pods, ["prod/ok"]);
+    }
+}
+
+/// A pod template keeps an image with whitespace around it as written (the API
+/// server accepts it there; only a Pod's is refused).
+#[test]
+fn issue9_a_template_image_with_whitespace_is_accepted() {
+    let text = "\
+apiVersion: batch/v1
+kind: Job
+metadata: {name: j, namespace: prod}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: c, image: ' busybox'}]
+";
+    let loaded = strict(text);
+    assert!(!loaded.has_errors(), "{}", render(&loaded));
+    assert_eq!(loaded.cluster.pods.len(), 1);
 }

@@ -121,7 +121,7 @@ fn cases() -> Vec<Case> {
         ),
         case(
             "generateName only",
-            "apiVersion: v1\nkind: Pod\nmetadata:\n  generateName: web-\n  namespace: prod\nspec:\n  containers: [{name: c}]\n".into(),
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  generateName: web-\n  namespace: prod\nspec:\n  containers: [{name: c, image: nginx}]\n".into(),
             ("NP0022", Warning, 4, 3),
         ),
         // Pods and Services
@@ -134,6 +134,32 @@ fn cases() -> Vec<Case> {
         ),
         case("container port name", pod("    - {containerPort: 80, name: Web}\n"), ("NP0036", Error, 11, 33)),
         case("pod ip", format!("{}status:\n  podIP: 10.0.0.256\n", pod("    - containerPort: 80\n")), ("NP0043", Error, 13, 10)),
+        // Container images (one case per example file NP0045-*.yaml)
+        case(
+            "container without image",
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  namespace: prod\nspec:\n  containers:\n  - name: c\n    ports:\n    - containerPort: 80\n".into(),
+            ("NP0045", Error, 8, 5),
+        ),
+        case(
+            "empty image",
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  namespace: prod\nspec:\n  containers:\n  - name: c\n    image: \"\"\n".into(),
+            ("NP0045", Error, 9, 12),
+        ),
+        case(
+            "image whitespace",
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  namespace: prod\nspec:\n  containers:\n  - name: c\n    image: \"nginx \"\n".into(),
+            ("NP0045", Error, 9, 12),
+        ),
+        case(
+            "deployment without image",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: prod\nspec:\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - name: c\n".into(),
+            ("NP0045", Error, 14, 9),
+        ),
+        case(
+            "cronjob init container without image",
+            "apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: backup\n  namespace: prod\nspec:\n  schedule: \"0 3 * * *\"\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          restartPolicy: OnFailure\n          initContainers:\n          - name: wait\n          containers:\n          - name: backup\n            image: busybox\n".into(),
+            ("NP0045", Error, 14, 13),
+        ),
         case(
             "service name",
             "apiVersion: v1\nkind: Service\nmetadata:\n  name: 1web\n  namespace: prod\nspec:\n  ports: [{port: 80}]\n".into(),
@@ -176,7 +202,7 @@ fn cases() -> Vec<Case> {
             format!(
                 "{}---\n{}",
                 policy("podSelector: {}\npolicyTypes: [Egress]"),
-                "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: prod}\nspec: {containers: [{name: c}]}\n"
+                "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: prod}\nspec: {containers: [{name: c, image: nginx}]}\n"
             ),
             ("NP0054", Warning, 1, 1),
         ),

@@ -1,4 +1,4 @@
-//! core's validation: container ports of pods and workload templates, pod IPs, Services.
+//! core's validation: container images and ports of pods and workload templates, pod IPs, Services.
 
 use std::collections::HashSet;
 use std::net::IpAddr;
@@ -13,8 +13,22 @@ use crate::node::Walk;
 
 // ---- Pods, templates, Services ----------------------------------------------
 
-/// Container ports of a pod spec at `path` (`spec` or `spec.template.spec`).
-pub(crate) fn pod_spec(spec: &core::PodSpec, path: Walk<'_>, out: &mut Vec<Finding>) {
+/// Whose pod spec is checked: the API server checks a Pod's a little more than a template's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SpecOf {
+    Pod,
+    Template,
+}
+
+/// A pod spec at `path` (`spec` or `spec.template.spec`): container images and ports.
+pub(crate) fn pod_spec(spec: &core::PodSpec, of: SpecOf, path: Walk<'_>, out: &mut Vec<Finding>) {
+    fn name_image(c: &core::Container) -> (&str, Option<&str>) {
+        (c.name.as_str(), c.image.as_deref())
+    }
+    images("containers", spec.containers.iter().map(name_image), of, path, out);
+    images("initContainers", spec.init_containers.iter().flatten().map(name_image), of, path, out);
+    let ephemeral = spec.ephemeral_containers.iter().flatten().map(|c| (c.name.as_str(), c.image.as_deref()));
+    images("ephemeralContainers", ephemeral, of, path, out);
     let containers = path.key("containers");
     for (i, c) in spec.containers.iter().enumerate() {
         let cpath = containers.index(i);
@@ -52,6 +66,52 @@ pub(crate) fn pod_spec(spec: &core::PodSpec, path: Walk<'_>, out: &mut Vec<Findi
             validate_protocol(p.protocol.as_deref(), ppath.key("protocol"), out);
         }
     }
+}
+
+/// The images of the containers of `list`, as upstream checks it (`pkg/apis/core/validation`),
+/// for `containers`, `initContainers` and `ephemeralContainers` alike:
+/// - `validateContainerCommon`: missing, null and `""` are all
+///   `spec.containers[0].image: Required value`, in a Pod and in a pod template;
+/// - `validateContainersOnlyForPod`, a Pod's only (a template keeps it as written):
+///   `Invalid value: "nginx ": must not have leading or trailing whitespace`.
+///
+/// The finding is at `image:` when it is written, else at the container.
+fn images<'a>(
+    list: &str,
+    containers: impl Iterator<Item = (&'a str, Option<&'a str>)>,
+    of: SpecOf,
+    path: Walk<'_>,
+    out: &mut Vec<Finding>,
+) {
+    for (i, (name, image)) in containers.enumerate() {
+        if let Some((message, help)) = image_finding(list, i, name, image, of) {
+            let list_path = path.key(list);
+            let item = list_path.index(i);
+            out.push(Finding::value(d::INVALID_IMAGE, item.key("image").path(), message).help(help));
+        }
+    }
+}
+
+fn image_finding(list: &str, i: usize, name: &str, image: Option<&str>, of: SpecOf) -> Option<(String, String)> {
+    let container = if name.is_empty() { String::from("the container") } else { format!("container `{name}`") };
+    let (message, help) = match image {
+        None => (
+            format!("{list}[{i}]: `image` is required"),
+            format!(
+                "add `image:` to {container} with the image it runs, e.g. `image: nginx:1.27`: the API server rejects a container without one"
+            ),
+        ),
+        Some("") => (
+            format!("{list}[{i}]: `image` is required, and it is empty"),
+            format!("write the image {container} runs, e.g. `image: nginx:1.27`: the API server rejects an empty one"),
+        ),
+        Some(image) if of == SpecOf::Pod && image.trim() != image => (
+            format!("{list}[{i}]: `image` {image:?} must not have leading or trailing whitespace"),
+            format!("write it without the whitespace: `image: {}`", image.trim()),
+        ),
+        Some(_) => return None,
+    };
+    Some((message, help))
 }
 
 /// `status.podIP` and `status.podIPs`.

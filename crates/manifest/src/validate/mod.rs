@@ -19,7 +19,7 @@ mod networking;
 use crate::diagnostic::{self as d, CodeInfo};
 use crate::node::{FieldPath, Walk};
 
-pub(crate) use self::core::{pod_spec, pod_status, service_spec};
+pub(crate) use self::core::{pod_spec, pod_status, service_spec, SpecOf};
 use names::port_name;
 pub(crate) use names::{
     dns1123_label, dns1123_subdomain, label_value, object_meta, parse_cidr, qualified_name, validate_labels, NameRule,
