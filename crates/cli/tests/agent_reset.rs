@@ -19,8 +19,7 @@
 
 use std::net::IpAddr;
 use std::path::Path;
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use netpol_lab::hold::{Echo, Held};
 use netpol_lab::{netns, probe, Lab, LabOptions, Outcome, ServerMode};
@@ -31,7 +30,6 @@ use netpol_testkit::require_privileged;
 use support::agent::Agent;
 
 mod support;
-use support::agent::Agent;
 
 /// The echo port: not a declared containerPort (the lab's own servers answer
 /// once and close), allowed by the policy because its rule has no ports.
