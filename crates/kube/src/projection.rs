@@ -312,7 +312,17 @@ impl Projection {
                 self.cluster.namespaces.remove(&name);
             }
         }
-        self.implicit = self.cluster.add_implicit_namespaces();
+        // As `Cluster::add_implicit_namespaces`, without a String per pod:
+        // this runs after every pod change.
+        let cluster = &mut self.cluster;
+        let used = cluster.pods.iter().map(|p| &p.namespace).chain(cluster.policies.iter().map(|p| &p.namespace));
+        let missing: std::collections::BTreeSet<&String> =
+            used.filter(|ns| !cluster.namespaces.contains_key(ns.as_str())).collect();
+        let missing: Vec<String> = missing.into_iter().cloned().collect();
+        for name in &missing {
+            cluster.namespaces.insert(name.clone(), Namespace::implicit(name.clone()));
+        }
+        self.implicit = missing;
     }
 }
 
