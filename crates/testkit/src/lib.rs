@@ -37,7 +37,9 @@
 //! faults, gated by [`require_control_plane!`]; helm, for the
 //! chart's tests, by [`require_helm!`]), with [`spans`] to find the lines of
 //! a field an API server names, [`http`], a plain HTTP/1.0 client for the
-//! agent's endpoints, and [`proxy`], a TCP proxy a test can cut.
+//! agent's endpoints, [`proxy`], a TCP proxy a test can cut, and
+//! [`scenarios`], the seed 000 walkthrough and the policy churn as data that
+//! several tests replay through their own paths.
 
 use std::net::IpAddr;
 
@@ -68,6 +70,7 @@ pub use netpol_controlplane as control_plane;
 pub mod http;
 pub mod privileged;
 pub mod proxy;
+pub mod scenarios;
 pub mod spans;
 pub use control_plane::ControlPlane;
 pub use privileged::{Netns, Privileged};
