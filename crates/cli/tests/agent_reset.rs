@@ -148,6 +148,7 @@ fn agent_reset_denied_cuts_exactly_the_denied_connections() {
         state_dir: state_dir.path().to_path_buf(),
         servers: ServerMode::InProcess,
         enforce: true,
+        api: None,
     };
     let _ = Lab::down_by_id(&options.id, &options.state_dir);
     let lab = Lab::up(&loaded.cluster, &options, &|| false).unwrap_or_else(|e| panic!("lab up {}: {e}", options.id));

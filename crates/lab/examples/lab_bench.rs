@@ -99,6 +99,7 @@ fn main() {
                 state_dir: std::env::temp_dir().join("netpol-lab-bench"),
                 servers: ServerMode::InProcess,
                 enforce: true,
+                api: None,
             };
             let lab = Lab::up(&bench_cluster(n), &options, &|| false).expect("lab up");
             let topo = lab.topology().expect("topology");

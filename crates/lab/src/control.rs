@@ -8,22 +8,26 @@
 //! tables and sysctls are never touched. Servers run either as threads of this
 //! process (tests: they stop when the [`Lab`] is dropped) or as a detached
 //! `lab serve` process (the CLI), which re-reads DNS records when the state file changes.
+//! With [`LabOptions::api`], a control plane and the agent run beside the lab
+//! (module [`crate::api`]); `down` stops them before it deletes the namespaces.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use netpol_engine::{Engine, Flow, Options};
 use netpol_model::{Cluster, PodKey, Protocol};
 use netpol_nft::{RenderOptions, Stats};
 
+use crate::api::{self, ApiOptions};
 use crate::connect::{self, Connection, Target};
 use crate::dns::DnsTable;
 use crate::netns;
 use crate::probe;
+use crate::process;
 use crate::report::{self, ProbeReport};
 use crate::serve::Servers;
 use crate::state::{self, State};
@@ -49,6 +53,10 @@ pub struct LabOptions {
     /// Apply the rendered ruleset in the node namespace (off: nothing enforces
     /// the policies, as in a cluster whose network plugin ignores them).
     pub enforce: bool,
+    /// Run a Kubernetes API beside the lab and the agent enforcing what it
+    /// holds (`lab up --api`, module [`crate::api`]); `None`: the lab itself
+    /// applies what it is given.
+    pub api: Option<ApiOptions>,
 }
 
 impl LabOptions {
@@ -58,6 +66,7 @@ impl LabOptions {
             state_dir: PathBuf::from(state::DEFAULT_STATE_DIR),
             servers: ServerMode::InProcess,
             enforce: true,
+            api: None,
         }
     }
 }
@@ -139,6 +148,10 @@ impl Lab {
             }
             ServerMode::Detached { program, args } => self.spawn_servers(program, args, &options.state_dir)?,
         }
+        if let Some(api) = &options.api {
+            check()?;
+            api::start(&mut self.state, &self.path, &options.state_dir, api)?;
+        }
         check()
     }
 
@@ -207,7 +220,11 @@ impl Lab {
 
     /// Re-renders and applies the rules, and replaces the DNS records, for the
     /// same pods with new policies, labels or Services.
+    /// A lab with an API refuses: kubectl changes it, and the agent enforces.
     pub fn apply(&mut self, cluster: &Cluster) -> Result<Option<Enforcement>, LabError> {
+        if let Some(api) = &self.state.api {
+            return Err(LabError::FromApi { id: self.state.id.clone(), kubeconfig: api.kubeconfig.clone() });
+        }
         let new = Topology::plan(&self.state.id, cluster)?;
         self.topology()?.same_pods(&new)?;
         let enforcement = if self.state.enforced { Some(enforce(&new.cluster, &new.node_netns)?) } else { None };
@@ -218,6 +235,16 @@ impl Lab {
         self.state.topology = Some(new);
         self.state.save(&self.path)?;
         Ok(enforcement)
+    }
+
+    /// Predicts with `cluster` from now on (this handle only; nothing is
+    /// applied or saved): for a lab with an API, what the API holds now. Its
+    /// pods, addresses and ports must be the lab's.
+    pub fn use_cluster(&mut self, cluster: &Cluster) -> Result<(), LabError> {
+        let new = Topology::plan(&self.state.id, cluster)?;
+        self.topology()?.same_pods(&new)?;
+        self.state.topology = Some(new);
+        Ok(())
     }
 
     /// One real connection from `src` (see [`connect::connect`]).
@@ -290,9 +317,15 @@ impl Lab {
             servers.stop();
         }
         let mut problems = Vec::new();
-        if let Some(pid) = self.state.server_pid.take() {
-            if let Err(e) = stop_server(pid, &self.state.id) {
-                problems.push(e);
+        if let Some(api) = &self.state.api {
+            problems.extend(api::stop(api));
+        }
+        if let Some(pid) = self.state.server_pid {
+            let id = self.state.id.clone();
+            let ours = |args: &[String]| args.iter().any(|a| a == "serve") && args.contains(&id);
+            match process::stop(pid, &ours) {
+                Ok(_) => self.state.server_pid = None,
+                Err(e) => problems.push(format!("lab serve: {e}")),
             }
         }
         let mut removed = Vec::new();
@@ -335,35 +368,6 @@ pub fn enforce(cluster: &Cluster, node: &str) -> Result<Enforcement, LabError> {
     let applied = netpol_nft::apply::apply(&script, Some(node))
         .map_err(|e| LabError::Enforce { netns: node.to_string(), message: e.to_string() })?;
     Ok(Enforcement { stats: ruleset.stats(), bytes: applied.bytes, duration: applied.duration })
-}
-
-/// Stops the detached server `pid`, if it still is this lab's `serve` process.
-fn stop_server(pid: u32, id: &str) -> Result<(), String> {
-    use nix::sys::signal::{kill, Signal};
-    use nix::unistd::Pid;
-    let ours = |pid: u32| {
-        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-        let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
-        let zombie = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            .ok()
-            .and_then(|s| s.rsplit_once(')').map(|(_, rest)| rest.trim_start().starts_with('Z')))
-            .unwrap_or(true);
-        !zombie && args.contains(&&b"serve"[..]) && args.contains(&id.as_bytes())
-    };
-    if !ours(pid) {
-        return Ok(());
-    }
-    let pid_t = Pid::from_raw(i32::try_from(pid).map_err(|_| format!("bad pid {pid}"))?);
-    let _ = kill(pid_t, Signal::SIGTERM);
-    let deadline = Instant::now() + Duration::from_secs(3);
-    while Instant::now() < deadline {
-        if !ours(pid) {
-            return Ok(());
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = kill(pid_t, Signal::SIGKILL);
-    Ok(())
 }
 
 /// The body of the detached `lab serve` process: starts the servers of lab

@@ -47,6 +47,17 @@ pub enum LabError {
     Predict(String),
     #[error("interrupted; everything this run created was removed")]
     Interrupted,
+    #[error("the lab's control plane: {0}")]
+    ControlPlane(#[from] netpol_controlplane::Error),
+    #[error("{0}")]
+    Missing(String),
+    #[error("the lab's agent: {0}")]
+    Agent(String),
+    #[error(
+        "lab `{id}` takes its policies from its Kubernetes API: change them with kubectl \
+         (export KUBECONFIG={})", kubeconfig.display()
+    )]
+    FromApi { id: String, kubeconfig: PathBuf },
 }
 
 impl LabError {

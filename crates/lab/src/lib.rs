@@ -35,7 +35,14 @@
 //! With root: `Lab::up(&cluster, &LabOptions::new("demo"), &|| false)?`, then
 //! `lab.connect(&PodKey::new("default", "web"), &"kube-dns.kube-system:53/UDP".parse()?, timeout)?`
 //! or `lab.probe(&[(80, Protocol::Tcp)], timeout, 64)?`, and `lab.down()?`.
+//!
+//! With [`LabOptions::api`] ([`api`]), a control plane runs beside the lab,
+//! every lab pod and namespace is registered in it, and `netpol agent
+//! --kubernetes` enforces what it holds in the node namespace: policies and
+//! labels then change with kubectl, and [`Lab::use_cluster`] predicts with
+//! what the API holds.
 
+pub mod api;
 mod connect;
 mod control;
 pub mod dns;
@@ -43,11 +50,13 @@ mod error;
 pub mod hold;
 pub mod netns;
 pub mod probe;
+pub mod process;
 mod report;
 mod serve;
 pub mod state;
 mod topology;
 
+pub use api::ApiOptions;
 pub use connect::{Connection, Target};
 pub use control::{enforce, serve_detached, Enforcement, Lab, LabOptions, Prediction, ServerMode};
 pub use error::LabError;

@@ -1,5 +1,6 @@
 //! Real connections from inside lab pods: one attempt, a name resolved through
-//! the lab DNS from the pod's namespace, and all-pairs probes.
+//! the lab DNS from the pod's namespace, all-pairs probes, and [`watch`]: one
+//! pair probed without pause while something changes.
 //!
 //! An attempt runs on a thread that has entered the source pod's namespace, so
 //! the packets leave from the pod's `eth0` with the pod's address and cross the
@@ -280,4 +281,64 @@ pub fn probe_all(
             })
             .collect();
     Ok(Observed { pods, tables, skipped })
+}
+
+/// What the threads of [`watch`] saw.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Watched {
+    /// Connection attempts made.
+    pub attempts: usize,
+    /// Every attempt that was not silence (`80/TCP: connected`, `80/UDP: refused`, ...).
+    pub reached: Vec<String>,
+}
+
+/// Runs `body` while `workers` threads inside `netns` keep opening new
+/// connections to `dst` (TCP from even workers, UDP from odd ones), each
+/// attempt waiting `timeout` for an answer: for a pair that must stay denied
+/// while something changes (policies applied in a loop). The threads stop
+/// when `body` returns or panics (the panic goes on once they have stopped),
+/// and after ten minutes at most.
+pub fn watch<R>(
+    netns: &str,
+    dst: SocketAddr,
+    workers: usize,
+    timeout: Duration,
+    body: impl FnOnce() -> R,
+) -> Result<(Watched, R), LabError> {
+    use std::sync::atomic::AtomicBool;
+    let stop = AtomicBool::new(false);
+    let attempts = AtomicUsize::new(0);
+    let reached: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let failure: Mutex<Option<LabError>> = Mutex::new(None);
+    let result = std::thread::scope(|scope| {
+        for worker in 0..workers.max(1) {
+            let (stop, attempts, reached, failure) = (&stop, &attempts, &reached, &failure);
+            scope.spawn(move || {
+                if let Err(e) = netns::enter(netns) {
+                    *failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                    return;
+                }
+                let protocol = if worker % 2 == 0 { Protocol::Tcp } else { Protocol::Udp };
+                let deadline = Instant::now() + Duration::from_secs(600);
+                while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+                    let outcome = attempt(dst, protocol, timeout);
+                    attempts.fetch_add(1, Ordering::Relaxed);
+                    if outcome != Outcome::TimedOut {
+                        let line = format!("{}/{protocol}: {outcome}", dst.port());
+                        reached.lock().unwrap_or_else(|p| p.into_inner()).push(line);
+                    }
+                }
+            });
+        }
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body));
+        stop.store(true, Ordering::Relaxed);
+        result
+    });
+    let value = result.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    if let Some(e) = failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        return Err(e);
+    }
+    let watched =
+        Watched { attempts: attempts.into_inner(), reached: reached.into_inner().unwrap_or_else(|p| p.into_inner()) };
+    Ok((watched, value))
 }

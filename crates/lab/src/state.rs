@@ -1,6 +1,7 @@
 //! The state file of a lab (`<state dir>/<id>.json`): what `up` created, written
 //! *before* each thing is created (a journal), so that `down` can remove
-//! everything even after an `up` that was killed half-way.
+//! everything even after an `up` that was killed half-way. A process is
+//! recorded as soon as it is spawned (its PID is known only then).
 
 use std::path::{Path, PathBuf};
 
@@ -25,6 +26,35 @@ pub struct State {
     pub server_pid: Option<u32>,
     /// Whether the ruleset is applied in the node namespace.
     pub enforced: bool,
+    /// The lab's Kubernetes API (`lab up --api`), when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api: Option<ApiState>,
+}
+
+/// A lab's control plane and agent (see [`crate::api`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiState {
+    /// The control plane's dir (`<state dir>/<id>.api`: PKI, etcd data, logs,
+    /// the kubeconfig, the agent's log), recorded before it is created.
+    pub dir: PathBuf,
+    /// The admin kubeconfig: what `KUBECONFIG` is set to.
+    pub kubeconfig: PathBuf,
+    /// The API server's URL, once it answered.
+    pub server: Option<String>,
+    /// The node every lab Pod is scheduled on (`spec.nodeName`), which the agent enforces for.
+    pub node: String,
+    /// The agent's log (JSON lines, `netpol agent --log-format json`).
+    pub agent_log: PathBuf,
+    /// What runs, in stop order (the agent, kube-apiserver, etcd), each
+    /// recorded as soon as it was spawned.
+    pub processes: Vec<Process>,
+}
+
+/// One process a lab started.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Process {
+    pub name: String,
+    pub pid: u32,
 }
 
 pub fn path(state_dir: &Path, id: &str) -> PathBuf {

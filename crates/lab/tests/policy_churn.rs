@@ -6,80 +6,19 @@
 
 mod labkit;
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use netpol_engine::{Engine, Flow, Options};
-use netpol_lab::{netns, probe, Outcome};
-use netpol_model::{Cluster, Direction, PodKey, Protocol};
-use netpol_testkit::*;
-
-fn base() -> ClusterBuilder {
-    let mut c = cluster().namespace(namespace("x").label("ns", "x"));
-    for (i, name) in ["a", "b", "c"].iter().enumerate() {
-        c = c.pod(
-            pod("x", name).label("pod", name).ip(&format!("10.244.1.{}", 11 + i)).port("http", 80, Protocol::Tcp).port(
-                "dns-ish",
-                80,
-                Protocol::Udp,
-            ),
-        );
-    }
-    c
-}
-
-/// Every set denies x/a -> x/b on 80 (TCP and UDP); x/c -> x/b alternates.
-fn policy_sets() -> Vec<(&'static str, Cluster, bool)> {
-    vec![
-        (
-            "b admits c only",
-            base()
-                .policy(policy("x", "b").select(sel!("pod" => "b")).ingress(rule().from(pods(sel!("pod" => "c")))))
-                .build(),
-            true,
-        ),
-        (
-            "default deny all",
-            base().policy(policy("x", "deny").types([Direction::Ingress, Direction::Egress])).build(),
-            false,
-        ),
-        (
-            "b admits the /24 except a",
-            base()
-                .policy(
-                    policy("x", "b")
-                        .select(sel!("pod" => "b"))
-                        .ingress(rule().from(ip_block("10.244.1.0/24", &["10.244.1.11/32"]))),
-                )
-                .build(),
-            true,
-        ),
-        (
-            "a may only send to c",
-            base()
-                .policy(
-                    policy("x", "a")
-                        .select(sel!("pod" => "a"))
-                        .types([Direction::Egress])
-                        .egress(rule().to(pods(sel!("pod" => "c")))),
-                )
-                .policy(
-                    policy("x", "b")
-                        .select(sel!("pod" => "b"))
-                        .ingress(rule().from(pods(sel!("pod" => "a"))).port(tcp(81))),
-                )
-                .build(),
-            false,
-        ),
-    ]
-}
+use netpol_lab::{netns, probe};
+use netpol_model::Protocol;
+use netpol_testkit::require_privileged;
+use netpol_testkit::scenarios::{churn_denied, churn_flipping, churn_policy_sets};
 
 #[test]
 fn denied_pair_stays_denied_while_policies_change() {
     require_privileged!();
-    let sets = policy_sets();
-    let (a, b, c) = (PodKey::new("x", "a"), PodKey::new("x", "b"), PodKey::new("x", "c"));
+    let sets = churn_policy_sets();
+    let ((a, b), (c, _)) = (churn_denied(), churn_flipping());
     for (name, cluster, c_to_b) in &sets {
         let engine = Engine::new(cluster, Options::default());
         for protocol in [Protocol::Tcp, Protocol::Udp] {
@@ -96,46 +35,21 @@ fn denied_pair_stays_denied_while_policies_change() {
     let c_ns = topology.pod(&c).unwrap().netns.clone();
     let b_addr = topology.pod(&b).unwrap().ips[0];
 
-    let stop = AtomicBool::new(false);
-    let probes = AtomicUsize::new(0);
-    let leaks: Mutex<Vec<String>> = Mutex::new(Vec::new());
     let applies = 40;
-    std::thread::scope(|scope| {
-        for worker in 0..6 {
-            let (stop, probes, leaks, a_ns) = (&stop, &probes, &leaks, &a_ns);
-            scope.spawn(move || {
-                netns::enter(a_ns).unwrap();
-                let protocol = if worker % 2 == 0 { Protocol::Tcp } else { Protocol::Udp };
-                let deadline = Instant::now() + Duration::from_secs(120);
-                while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
-                    let outcome = probe::attempt((b_addr, 80).into(), protocol, Duration::from_millis(150));
-                    probes.fetch_add(1, Ordering::Relaxed);
-                    if outcome != Outcome::TimedOut {
-                        leaks.lock().unwrap().push(format!("x/a -> x/b 80/{protocol}: {outcome}"));
-                    }
-                }
-            });
+    let (watched, ()) = probe::watch(&a_ns, (b_addr, 80).into(), 6, Duration::from_millis(150), || {
+        for i in 0..applies {
+            let (name, cluster, c_to_b) = &sets[i % sets.len()];
+            lab.apply(cluster).unwrap_or_else(|e| panic!("apply {i} ({name}): {e}"));
+            let outcome =
+                netns::run_in(&c_ns, || probe::attempt((b_addr, 80).into(), Protocol::Tcp, Duration::from_millis(500)))
+                    .unwrap();
+            assert_eq!(outcome.reached(), *c_to_b, "apply {i} ({name}): x/c -> x/b observed {outcome}");
         }
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            for i in 0..applies {
-                let (name, cluster, c_to_b) = &sets[i % sets.len()];
-                lab.apply(cluster).unwrap_or_else(|e| panic!("apply {i} ({name}): {e}"));
-                let outcome = netns::run_in(&c_ns, || {
-                    probe::attempt((b_addr, 80).into(), Protocol::Tcp, Duration::from_millis(500))
-                })
-                .unwrap();
-                assert_eq!(outcome.reached(), *c_to_b, "apply {i} ({name}): x/c -> x/b observed {outcome}");
-            }
-        }));
-        stop.store(true, Ordering::Relaxed);
-        if let Err(panic) = result {
-            std::panic::resume_unwind(panic);
-        }
-    });
-    let probes = probes.into_inner();
-    let leaks = leaks.into_inner().unwrap();
+    })
+    .unwrap();
+    let (probes, leaks) = (watched.attempts, watched.reached);
     eprintln!("{applies} applies, {probes} probes of the denied pair, {} got through", leaks.len());
-    assert!(leaks.is_empty(), "the denied pair was reachable:\n{}", leaks.join("\n"));
+    assert!(leaks.is_empty(), "the denied pair x/a -> x/b was reachable:\n{}", leaks.join("\n"));
     assert!(probes >= 100, "too few probes ({probes}) to mean anything");
     lab.down().unwrap();
 }

@@ -11,6 +11,7 @@ use netpol_lab::{Lab, LabOptions, Target};
 use netpol_manifest::LoadOptions;
 use netpol_model::{Cluster, PodKey, Protocol};
 use netpol_testkit::require_privileged;
+use netpol_testkit::scenarios::{SEED_000, SEED_000_CONNECTIONS, SEED_000_TARGETS};
 
 fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
@@ -40,33 +41,12 @@ fn connect(lab: &Lab, from: &str, target: &str) -> bool {
     c.connected()
 }
 
-struct Step {
-    dir: &'static str,
-    /// frontend->backend by name, by IP; backend->frontend by name;
-    /// frontend->kube-dns 53/UDP; backend->cassandra by IP.
-    want: [bool; 5],
-}
-
 #[test]
 fn seed_000_walkthrough_step_by_step() {
     require_privileged!();
-    let steps = [
-        Step { dir: "step-01-no-policies", want: [true, true, true, true, true] },
-        Step { dir: "step-02-default-deny", want: [false, false, false, false, false] },
-        Step { dir: "step-03-frontend-egress", want: [false, false, false, false, false] },
-        // "by IP works, by name does not": DNS egress is still denied.
-        Step { dir: "step-04-backend-ingress", want: [false, true, false, false, false] },
-        Step { dir: "step-05-dns-allowed", want: [true, true, false, true, false] },
-        Step { dir: "step-06-backend-egress-cassandra", want: [true, true, false, true, false] },
-        Step { dir: "step-07-cassandra-labelled", want: [true, true, false, true, true] },
-        Step { dir: "step-08-cassandra-deny", want: [true, true, false, true, false] },
-        Step { dir: "step-09-cassandra-ingress", want: [true, true, false, true, false] },
-        Step { dir: "step-10-default-labelled", want: [true, true, false, true, true] },
-    ];
-    let root = examples().join("seed-000-walkthrough");
     let mut lab: Option<Lab> = None;
-    for step in &steps {
-        let cluster = load(&root.join(step.dir));
+    for step in &SEED_000 {
+        let cluster = load(&step.path());
         let lab = match &mut lab {
             Some(lab) => {
                 lab.apply(&cluster).unwrap_or_else(|e| panic!("{}: apply: {e}", step.dir));
@@ -74,16 +54,9 @@ fn seed_000_walkthrough_step_by_step() {
             }
             None => lab.insert(labkit::up("w", &cluster)),
         };
-        let got = [
-            connect(lab, "default/frontend", "backend"),
-            connect(lab, "default/frontend", "10.44.0.2"),
-            connect(lab, "default/backend", "frontend"),
-            connect(lab, "default/frontend", "10.44.0.10:53/UDP"),
-            connect(lab, "default/backend", "10.44.0.3"),
-        ];
+        let got = SEED_000_CONNECTIONS.map(|(from, target)| connect(lab, from, target));
         assert_eq!(got, step.want, "{}", step.dir);
-        let targets = [(80, Protocol::Tcp), (53, Protocol::Udp), (53, Protocol::Tcp)];
-        let report = lab.probe(&targets, labkit::TIMEOUT, labkit::PARALLEL).unwrap();
+        let report = lab.probe(&SEED_000_TARGETS, labkit::TIMEOUT, labkit::PARALLEL).unwrap();
         assert!(report.disagreements.is_empty(), "{}:\n{}", step.dir, report.text());
     }
     if let Some(lab) = lab {

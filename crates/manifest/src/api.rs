@@ -298,6 +298,100 @@ pub fn to_api(policy: &netpol_model::NetworkPolicy) -> net::NetworkPolicy {
     }
 }
 
+fn label_map(labels: &netpol_model::Labels) -> Option<BTreeMap<String, String>> {
+    let m: BTreeMap<String, String> = labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    (!m.is_empty()).then_some(m)
+}
+
+fn meta_of(namespace: Option<&str>, name: &str, labels: &netpol_model::Labels) -> ObjectMeta {
+    ObjectMeta {
+        name: Some(name.to_string()),
+        namespace: namespace.map(str::to_string),
+        labels: label_map(labels),
+        ..ObjectMeta::default()
+    }
+}
+
+/// A model Namespace as the API object to create (its labels, the
+/// `kubernetes.io/metadata.name` one included).
+pub fn namespace_to_api(ns: &netpol_model::Namespace) -> core::Namespace {
+    core::Namespace { metadata: meta_of(None, &ns.name, &ns.labels), ..core::Namespace::default() }
+}
+
+/// A model Pod as the API object to create: its labels, one container
+/// (`main`, running `image`) declaring every container port, `nodeName`,
+/// `hostNetwork`, and the status a kubelet would report (phase Running,
+/// `podIP`/`podIPs`) when it has addresses. The API server ignores the status
+/// of a create: set it through the status subresource afterwards. Reading the
+/// object back ([`pod`]) gives the model Pod again.
+pub fn pod_to_api(pod: &netpol_model::Pod, image: &str) -> core::Pod {
+    let ports: Vec<core::ContainerPort> = pod
+        .ports
+        .iter()
+        .map(|p| core::ContainerPort {
+            name: p.name.clone(),
+            container_port: i32::from(p.port),
+            protocol: Some(p.protocol.to_string()),
+            ..core::ContainerPort::default()
+        })
+        .collect();
+    let ips: Vec<String> = pod.ips.iter().map(ToString::to_string).collect();
+    core::Pod {
+        metadata: meta_of(Some(&pod.namespace), &pod.name, &pod.labels),
+        spec: Some(core::PodSpec {
+            containers: vec![core::Container {
+                name: "main".into(),
+                image: Some(image.to_string()),
+                ports: (!ports.is_empty()).then_some(ports),
+                ..core::Container::default()
+            }],
+            node_name: pod.node.clone(),
+            host_network: pod.host_network.then_some(true),
+            ..core::PodSpec::default()
+        }),
+        status: (!ips.is_empty()).then(|| core::PodStatus {
+            phase: Some("Running".into()),
+            pod_ip: ips.first().cloned(),
+            pod_ips: Some(ips.iter().map(|ip| core::PodIP { ip: ip.clone() }).collect()),
+            ..core::PodStatus::default()
+        }),
+    }
+}
+
+/// A model Service as the API object to create: selector, ports (with their
+/// targetPort) and cluster IPs as the model has them (none: the server picks
+/// one; `clusterIP: None` is for the caller to set, for a headless Service).
+pub fn service_to_api(svc: &netpol_model::Service) -> core::Service {
+    use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+    use netpol_model::PortRef;
+    let ports: Vec<core::ServicePort> = svc
+        .ports
+        .iter()
+        .map(|p| core::ServicePort {
+            name: p.name.clone(),
+            port: i32::from(p.port),
+            protocol: Some(p.protocol.to_string()),
+            target_port: Some(match &p.target_port {
+                PortRef::Number(n) => IntOrString::Int(i32::from(*n)),
+                PortRef::Name(name) => IntOrString::String(name.clone()),
+            }),
+            ..core::ServicePort::default()
+        })
+        .collect();
+    let ips: Vec<String> = svc.cluster_ips.iter().map(ToString::to_string).collect();
+    core::Service {
+        metadata: meta_of(Some(&svc.namespace), &svc.name, &netpol_model::Labels::new()),
+        spec: Some(core::ServiceSpec {
+            selector: svc.selector.as_ref().map(|s| s.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()),
+            ports: (!ports.is_empty()).then_some(ports),
+            cluster_ip: ips.first().cloned(),
+            cluster_ips: (!ips.is_empty()).then_some(ips),
+            ..core::ServiceSpec::default()
+        }),
+        status: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -356,5 +450,53 @@ mod tests {
         assert_eq!(live.notes.len(), 2, "{:?}", live.notes);
         assert!(live.notes[0].starts_with("2 pods that finished"), "{:?}", live.notes);
         assert_eq!(live.cluster.pods[0].origin.as_ref().unwrap().to_string(), "cluster:pods/shop/web-1-a");
+    }
+
+    #[test]
+    fn namespaces_pods_and_services_survive_a_round_trip_through_the_api() {
+        use netpol_model::{ContainerPort, Labels, PortRef, Protocol, ServicePort};
+        let ns = netpol_model::Namespace::new("shop", Labels::from_iter([("team", "a")]));
+        let web = netpol_model::Pod {
+            namespace: "shop".into(),
+            name: "web".into(),
+            kind: WorkloadKind::Pod,
+            labels: Labels::from_iter([("app", "web")]),
+            ips: vec!["10.0.0.1".parse().unwrap(), "fd00::1".parse().unwrap()],
+            ports: vec![
+                ContainerPort { name: Some("http".into()), port: 80, protocol: Protocol::Tcp },
+                ContainerPort { name: None, port: 53, protocol: Protocol::Udp },
+            ],
+            host_network: false,
+            node: Some("node-1".into()),
+            origin: None,
+        };
+        let svc = netpol_model::Service {
+            namespace: "shop".into(),
+            name: "web".into(),
+            selector: Some(Labels::from_iter([("app", "web")])),
+            ports: vec![ServicePort {
+                name: Some("http".into()),
+                port: 8080,
+                target_port: PortRef::Name("http".into()),
+                protocol: Protocol::Tcp,
+            }],
+            cluster_ips: vec![],
+            origin: None,
+        };
+        let objects = Objects {
+            namespaces: vec![namespace_to_api(&ns)],
+            pods: vec![pod_to_api(&web, "netpol-lab")],
+            services: vec![service_to_api(&svc)],
+            ..Objects::default()
+        };
+        let live = from_api(&objects);
+        assert_eq!(live.cluster.namespaces["shop"].labels, ns.labels);
+        let got = &live.cluster.pods[0];
+        assert_eq!(netpol_model::Pod { origin: None, ..got.clone() }, web);
+        assert_eq!(netpol_model::Service { origin: None, ..live.cluster.services[0].clone() }, svc);
+        let json = serde_json::to_value(&objects.pods[0]).unwrap();
+        assert_eq!(json["apiVersion"], "v1");
+        assert_eq!(json["kind"], "Pod");
+        assert_eq!(json["spec"]["nodeName"], "node-1");
     }
 }

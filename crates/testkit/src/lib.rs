@@ -32,11 +32,14 @@
 //! It also holds the one gate every privileged test goes through
 //! ([`require_privileged!`], module [`privileged`]), the network namespace
 //! guard those tests share ([`Netns`]), and a real Kubernetes control plane
-//! (etcd + kube-apiserver) for tests ([`ControlPlane`], module
-//! [`control_plane`], gated by [`require_control_plane!`]; helm, for the
+//! (etcd + kube-apiserver) for tests ([`ControlPlane`], from the crate
+//! `netpol-controlplane` re-exported as [`control_plane`] with its test-only
+//! faults, gated by [`require_control_plane!`]; helm, for the
 //! chart's tests, by [`require_helm!`]), with [`spans`] to find the lines of
 //! a field an API server names, [`http`], a plain HTTP/1.0 client for the
-//! agent's endpoints, and [`proxy`], a TCP proxy a test can cut.
+//! agent's endpoints, [`proxy`], a TCP proxy a test can cut, and
+//! [`scenarios`], the seed 000 walkthrough and the policy churn as data that
+//! several tests replay through their own paths.
 
 use std::net::IpAddr;
 
@@ -61,10 +64,13 @@ macro_rules! sel {
 #[doc(hidden)]
 pub use netpol_model as __model;
 
-pub mod control_plane;
+/// The control plane (crate `netpol-controlplane`, with its `faults` feature), under
+/// the name tests have always used.
+pub use netpol_controlplane as control_plane;
 pub mod http;
 pub mod privileged;
 pub mod proxy;
+pub mod scenarios;
 pub mod spans;
 pub use control_plane::ControlPlane;
 pub use privileged::{Netns, Privileged};

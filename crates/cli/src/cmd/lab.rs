@@ -1,5 +1,9 @@
 //! `netpol lab`: pods as network namespaces on this machine, the rendered
 //! ruleset enforcing, and real connections. Needs root, `ip` and `nft`.
+//! `up --api` adds a Kubernetes API (etcd, kube-apiserver) and this binary's
+//! `agent --kubernetes` enforcing what it holds: it prints `export
+//! KUBECONFIG=...` on stdout (the rest on stderr), and `connect` and `probe`
+//! then predict with what the API holds.
 //!
 //! Exit codes: `connect` 0 connected, 1 not; `probe` 0 when every observed
 //! verdict equals the engine's, 1 on any disagreement; 2 could not run.
@@ -10,10 +14,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use netpol_lab::{state, Lab, LabOptions, ProbeReport, ServerMode, Target};
+use netpol_lab::{state, ApiOptions, Lab, LabOptions, ProbeReport, ServerMode, Target};
 use netpol_model::{PodKey, Protocol};
 
-use crate::cmd::{load, InputArgs};
+use crate::cmd::{load, read_cluster, InputArgs};
 use crate::output::{eprint, print, Outcome};
 
 #[derive(clap::Args)]
@@ -47,6 +51,12 @@ enum Command {
         /// whose network plugin ignores NetworkPolicy).
         #[arg(long)]
         no_enforce: bool,
+        /// Also run a Kubernetes API (etcd and kube-apiserver on 127.0.0.1, as
+        /// tools/k8s/build.sh builds them) holding every lab pod and namespace,
+        /// and `netpol agent --kubernetes` enforcing it in the node namespace;
+        /// prints `export KUBECONFIG=...` on stdout: then use kubectl.
+        #[arg(long, conflicts_with = "no_enforce")]
+        api: bool,
     },
     /// Re-render and apply the rules (and DNS records) after the manifests changed.
     Apply {
@@ -120,11 +130,19 @@ enum Format {
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     match args.command {
-        Command::Up { input, lab, no_enforce } => up(&input, &lab, !no_enforce),
+        Command::Up { input, lab, no_enforce, api } => up(&input, &lab, !no_enforce, api),
         Command::Apply { input, lab } => apply(&input, &lab),
         Command::Down { lab } => {
+            let api = Lab::open(&lab.id, &lab.state_dir).ok().and_then(|l| l.state().api.clone());
             let removed = Lab::down_by_id(&lab.id, &lab.state_dir)?;
-            print(&format!("lab `{}` is down: removed {} network namespaces\n", lab.id, removed.len()))?;
+            let mut text = format!("lab `{}` is down: removed {} network namespaces\n", lab.id, removed.len());
+            if let Some(api) = api {
+                text.push_str(&format!(
+                    "stopped its agent, kube-apiserver and etcd, and removed {}\n",
+                    api.dir.display()
+                ));
+            }
+            print(&text)?;
             Ok(Outcome::Clean)
         }
         Command::Status { lab } => {
@@ -143,19 +161,32 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     }
 }
 
-fn up(input: &InputArgs, args: &LabArgs, enforce: bool) -> anyhow::Result<Outcome> {
+fn up(input: &InputArgs, args: &LabArgs, enforce: bool, with_api: bool) -> anyhow::Result<Outcome> {
     if state::path(&args.state_dir, &args.id).exists() {
+        anyhow::ensure!(
+            !with_api,
+            "lab `{0}` is already up; run `netpol lab down --id {0}` first to build it again with --api",
+            args.id
+        );
         eprint(&format!("lab `{}` is already up: applying the manifests to it\n", args.id));
         return apply(input, args);
     }
     let cluster = load(input)?;
     let program = std::env::current_exe().context("finding the netpol executable for `lab serve`")?;
+    let api = if with_api { Some(ApiOptions::locate(program.clone(), vec!["agent".into()])?) } else { None };
     let options = LabOptions {
         id: args.id.clone(),
         state_dir: args.state_dir.clone(),
         servers: ServerMode::Detached { program, args: vec!["lab".into(), "serve".into()] },
         enforce,
+        api,
     };
+    if with_api {
+        eprint(&format!(
+            "building lab `{}` with a Kubernetes API (the API server takes 10-30 s to start)...\n",
+            args.id
+        ));
+    }
     let interrupted = Arc::new(AtomicBool::new(false));
     signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&interrupted))
         .context("installing the Ctrl-C handler")?;
@@ -167,15 +198,49 @@ fn up(input: &InputArgs, args: &LabArgs, enforce: bool) -> anyhow::Result<Outcom
         }
     }
     text.push_str(&status(&lab)?);
-    text.push_str(if enforce {
-        "enforcing: the rendered ruleset is applied in the node namespace\n"
-    } else {
-        "NOT enforcing (--no-enforce): every connection flows whatever the policies say\n"
+    let kubeconfig = lab.state().api.as_ref().map(|api| api.kubeconfig.clone());
+    text.push_str(match (&kubeconfig, enforce) {
+        (Some(_), _) => "policies and labels come from the API now: kubectl apply, label, edit (-f gave the pods)\n",
+        (None, true) => "enforcing: the rendered ruleset is applied in the node namespace\n",
+        (None, false) => "NOT enforcing (--no-enforce): every connection flows whatever the policies say\n",
     });
     text.push_str(&format!("down with: netpol lab down --id {}\n", args.id));
     lab.detach();
-    print(&text)?;
+    match kubeconfig {
+        // Only the export on stdout: `eval "$(netpol lab up --api ...)"` sets it.
+        Some(kubeconfig) => {
+            eprint(&text);
+            print(&format!("export KUBECONFIG={}\n", shell_quote(&kubeconfig.display().to_string())))?;
+        }
+        None => print(&text)?,
+    }
     Ok(Outcome::Clean)
+}
+
+/// `text` as one shell word (quoted only when it needs to be).
+fn shell_quote(text: &str) -> String {
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"/._-+=:,@".contains(&b)) {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}
+
+/// For a lab with an API: predict with what the API holds now (the policies
+/// and labels kubectl changed), not with what `up` was given.
+fn follow_api(lab: &mut Lab) -> anyhow::Result<()> {
+    let Some(api) = lab.state().api.clone() else { return Ok(()) };
+    let input = InputArgs {
+        files: Vec::new(),
+        kubeconfig: Some(api.kubeconfig.clone()),
+        context: None,
+        without: Vec::new(),
+        lenient: false,
+        max_input_bytes: None,
+    };
+    let (live, _) = read_cluster(&input).with_context(|| format!("reading lab `{}`'s API", lab.id()))?;
+    lab.use_cluster(&live.cluster)?;
+    Ok(())
 }
 
 fn apply(input: &InputArgs, args: &LabArgs) -> anyhow::Result<Outcome> {
@@ -210,11 +275,22 @@ fn status(lab: &Lab) -> anyhow::Result<String> {
             if ports.is_empty() { "nothing".to_string() } else { ports.join(" ") }
         ));
     }
+    if let Some(api) = &lab.state().api {
+        let pids: Vec<String> = api.processes.iter().map(|p| format!("{} {}", p.name, p.pid)).collect();
+        text.push_str(&format!(
+            "Kubernetes API {} (kubeconfig {}); pods on node {}\n",
+            api.server.as_deref().unwrap_or("(not started)"),
+            api.kubeconfig.display(),
+            api.node
+        ));
+        text.push_str(&format!("  processes: {}; the agent's log: {}\n", pids.join(", "), api.agent_log.display()));
+    }
     Ok(text)
 }
 
 fn connect(args: &LabArgs, from: &PodKey, target: &Target, timeout_ms: u64) -> anyhow::Result<Outcome> {
-    let lab = Lab::open(&args.id, &args.state_dir)?;
+    let mut lab = Lab::open(&args.id, &args.state_dir)?;
+    follow_api(&mut lab)?;
     let connection = lab.connect(from, target, Duration::from_millis(timeout_ms))?;
     let prediction = lab.predict(&connection)?;
     let verdict = |allowed: bool| if allowed { "allowed" } else { "denied" };
@@ -241,7 +317,8 @@ fn probe(
     timeout_ms: u64,
     parallel: usize,
 ) -> anyhow::Result<Outcome> {
-    let lab = Lab::open(&args.id, &args.state_dir)?;
+    let mut lab = Lab::open(&args.id, &args.state_dir)?;
+    follow_api(&mut lab)?;
     let topology = lab.topology()?;
     let targets: Vec<(u16, Protocol)> = if ports.is_empty() {
         netpol_lab::probe::declared_targets(topology)

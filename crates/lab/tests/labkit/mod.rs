@@ -33,7 +33,7 @@ pub fn state_dir() -> PathBuf {
 }
 
 pub fn options(prefix: &str) -> LabOptions {
-    LabOptions { id: id(prefix), state_dir: state_dir(), servers: ServerMode::InProcess, enforce: true }
+    LabOptions { id: id(prefix), state_dir: state_dir(), servers: ServerMode::InProcess, enforce: true, api: None }
 }
 
 /// Builds an enforced lab for `cluster`; removed when the returned handle drops.

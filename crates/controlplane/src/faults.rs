@@ -1,8 +1,9 @@
-//! Faults a test inflicts on a running control plane, and the kubelet's part
-//! in setting pod status: stop and start the API server (same flags, same
-//! port), compact etcd (so that watches from before get `410 Gone`), a
-//! kubeconfig that reaches the server another way (through a
-//! [`crate::proxy::Proxy`] a test can cut), and pods given their status.
+//! Faults a test inflicts on a running control plane (the `faults` feature,
+//! which only netpol-testkit turns on): stop and start the API server (same
+//! flags, same port), compact etcd (so that watches from before get `410
+//! Gone`), a kubeconfig that reaches the server another way (through
+//! testkit's proxy, which a test can cut), and files applied with the status
+//! their pods declare.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -130,17 +131,6 @@ impl ControlPlane {
             }
         }
         Ok(())
-    }
-
-    /// Sets a Pod's status as a kubelet would once it runs: phase Running,
-    /// podIP and podIPs `ip`.
-    pub fn set_pod_ip(&self, namespace: &str, name: &str, ip: &str) -> Result<(), Error> {
-        let patch = json!({"status": {"phase": "Running", "podIP": ip, "podIPs": [{"ip": ip}]}});
-        self.kubectl_output(
-            &["patch", "pod", name, "-n", namespace, "--subresource=status", "--type=merge", "-p", &patch.to_string()],
-            None,
-        )
-        .map(drop)
     }
 }
 

@@ -1,16 +1,38 @@
-//! A real Kubernetes control plane for tests: etcd and kube-apiserver on
-//! 127.0.0.1, started and stopped by a test.
+//! netpol-controlplane: a real Kubernetes control plane, etcd and
+//! kube-apiserver on 127.0.0.1, for the lab (`netpol lab up --api`) and for
+//! tests.
 //!
-//! Model: a [`ControlPlane`] owns two child processes and one temp dir
-//! (`$TMPDIR/netpol-cp-*`: PKI, etcd data, logs, kubeconfigs). Every port is
-//! free when picked (bound to port 0 and released); a start that loses that
-//! race (address in use) is retried. [`ControlPlane::start`] returns once
-//! `/readyz` answers `ok`, or fails with the last lines of the server's log.
-//! Drop kills every process it started by PID, waits for each (so none is
-//! left a zombie) and removes the dir: also when the test panics, as Drop
-//! runs while unwinding. (A test process killed with SIGKILL cannot clean up:
-//! its children then outlive it.) `NETPOL_KEEP_CONTROL_PLANE=1` keeps the dir
-//! and says where it is, for debugging.
+//! Where it sits: beside the data flow, not in it. `netpol-lab` starts one
+//! next to a lab so that people learning can use kubectl against it, and the
+//! agent (`netpol agent --kubernetes`) watches it; `netpol-testkit` re-exports
+//! this crate as `netpol_testkit::control_plane` (with the `faults` feature)
+//! for every test that needs an API server.
+//!
+//! Why a crate of its own: it used to be a module of netpol-testkit, a
+//! dev-dependency by the house style (builders, gates, generators). Once the
+//! product runs a control plane (`netpol lab up --api`), the product would
+//! depend on a test crate, with its builders and gates. So the process and
+//! PKI code moved here, with no dependency on any other netpol crate; what only
+//! tests do to a control plane (stop and start the API server, compact etcd,
+//! reach it through a proxy, apply files with their status) is behind the
+//! `faults` feature, which only testkit turns on.
+//!
+//! Model: a [`ControlPlane`] owns two child processes and one dir (PKI, etcd
+//! data, logs, kubeconfigs): a fresh `$TMPDIR/netpol-cp-*`, or
+//! [`Options::dir`]. Every port is free when picked (bound to port 0 and
+//! released); a start that loses that race (address in use) is retried.
+//! [`ControlPlane::start`] returns once `/readyz` answers `ok`, or fails with
+//! the last lines of the server's log. Two ways to own the processes:
+//! - owned (tests): Drop kills every process it started by PID, waits for
+//!   each (so none is left a zombie) and removes the dir: also when the test
+//!   panics, as Drop runs while unwinding. (A test process killed with SIGKILL
+//!   cannot clean up: its children then outlive it.)
+//!   `NETPOL_KEEP_CONTROL_PLANE=1` keeps the dir and says where it is;
+//! - detached (the lab): with [`Options::detached`] the processes run in a
+//!   process group of their own, [`ControlPlane::start_reporting`] names each
+//!   PID as soon as it is spawned (the lab journals it before anything else
+//!   can go wrong), and [`ControlPlane::detach`] leaves processes and dir
+//!   running after the caller exits; whoever detached them stops them by PID.
 //!
 //! Authentication and authorization, chosen for being the simplest that is
 //! also what a real cluster does:
@@ -27,28 +49,27 @@
 //! - TLS: a throwaway CA signs the serving certificate for 127.0.0.1 (module
 //!   `pki`, OpenSSL), and kubeconfigs trust that CA: no `insecure-skip-tls-verify`.
 //!
-//! There is no controller-manager or scheduler: nothing creates a
+//! There is no controller-manager, scheduler or kubelet: nothing creates a
 //! namespace's `default` ServiceAccount, so the `ServiceAccount` admission
-//! plugin is off (as in envtest), and Pods stay unscheduled unless a test sets
-//! their status through the status subresource.
+//! plugin is off (as in envtest), and a Pod has no status until the caller
+//! sets it as a kubelet would ([`ControlPlane::set_pod_ips`], through the
+//! status subresource).
 //!
 //! ```no_run
-//! use netpol_testkit::control_plane::Rule;
+//! use netpol_controlplane::{ControlPlane, Rule};
 //!
-//! #[test]
-//! fn lists_pods_in_one_namespace() {
-//!     let cp = netpol_testkit::require_control_plane!().start().unwrap_or_else(|e| panic!("{e}"));
-//!     let reader = cp.mint_token("prod", "reader", &[Rule::new(&["list"], "", &["pods"])]).unwrap();
-//!     let out = std::process::Command::new("kubectl")
-//!         .arg(format!("--kubeconfig={}", reader.kubeconfig.display()))
-//!         .args(["get", "pods", "-n", "prod"])
-//!         .output()
-//!         .unwrap();
-//!     assert!(out.status.success());
-//! }
+//! let cp = ControlPlane::start().unwrap_or_else(|e| panic!("{e}")); // stopped when `cp` drops
+//! let reader = cp.mint_token("prod", "reader", &[Rule::new(&["list"], "", &["pods"])]).unwrap();
+//! let out = std::process::Command::new("kubectl")
+//!     .arg(format!("--kubeconfig={}", reader.kubeconfig.display()))
+//!     .args(["get", "pods", "-n", "prod"])
+//!     .output()
+//!     .unwrap();
+//! assert!(out.status.success());
 //! ```
 
 mod binaries;
+#[cfg(feature = "faults")]
 mod faults;
 mod pki;
 
@@ -65,6 +86,7 @@ pub use binaries::{
     cache_dir, kubernetes_version, locate_helm, locate_helm_in, pinned, Binaries, CACHE_VAR, ETCD_VAR, HELM_VAR,
     KUBEBUILDER_ASSETS_VAR, KUBECTL_VAR, KUBE_APISERVER_VAR,
 };
+#[cfg(feature = "faults")]
 pub use faults::Stopped;
 
 /// Set (not empty, not `0`) to keep a control plane's dir after it stops.
@@ -102,6 +124,16 @@ pub struct Options {
     pub service_cluster_ip_range: String,
     /// More `--flag=value` arguments for kube-apiserver (they come last, so they win).
     pub extra_apiserver_args: Vec<String>,
+    /// The control plane's dir, created by the start (its parent too) and
+    /// removed when the control plane is dropped; `None`: a fresh
+    /// `$TMPDIR/netpol-cp-*`.
+    pub dir: Option<PathBuf>,
+    /// Start the processes in a process group of their own, so that a Ctrl-C
+    /// meant for the caller's terminal does not reach them once they are
+    /// [`ControlPlane::detach`]ed.
+    pub detached: bool,
+    /// The name of the cluster and of the context in the kubeconfigs written.
+    pub context: String,
 }
 
 impl Default for Options {
@@ -110,6 +142,9 @@ impl Default for Options {
             ready_timeout: Duration::from_secs(90),
             service_cluster_ip_range: "10.96.0.0/12".into(),
             extra_apiserver_args: Vec::new(),
+            dir: None,
+            detached: false,
+            context: "netpol-test".into(),
         }
     }
 }
@@ -165,16 +200,45 @@ struct Process {
     log: PathBuf,
 }
 
+/// Where a control plane keeps its files: removed with it either way.
+#[derive(Debug)]
+enum Dir {
+    Temp(tempfile::TempDir),
+    Given(PathBuf),
+}
+
+impl Dir {
+    fn path(&self) -> &Path {
+        match self {
+            Dir::Temp(t) => t.path(),
+            Dir::Given(p) => p,
+        }
+    }
+}
+
 /// A running etcd + kube-apiserver; stopped and removed on Drop (see the module docs).
 #[derive(Debug)]
 pub struct ControlPlane {
     /// In stop order: kube-apiserver before etcd.
     processes: Vec<Process>,
-    dir: Option<tempfile::TempDir>,
+    dir: Option<Dir>,
     server: String,
     ca_cert: PathBuf,
     kubeconfig: PathBuf,
     kubectl: PathBuf,
+    context: String,
+    detached: bool,
+}
+
+/// A control plane left running by [`ControlPlane::detach`]: its processes
+/// and its dir, which are now the caller's to stop and remove.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Detached {
+    pub dir: PathBuf,
+    pub server: String,
+    pub kubeconfig: PathBuf,
+    /// `(name, pid)` in stop order: kube-apiserver, then etcd.
+    pub processes: Vec<(String, u32)>,
 }
 
 impl Binaries {
@@ -193,9 +257,20 @@ impl ControlPlane {
     /// Starts etcd and kube-apiserver and waits for `/readyz`. A start that
     /// lost a port to another process is tried again (three times in all).
     pub fn start_with(binaries: &Binaries, options: &Options) -> Result<ControlPlane, Error> {
+        ControlPlane::start_reporting(binaries, options, &mut |_, _| {})
+    }
+
+    /// [`ControlPlane::start_with`], calling `spawned(name, pid)` as soon as
+    /// each process is spawned (before waiting for it), so that a caller
+    /// that may itself be killed while waiting can journal what to stop.
+    pub fn start_reporting(
+        binaries: &Binaries,
+        options: &Options,
+        spawned: &mut dyn FnMut(&str, u32),
+    ) -> Result<ControlPlane, Error> {
         let mut attempt = 1;
         loop {
-            match ControlPlane::try_start(binaries, options) {
+            match ControlPlane::try_start(binaries, options, spawned) {
                 Err(Error::Exited { ref tail, .. }) if attempt < 3 && tail.contains("address already in use") => {
                     attempt += 1;
                 }
@@ -204,11 +279,24 @@ impl ControlPlane {
         }
     }
 
-    fn try_start(binaries: &Binaries, options: &Options) -> Result<ControlPlane, Error> {
-        let dir = tempfile::Builder::new()
-            .prefix("netpol-cp-")
-            .tempdir()
-            .map_err(|source| Error::Io { what: "create a temp dir for the control plane".into(), source })?;
+    fn try_start(
+        binaries: &Binaries,
+        options: &Options,
+        spawned: &mut dyn FnMut(&str, u32),
+    ) -> Result<ControlPlane, Error> {
+        let dir = match &options.dir {
+            Some(path) => {
+                std::fs::create_dir_all(path)
+                    .map_err(|source| Error::Io { what: format!("create {}", path.display()), source })?;
+                Dir::Given(path.clone())
+            }
+            None => Dir::Temp(
+                tempfile::Builder::new()
+                    .prefix("netpol-cp-")
+                    .tempdir()
+                    .map_err(|source| Error::Io { what: "create a temp dir for the control plane".into(), source })?,
+            ),
+        };
         let root = dir.path().to_path_buf();
         let kubectl = std::env::var_os(KUBECTL_VAR).filter(|v| !v.is_empty()).map_or("kubectl".into(), PathBuf::from);
         let pki_dir = mkdir(&root, "pki")?;
@@ -222,6 +310,8 @@ impl ControlPlane {
             ca_cert: pki.ca_cert.clone(),
             kubeconfig: root.join("admin.kubeconfig"),
             kubectl,
+            context: options.context.clone(),
+            detached: options.detached,
         };
         // From here on an early return drops `cp`, which stops what was started.
 
@@ -243,6 +333,7 @@ impl ControlPlane {
                 "--log-level=warn".into(),
             ],
         )?;
+        spawned("etcd", cp.pids()[0]);
 
         let admin_token = random_token()?;
         let tokens = root.join("tokens.csv");
@@ -269,8 +360,9 @@ impl ControlPlane {
         cp.spawn("kube-apiserver", &binaries.kube_apiserver, &args)?;
         // Stop the API server before etcd.
         cp.processes.reverse();
+        spawned("kube-apiserver", cp.pids()[0]);
 
-        write_kubeconfig(&cp.kubeconfig, &server, &cp.ca_cert, "netpol-admin", &admin_token)?;
+        write_kubeconfig(&cp.kubeconfig, &server, &cp.ca_cert, &cp.context, "netpol-admin", &admin_token)?;
         cp.wait_ready(options.ready_timeout)?;
         Ok(cp)
     }
@@ -280,13 +372,14 @@ impl ControlPlane {
         let out =
             File::create(&log).map_err(|source| Error::Io { what: format!("create {}", log.display()), source })?;
         let err = out.try_clone().map_err(|source| Error::Io { what: format!("reopen {}", log.display()), source })?;
-        let child = Command::new(program)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .spawn()
-            .map_err(|source| Error::Io { what: format!("start {}", program.display()), source })?;
+        let mut command = Command::new(program);
+        command.args(args).stdin(Stdio::null()).stdout(out).stderr(err);
+        if self.detached {
+            use std::os::unix::process::CommandExt as _;
+            command.process_group(0);
+        }
+        let child =
+            command.spawn().map_err(|source| Error::Io { what: format!("start {}", program.display()), source })?;
         self.processes.push(Process { name, child, log });
         Ok(())
     }
@@ -342,6 +435,18 @@ impl ControlPlane {
     /// The control plane's own dir (PKI, etcd data, logs, kubeconfigs); gone after Drop.
     pub fn dir(&self) -> &Path {
         self.dir.as_ref().expect("the dir lives as long as the control plane").path()
+    }
+
+    /// Leaves the processes running and the dir in place when this handle
+    /// goes: they are the caller's now (see [`Detached`]). The processes stay
+    /// this process's children until it exits; it does not wait for them.
+    pub fn detach(mut self) -> Detached {
+        let dir = match self.dir.take().expect("the dir lives as long as the control plane") {
+            Dir::Temp(t) => t.keep(),
+            Dir::Given(p) => p,
+        };
+        let processes = self.processes.drain(..).map(|p| (p.name.to_string(), p.child.id())).collect();
+        Detached { dir, server: self.server.clone(), kubeconfig: self.kubeconfig.clone(), processes }
     }
 
     /// The PIDs of every process it started (kube-apiserver, then etcd).
@@ -453,8 +558,29 @@ impl ControlPlane {
         let token = self.kubectl_output(&["create", "token", name, "-n", namespace, "--duration=1h"], None)?;
         let token = token.trim().to_string();
         let kubeconfig = self.dir().join(format!("{namespace}.{name}.kubeconfig"));
-        write_kubeconfig(&kubeconfig, &self.server, &self.ca_cert, &user, &token)?;
+        write_kubeconfig(&kubeconfig, &self.server, &self.ca_cert, &self.context, &user, &token)?;
         Ok(Credentials { user, token, kubeconfig })
+    }
+}
+
+impl ControlPlane {
+    /// Sets a Pod's status as a kubelet would once it runs: phase Running,
+    /// podIP and podIPs `ip`.
+    pub fn set_pod_ip(&self, namespace: &str, name: &str, ip: &str) -> Result<(), Error> {
+        self.set_pod_ips(namespace, name, &[ip])
+    }
+
+    /// Sets a Pod's status as a kubelet would once it runs, through the
+    /// status subresource: phase Running, `podIP` the first of `ips`,
+    /// `podIPs` all of them (at most one per address family).
+    pub fn set_pod_ips(&self, namespace: &str, name: &str, ips: &[&str]) -> Result<(), Error> {
+        let pod_ips: Vec<Value> = ips.iter().map(|ip| json!({"ip": ip})).collect();
+        let patch = json!({"status": {"phase": "Running", "podIP": ips.first(), "podIPs": pod_ips}});
+        self.kubectl_output(
+            &["patch", "pod", name, "-n", namespace, "--subresource=status", "--type=merge", "-p", &patch.to_string()],
+            None,
+        )
+        .map(drop)
     }
 }
 
@@ -466,11 +592,18 @@ impl Drop for ControlPlane {
             let _ = p.child.wait();
         }
         if let Some(dir) = self.dir.take() {
+            let path = dir.path().to_path_buf();
             if std::env::var(KEEP_VAR).is_ok_and(|v| !v.is_empty() && v != "0") {
-                eprintln!("{KEEP_VAR}: kept the control plane's dir {}", dir.keep().display());
+                if let Dir::Temp(t) = dir {
+                    let _ = t.keep();
+                }
+                eprintln!("{KEEP_VAR}: kept the control plane's dir {}", path.display());
             } else {
-                let path = dir.path().to_path_buf();
-                if let Err(e) = dir.close() {
+                let removed = match dir {
+                    Dir::Temp(t) => t.close(),
+                    Dir::Given(p) => std::fs::remove_dir_all(p),
+                };
+                if let Err(e) = removed {
                     eprintln!("control plane: cannot remove {}: {e}", path.display());
                 }
             }
@@ -478,15 +611,16 @@ impl Drop for ControlPlane {
     }
 }
 
-/// A kubeconfig (written as JSON, which is YAML) for one bearer-token user.
-fn write_kubeconfig(path: &Path, server: &str, ca: &Path, user: &str, token: &str) -> Result<(), Error> {
+/// A kubeconfig (written as JSON, which is YAML) for one bearer-token user;
+/// `name` names the cluster and the context.
+fn write_kubeconfig(path: &Path, server: &str, ca: &Path, name: &str, user: &str, token: &str) -> Result<(), Error> {
     let config = json!({
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": [{"name": "netpol-test", "cluster": {"server": server, "certificate-authority": ca}}],
+        "clusters": [{"name": name, "cluster": {"server": server, "certificate-authority": ca}}],
         "users": [{"name": user, "user": {"token": token}}],
-        "contexts": [{"name": "netpol-test", "context": {"cluster": "netpol-test", "user": user, "namespace": "default"}}],
-        "current-context": "netpol-test",
+        "contexts": [{"name": name, "context": {"cluster": name, "user": user, "namespace": "default"}}],
+        "current-context": name,
     });
     let text = serde_json::to_string_pretty(&config).expect("a kubeconfig serializes");
     write(path, &(text + "\n"))
@@ -550,7 +684,8 @@ mod tests {
     fn a_kubeconfig_names_server_ca_and_token() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("k");
-        write_kubeconfig(&path, "https://127.0.0.1:1234", Path::new("/x/ca.crt"), "u:1", "t\"ok").unwrap();
+        write_kubeconfig(&path, "https://127.0.0.1:1234", Path::new("/x/ca.crt"), "netpol-test", "u:1", "t\"ok")
+            .unwrap();
         let v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         assert_eq!(v["clusters"][0]["cluster"]["server"], "https://127.0.0.1:1234");
         assert_eq!(v["clusters"][0]["cluster"]["certificate-authority"], "/x/ca.crt");

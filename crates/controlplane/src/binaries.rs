@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 /// `tools/k8s/versions.env`, the one place the versions are pinned.
-const VERSIONS_ENV: &str = include_str!("../../../../tools/k8s/versions.env");
+const VERSIONS_ENV: &str = include_str!("../../../tools/k8s/versions.env");
 
 /// Explicit path of the kube-apiserver binary.
 pub const KUBE_APISERVER_VAR: &str = "NETPOL_KUBE_APISERVER";
