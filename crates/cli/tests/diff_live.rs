@@ -69,3 +69,56 @@ fn what_if_diff_from_the_cluster_equals_the_diff_of_the_files() {
         "{without:?}"
     );
 }
+
+/// Pods a ReplicaSet owns change alike: the text prints them once, as the workload.
+#[test]
+fn pods_of_one_workload_are_printed_once() {
+    let cp = require_control_plane!().start().expect("control plane");
+    let kubeconfig = s(cp.kubeconfig()).to_string();
+    cp.apply(
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\n\
+         apiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {name: web-1, namespace: shop}\n\
+         spec:\n  replicas: 0\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    \
+         spec: {containers: [{name: c, image: nginx}]}\n",
+    )
+    .expect("namespace and replicaset");
+    let uid =
+        cp.kubectl_output(&["get", "rs", "web-1", "-n", "shop", "-o", "jsonpath={.metadata.uid}"], None).expect("uid");
+    let pod = |name: &str, app: &str, owned: bool| {
+        let owner = if owned {
+            format!(
+                "  ownerReferences: [{{apiVersion: apps/v1, kind: ReplicaSet, name: web-1, uid: {uid}, controller: true}}]\n"
+            )
+        } else {
+            String::new()
+        };
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  namespace: shop\n  labels: {{app: {app}}}\n{owner}\
+             spec: {{containers: [{{name: c, image: nginx}}]}}\n---\n"
+        )
+    };
+    let pods = [pod("web-1-a", "web", true), pod("web-1-b", "web", true), pod("db", "db", false)].concat();
+    cp.apply(&pods).expect("pods");
+    for (name, ip) in [("web-1-a", "10.0.0.1"), ("web-1-b", "10.0.0.2"), ("db", "10.0.0.3")] {
+        cp.set_pod_ip("shop", name, ip).expect("pod status");
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let deny = dir.path().join("db-deny.yaml");
+    std::fs::write(
+        &deny,
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: db-deny, namespace: shop}\n\
+         spec:\n  podSelector: {matchLabels: {app: db}}\n  policyTypes: [Ingress]\n",
+    )
+    .expect("write");
+    let out = netpol(&["diff", "--kubeconfig", &kubeconfig, "-f", s(&deny)]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(
+        text.starts_with(&format!(
+            "ReplicaSet shop/web-1 (2 pods) -> shop/db: -all\n  caused by: shop/db-deny (added, {}:1:1)\n",
+            s(&deny)
+        )),
+        "{text}"
+    );
+    assert!(text.ends_with("2 pairs changed: 0 gained connections, 2 lost some; 1 policy object changed\n"), "{text}");
+}
