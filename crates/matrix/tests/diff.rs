@@ -123,3 +123,24 @@ fn diff_names_gains_losses_and_the_policies_that_caused_them() {
         .collect();
     assert_eq!(pairs, ["x/web -> x/db: +TCP 8080-8081 -UDP 53 [0]"]);
 }
+
+/// The pod-level exceptions are not properties of a class: a pod that moves to
+/// another node keeps its class, yet the node's hostNetwork pod no longer reaches
+/// it whatever the policies say.
+#[test]
+fn diff_sees_the_pod_level_exceptions_when_classes_compare_equal() {
+    let given = |node: &str| {
+        cluster()
+            .pod(pod("x", "agent").label("app", "agent").ip("192.168.0.1").host_network().node("n1"))
+            .pod(pod("x", "db").label("app", "db").ip("10.0.0.2").node(node))
+            .policy(policy("x", "deny").select(sel!()))
+            .build()
+    };
+    let (old, new) =
+        (Compiled::build(&given("n1"), Options::default()), Compiled::build(&given("n2"), Options::default()));
+    let diff = old.diff(&new);
+    let pairs: Vec<String> =
+        diff.pairs.iter().map(|p| format!("{} -> {}: -{} {:?}", p.src, p.dst, p.removed, p.causes)).collect();
+    assert_eq!(pairs, ["x/agent -> x/db: -all []"]);
+    assert!(diff.policies.is_empty());
+}
