@@ -174,3 +174,66 @@ fn diff_errors_exit_2() {
         assert!(out.stdout.is_empty(), "{name}: nothing on stdout");
     }
 }
+
+/// One side from stdin (`-`) gives the same pairs as the folder it was made of.
+#[test]
+fn a_side_from_stdin() {
+    use std::io::Write as _;
+    let (a, b) =
+        ("examples/seed-000-walkthrough/step-04-backend-ingress", "examples/seed-000-walkthrough/step-05-dns-allowed");
+    let mut stream = String::new();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join(b)).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    for f in files {
+        stream.push_str(&std::fs::read_to_string(f).unwrap());
+        stream.push_str("\n---\n");
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_netpol"))
+        .current_dir(root())
+        .env("KUBECONFIG", "/nonexistent")
+        .args(["diff", a, "-", "-o", "json"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child.stdin.take().unwrap().write_all(stream.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let from_stdin: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let from_folder: serde_json::Value = serde_json::from_slice(&netpol(&["diff", a, b, "-o", "json"]).stdout).unwrap();
+    assert_eq!(from_stdin["pairs"], from_folder["pairs"]);
+    assert_eq!(from_stdin["summary"], from_folder["summary"]);
+}
+
+/// An endpoint on one side only is reported, and is not a connection change:
+/// every `--fail-on` exits 0 (the documented choice).
+#[test]
+fn endpoints_on_one_side_only_are_listed_and_do_not_fail() {
+    let step = "examples/seed-000-walkthrough/step-05-dns-allowed";
+    let dir = tempfile::tempdir().expect("temp dir");
+    for entry in std::fs::read_dir(root().join(step)).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+    }
+    std::fs::write(
+        dir.path().join("extra.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: extra, namespace: tools}\nspec: {containers: [{name: c, image: busybox}]}\n",
+    )
+    .unwrap();
+    let new = dir.path().to_str().unwrap();
+    for fail_on in ["any", "added", "removed"] {
+        let out = netpol(&["diff", step, new, "--fail-on", fail_on]);
+        assert_eq!(out.status.code(), Some(0), "--fail-on {fail_on}: {}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            text.contains("endpoints added (their connections are NEW's, see `netpol matrix`): tools/extra\n"),
+            "{text}"
+        );
+        assert!(text.ends_with("no connection changed; 1 endpoint added\n"), "{text}");
+    }
+    let out = netpol(&["diff", new, step, "-o", "json"]);
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(value["endpoints"]["removed"], serde_json::json!(["tools/extra"]));
+    assert_eq!(out.status.code(), Some(0));
+}

@@ -159,21 +159,17 @@ impl DiffCounts {
 
     /// `3 pairs changed: 2 gained connections, 1 lost some; 1 endpoint added; 1 policy object changed`.
     fn line(&self) -> String {
-        if self.pairs == 0 && self.endpoints_added == 0 && self.endpoints_removed == 0 {
-            let policies = if self.policies_changed == 0 {
-                String::new()
-            } else {
-                format!(" ({} policy object{} changed)", self.policies_changed, plural(self.policies_changed))
-            };
-            return format!("no connection changed{policies}");
-        }
-        let mut parts = vec![format!(
-            "{} pair{} changed: {} gained connections, {} lost some",
-            self.pairs,
-            plural(self.pairs),
-            self.opened,
-            self.closed
-        )];
+        let mut parts = vec![if self.pairs == 0 {
+            "no connection changed".to_string()
+        } else {
+            format!(
+                "{} pair{} changed: {} gained connections, {} lost some",
+                self.pairs,
+                plural(self.pairs),
+                self.opened,
+                self.closed
+            )
+        }];
         if self.endpoints_added > 0 {
             parts.push(format!("{} endpoint{} added", self.endpoints_added, plural(self.endpoints_added)));
         }
