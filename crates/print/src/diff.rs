@@ -101,6 +101,16 @@ fn rows<'a>(diff: &'a Diff, workloads: &Workloads) -> Vec<Row<'a>> {
                 }
             };
             let first = bucket[0];
+            let grouped = label(&first.src).is_some() && label(&first.dst).is_some();
+            // Between the pods of one workload: every ordered pair of distinct pods (a pod reaches itself).
+            if grouped && from == to && srcs == dsts && srcs > 1 && bucket.len() == srcs * (srcs - 1) {
+                out.push(Row {
+                    from: name(&from, srcs, &first.src, true),
+                    to: "one another".to_string(),
+                    change: first,
+                });
+                continue;
+            }
             // A workload's pods are one row only when every pair of theirs is in the bucket.
             if bucket.len() == srcs * dsts {
                 out.push(Row {
