@@ -31,6 +31,8 @@ enum Command {
     Check(cmd::check::Args),
     /// All-pairs reachability as a truth table.
     Matrix(cmd::matrix::Args),
+    /// Which pairs gain or lose connections between OLD and NEW (or live and -f), and why.
+    Diff(cmd::diff::Args),
     /// `kubectl describe networkpolicy`, plus the pods each selector matches now.
     Describe(cmd::describe::Args),
     /// `kubectl get networkpolicies`, with `-o wide` the pods each one selects.
@@ -76,6 +78,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => cmd::validate::run(args),
         Command::Check(args) => cmd::check::run(args),
         Command::Matrix(args) => cmd::matrix::run(args),
+        Command::Diff(args) => cmd::diff::run(args),
         Command::Describe(args) => cmd::describe::run(args),
         Command::Get(args) => cmd::get::run(args),
         Command::Explain(args) => cmd::explain::run(args),

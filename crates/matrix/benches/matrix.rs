@@ -2,7 +2,8 @@
 //! `matrix/compile/pods=10000,policies=1000`.
 //!
 //! Run one scale: `cargo bench -p netpol-matrix --bench matrix -- pods=10000,`.
-//! Sizes (classes, atoms) are printed before each group.
+//! Sizes (classes, atoms) are printed before each group. `diff_remove_policy`
+//! (`Compiled::diff`, what `netpol diff` computes) runs at the two smaller scales.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -75,10 +76,17 @@ fn bench(c: &mut Criterion) {
                 },
             ),
         ];
-        for (name, change) in changes {
+        for (name, change) in &changes {
             g.bench_function(format!("change_{name}/{scale}"), |b| {
                 b.iter_batched_ref(|| compiled.clone(), |m| m.apply(change.clone()).unwrap(), BatchSize::LargeInput)
             });
+        }
+        // `netpol diff` of the cluster against itself with one policy removed
+        // (class pairs squared: not run at the largest scale).
+        if pods <= 10_000 {
+            let mut edited = compiled.clone();
+            edited.apply(changes[2].1.clone()).unwrap();
+            g.bench_function(format!("diff_remove_policy/{scale}"), |b| b.iter(|| compiled.diff(black_box(&edited))));
         }
         g.finish();
     }

@@ -1,6 +1,7 @@
 //! netpol-matrix: all-pairs reachability, compiled.
 //!
-//! Where it sits: `model::Cluster --compile--> Compiled --port_table--> PortTable`.
+//! Where it sits: `model::Cluster --compile--> Compiled --port_table--> PortTable`,
+//! and `Compiled::diff(OLD, NEW) --> Diff` (what `netpol diff` prints).
 //! The engine (`netpol-engine`) answers one flow with its explanation; this
 //! crate answers every pair at once, for clusters of 100,000 pods, and keeps
 //! the answer current as pods, namespaces and policies change. The engine is
@@ -48,12 +49,14 @@ mod bitset;
 mod change;
 mod classes;
 mod compile;
+mod diff;
 mod slots;
 mod table;
 
 pub use bitset::{BitMatrix, Bitset};
 pub use change::{Change, ChangeError};
 pub use compile::{Compiled, Options, PodId};
+pub use diff::{Diff, PairChange, PolicyChange, PolicyChangeKind};
 // What `Compiled::connections` returns: the model's, shared with the engine.
 pub use netpol_model::PortSet;
 pub use table::PortTable;

@@ -181,6 +181,33 @@ impl PortSet {
         }
         out
     }
+    /// The (protocol, port) pairs of `self` that are not in `other`.
+    pub fn difference(&self, other: &PortSet) -> PortSet {
+        let mut out = PortSet::none();
+        for (o, (a, b)) in out.ranges.iter_mut().zip(self.ranges.iter().zip(&other.ranges)) {
+            let mut y = 0;
+            for r in a {
+                let mut start = u32::from(r.start);
+                let end = u32::from(r.end);
+                // Skip the ranges of `other` that end before this one starts.
+                while y < b.len() && u32::from(b[y].end) < start {
+                    y += 1;
+                }
+                let mut k = y;
+                while k < b.len() && u32::from(b[k].start) <= end && start <= end {
+                    if u32::from(b[k].start) > start {
+                        o.push(PortRange { start: start as u16, end: (u32::from(b[k].start) - 1) as u16 });
+                    }
+                    start = start.max(u32::from(b[k].end) + 1);
+                    k += 1;
+                }
+                if start <= end {
+                    o.push(PortRange { start: start as u16, end: end as u16 });
+                }
+            }
+        }
+        out
+    }
 }
 
 /// Sorts and merges overlapping or adjacent ranges.
@@ -378,6 +405,52 @@ mod tests {
             let both = c.a.intersection(&c.b);
             assert_eq!(both.to_string(), c.want, "{}", c.name);
             assert_eq!(c.b.intersection(&c.a), both, "{}: commutes", c.name);
+        }
+    }
+
+    #[test]
+    fn difference_table() {
+        let cases = [
+            Pair { name: "all minus none", a: PortSet::all(), b: PortSet::none(), want: "all" },
+            Pair { name: "none minus all", a: PortSet::none(), b: PortSet::all(), want: "none" },
+            Pair { name: "all minus all", a: PortSet::all(), b: PortSet::all(), want: "none" },
+            Pair {
+                name: "hole in the middle",
+                a: set(&[(Tcp, 10, 20)]),
+                b: set(&[(Tcp, 15, 15)]),
+                want: "TCP 10-14,16-20",
+            },
+            Pair {
+                name: "both ends cut",
+                a: set(&[(Tcp, 10, 20)]),
+                b: set(&[(Tcp, 1, 11), (Tcp, 19, 30)]),
+                want: "TCP 12-18",
+            },
+            Pair {
+                name: "one range over two",
+                a: set(&[(Tcp, 10, 20), (Tcp, 30, 40), (Udp, 53, 53)]),
+                b: set(&[(Tcp, 15, 35), (Udp, 1, 65535)]),
+                want: "TCP 10-14,36-40",
+            },
+            Pair {
+                name: "top of the port space",
+                a: PortSet::all_of(Tcp),
+                b: set(&[(Tcp, 1, 79), (Tcp, 81, 65535)]),
+                want: "TCP 80",
+            },
+            Pair {
+                name: "all minus one",
+                a: PortSet::all(),
+                b: set(&[(Udp, 53, 53)]),
+                want: "TCP all; UDP 1-52,54-65535; SCTP all",
+            },
+        ];
+        for c in cases {
+            let d = c.a.difference(&c.b);
+            assert_eq!(d.to_string(), c.want, "{}", c.name);
+            // (a - b) and (a & b) partition a.
+            assert_eq!(d.union(&c.a.intersection(&c.b)), c.a, "{}: partition", c.name);
+            assert!(d.intersection(&c.b).is_empty(), "{}: disjoint from b", c.name);
         }
     }
 

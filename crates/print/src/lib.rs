@@ -5,7 +5,8 @@
 //! per (port, protocol) and the connections of every pair; the engine answers
 //! which pods a selector matches; this crate turns those into the truth tables
 //! of `netpol matrix` ([`truth_tables`], [`connections`], [`Summary`]), the
-//! `kubectl describe` text of `netpol describe` ([`describe_policies`]), and the
+//! `kubectl describe` text of `netpol describe` ([`describe_policies`]), what
+//! `netpol diff` prints ([`diff()`]), and the
 //! pieces `netpol lab probe` prints its observations with: one JSON shape
 //! ([`TruthTables`]), one grid ([`grid`]) and one legend ([`Mark`]: `.`
 //! connected, `X` blocked, `!` where real packets disagree with the engine).
@@ -32,6 +33,7 @@
 
 mod connections;
 mod describe;
+mod diff;
 mod grid;
 mod legend;
 mod matrix;
@@ -40,6 +42,7 @@ mod tables;
 
 pub use connections::connections;
 pub use describe::{describe, describe_policies, matches};
+pub use diff::{diff, signed, DiffCounts, DiffFormat, Workloads};
 pub use grid::{grid, grid_width};
 pub use legend::{legend, legend_md, Mark};
 pub use matrix::{truth_tables, Format, MatrixView};

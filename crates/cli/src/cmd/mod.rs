@@ -5,10 +5,10 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use netpol_input::ReadOptions;
-use netpol_manifest::api::Live;
+use netpol_manifest::api::{Live, Owner};
 use netpol_manifest::overlay::{overlay, ObjectRef};
 use netpol_manifest::{LoadOptions, Loaded, Severity};
-use netpol_model::Cluster;
+use netpol_model::{Cluster, PodKey};
 
 use crate::output::eprint;
 use crate::progress::Progress;
@@ -18,6 +18,7 @@ pub mod check;
 pub mod completions;
 pub mod create;
 pub mod describe;
+pub mod diff;
 pub mod explain;
 pub mod get;
 pub mod lab;
@@ -129,6 +130,33 @@ pub fn load_input(input: &InputArgs) -> anyhow::Result<Input> {
     };
     let cluster = overlay(live, files, &input.without)?;
     Ok(Input { cluster, context_namespace })
+}
+
+/// The live cluster and the same cluster as if the files were applied (and
+/// `--without` deleted): the two sides of `netpol diff --kubeconfig .. -f ..`.
+pub struct WhatIf {
+    pub live: Cluster,
+    pub proposed: Cluster,
+    /// The workload each live pod descends from.
+    pub owners: Vec<(PodKey, Owner)>,
+}
+
+/// Reads the cluster once (`--kubeconfig`, `--context`, else the kubeconfig
+/// kubectl would use) and applies the files on top as [`load_input`] does.
+pub fn load_what_if(input: &InputArgs) -> anyhow::Result<WhatIf> {
+    if input.kubeconfig.is_none() && input.context.is_none() && !netpol_kube::Source::discoverable() {
+        anyhow::bail!(
+            "nothing to compare: give OLD and NEW (files or folders), or a cluster with --kubeconfig PATH or \
+             --context NAME and the proposed files with -f PATH (no kubeconfig found in $KUBECONFIG or \
+             ~/.kube/config, and not running in a pod)"
+        );
+    }
+    let (live, _) = read_cluster(input)?;
+    let files = if input.files.is_empty() { Cluster::default() } else { load_files(input, Some(&live))? };
+    let owners = live.cluster.pods.iter().zip(&live.owners).filter_map(|(p, o)| Some((p.key(), o.clone()?))).collect();
+    let current = overlay(live.clone(), Cluster::default(), &[])?;
+    let proposed = overlay(live, files, &input.without)?;
+    Ok(WhatIf { live: current, proposed, owners })
 }
 
 /// True when the input includes the live cluster (see [`load_input`]).
