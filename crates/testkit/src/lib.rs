@@ -36,7 +36,9 @@
 //! [`control_plane`], gated by [`require_control_plane!`]; helm, for the
 //! chart's tests, by [`require_helm!`]), with [`spans`] to find the lines of
 //! a field an API server names, [`http`], a plain HTTP/1.0 client for the
-//! agent's endpoints, and [`proxy`], a TCP proxy a test can cut.
+//! agent's endpoints, [`proxy`], a TCP proxy a test can cut, and for the
+//! benchmarks [`latency`]: the kernel's nftables commits heard in a
+//! namespace, and percentiles.
 
 use std::net::IpAddr;
 
@@ -63,6 +65,7 @@ pub use netpol_model as __model;
 
 pub mod control_plane;
 pub mod http;
+pub mod latency;
 pub mod privileged;
 pub mod proxy;
 pub mod spans;
