@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use netpol_agent::{run, Config, Event};
 use netpol_nft::{apply, render, RenderOptions};
 use netpol_synth::{documents, generate, Spec};
+use netpol_testkit::latency::{Commits, Summary};
 
 struct Netns(String);
 
@@ -36,6 +37,10 @@ impl Drop for Netns {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+fn summary(samples: &[Duration]) -> Summary {
+    Summary::of(samples).expect("samples")
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -124,61 +129,6 @@ status: {{podIP: 10.255.{}.{}}}
     )
 }
 
-/// Listens in the namespace for nftables commits: the kernel announces each
-/// committed transaction (`NFT_MSG_NEWGEN` to the `NFNLGRP_NFTABLES` group),
-/// which is the moment it is enforced. `nft -f` itself exits later: a process
-/// whose transaction deleted anything waits, when it closes its netlink
-/// socket, for the kernel to free the old objects (an RCU grace period).
-/// (`nft monitor` would do, but nft 1.0.6 crashes printing concatenated
-/// interval elements.)
-struct Monitor {
-    commits: mpsc::Receiver<Instant>,
-}
-
-impl Monitor {
-    fn start(netns: &str) -> Monitor {
-        use nix::sys::socket::{
-            bind, recv, socket, AddressFamily, MsgFlags, NetlinkAddr, SockFlag, SockProtocol, SockType,
-        };
-        use std::os::fd::AsRawFd;
-        const NFNLGRP_NFTABLES: u32 = 7;
-        const NEWGEN: u16 = (10 << 8) | 15; // NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_NEWGEN
-        let (tx, commits) = mpsc::channel();
-        let (ready_tx, ready) = mpsc::channel();
-        let path = format!("/run/netns/{netns}");
-        std::thread::spawn(move || {
-            let ns = std::fs::File::open(&path).expect("the namespace");
-            nix::sched::setns(&ns, nix::sched::CloneFlags::CLONE_NEWNET).expect("setns");
-            let sock = socket(AddressFamily::Netlink, SockType::Raw, SockFlag::empty(), SockProtocol::NetlinkNetFilter)
-                .expect("netlink socket");
-            bind(sock.as_raw_fd(), &NetlinkAddr::new(0, 1 << (NFNLGRP_NFTABLES - 1))).expect("join NFNLGRP_NFTABLES");
-            ready_tx.send(()).unwrap();
-            let mut buf = vec![0u8; 1 << 20];
-            loop {
-                let Ok(n) = recv(sock.as_raw_fd(), &mut buf, MsgFlags::empty()) else { continue };
-                let at = Instant::now();
-                let mut msg = &buf[..n];
-                while msg.len() >= 16 {
-                    let len = u32::from_ne_bytes(msg[0..4].try_into().unwrap()) as usize;
-                    let kind = u16::from_ne_bytes(msg[4..6].try_into().unwrap());
-                    if kind == NEWGEN && tx.send(at).is_err() {
-                        return;
-                    }
-                    msg = &msg[len.clamp(16, msg.len()).next_multiple_of(4).min(msg.len())..];
-                }
-            }
-        });
-        ready.recv_timeout(Duration::from_secs(10)).expect("the commit listener");
-        Monitor { commits }
-    }
-}
-
-fn percentiles(mut samples: Vec<Duration>) -> String {
-    samples.sort();
-    let pct = |p: f64| ms(samples[((samples.len() as f64 * p).ceil() as usize).saturating_sub(1)]);
-    format!("{:.1} | {:.1} | {:.1} | {:.1}", pct(0.5), pct(0.9), pct(0.99), ms(*samples.last().unwrap()))
-}
-
 /// What changes in each round: the text of one file.
 #[derive(Clone, Copy, PartialEq)]
 enum Change {
@@ -225,9 +175,9 @@ fn change_to_enforced(changes: usize, scope: &str, node: bool, change: Change) {
         })
     };
     rx.recv_timeout(Duration::from_secs(60)).expect("first sync");
-    let monitor = Monitor::start(&ns.0);
+    let commits = Commits::listen(&ns.0).expect("the commit listener");
     let (mut committed, mut exited) = (Vec::with_capacity(changes), Vec::with_capacity(changes));
-    // Round 0 only makes sure the monitor listens before anything is measured.
+    // Round 0 only makes sure the listener hears commits before anything is measured.
     for i in 0..=changes {
         let start = Instant::now();
         let (name, text) = edit(i + 1);
@@ -238,8 +188,8 @@ fn change_to_enforced(changes: usize, scope: &str, node: bool, change: Change) {
                 break at;
             }
         };
-        let commit = monitor.commits.recv_timeout(Duration::from_secs(10)).expect("a commit after the change");
-        while monitor.commits.try_recv().is_ok() {}
+        let commit = commits.next(Duration::from_secs(10)).expect("a commit after the change");
+        commits.drain();
         if i > 0 {
             committed.push(commit - start);
             exited.push(synced - start);
@@ -257,7 +207,7 @@ fn change_to_enforced(changes: usize, scope: &str, node: bool, change: Change) {
         Change::Policy => "policy edit",
         Change::PodAddress => "pod address",
     };
-    println!("| 1000 | 10000 | {scope} | {what} | {changes} | {} | {} |", percentiles(committed), percentiles(exited));
+    println!("| 1000 | 10000 | {scope} | {what} | {changes} | {} | {} |", summary(&committed), summary(&exited));
 }
 
 /// A burst of `files` new files, one object each (pods and policies of a

@@ -37,9 +37,11 @@
 //! faults, gated by [`require_control_plane!`]; helm, for the
 //! chart's tests, by [`require_helm!`]), with [`spans`] to find the lines of
 //! a field an API server names, [`http`], a plain HTTP/1.0 client for the
-//! agent's endpoints, [`proxy`], a TCP proxy a test can cut, and
+//! agent's endpoints, [`proxy`], a TCP proxy a test can cut,
 //! [`scenarios`], the seed 000 walkthrough and the policy churn as data that
-//! several tests replay through their own paths.
+//! several tests replay through their own paths, and for the benchmarks
+//! [`latency`]: the kernel's nftables commits heard in a namespace, and
+//! percentiles.
 
 use std::net::IpAddr;
 
@@ -68,6 +70,7 @@ pub use netpol_model as __model;
 /// the name tests have always used.
 pub use netpol_controlplane as control_plane;
 pub mod http;
+pub mod latency;
 pub mod privileged;
 pub mod proxy;
 pub mod scenarios;
