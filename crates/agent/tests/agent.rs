@@ -4,7 +4,6 @@
 
 mod support;
 
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
@@ -13,6 +12,7 @@ use netpol_agent::{run, Config, Event, Folder};
 use netpol_manifest::LoadOptions;
 use netpol_nft::apply;
 use netpol_testkit::require_privileged;
+use netpol_testkit::write_renamed as write;
 use support::sorted;
 
 const PODS: &str = "\
@@ -90,13 +90,6 @@ fn a_bad_file_keeps_its_last_good_version() {
     assert_eq!(read.skipped, vec!["new.yaml"]);
 }
 
-fn write(dir: &Path, name: &str, text: &str) {
-    // Write then rename, as kubectl-like tools and editors do: readers never see half a file.
-    let tmp = dir.join(format!(".{name}.tmp"));
-    std::fs::write(&tmp, text).unwrap();
-    std::fs::rename(&tmp, dir.join(name)).unwrap();
-}
-
 /// Waits for the next sync report (skipping other events).
 fn next_sync(rx: &mpsc::Receiver<String>) -> String {
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -114,7 +107,7 @@ fn agent_applies_changes_keeps_rules_on_bad_input_and_on_exit() {
     let ns = require_privileged!().netns("agent-test");
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "pods.yaml", PODS);
-    write(dir.path(), "policy.yaml", &allow(80));
+    write(dir.path(), "policy.yaml", allow(80));
     let config = Config { netns: Some(ns.name().to_string()), ..Config::new(dir.path()) };
     let stop = Arc::new(AtomicBool::new(false));
     let (tx, rx) = mpsc::channel::<String>();
@@ -132,7 +125,7 @@ fn agent_applies_changes_keeps_rules_on_bad_input_and_on_exit() {
     assert!(first.starts_with("sync changed"), "{first}");
     assert!(listed().contains("10.9.0.2 . tcp . 80 "), "{}", listed());
 
-    write(dir.path(), "policy.yaml", &allow(443));
+    write(dir.path(), "policy.yaml", allow(443));
     let second = next_sync(&rx);
     assert!(second.starts_with("sync changed"), "{second}");
     assert!(listed().contains("10.9.0.2 . tcp . 443 "), "{}", listed());
@@ -223,7 +216,7 @@ fn issue14_flush_while_unreadable_is_undone_by_the_resync_in_nft() {
     let ns = require_privileged!().netns("agent-test");
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "pods.yaml", PODS);
-    write(dir.path(), "policy.yaml", &allow(80));
+    write(dir.path(), "policy.yaml", allow(80));
     let config =
         Config { netns: Some(ns.name().to_string()), resync: Some(Duration::from_secs(1)), ..Config::new(dir.path()) };
     let (stop, rx, agent) = start(&config);
@@ -273,7 +266,7 @@ fn issue14_recreated_folder_is_enforced_in_nft() {
     let dir = parent.path().join("manifests");
     std::fs::create_dir(&dir).unwrap();
     write(&dir, "pods.yaml", PODS);
-    write(&dir, "policy.yaml", &allow(80));
+    write(&dir, "policy.yaml", allow(80));
     let config = Config { netns: Some(ns.name().to_string()), resync: None, ..Config::new(&dir) };
     let (stop, rx, agent) = start(&config);
     let listed = || apply::list_table(Some(ns.name())).unwrap().unwrap_or_default();
@@ -295,7 +288,7 @@ fn issue14_recreated_folder_is_enforced_in_nft() {
         std::thread::sleep(Duration::from_millis(50));
     }
     while rx.try_recv().is_ok() {}
-    write(&dir, "policy.yaml", &allow(443));
+    write(&dir, "policy.yaml", allow(443));
     let edit = loop {
         let line = next_sync(&rx);
         if line.starts_with("sync changed") {

@@ -13,6 +13,7 @@ use netpol_agent::{Agent, Event, Folder, FolderSource, Schedule, Snapshot, Sourc
 use netpol_manifest::LoadOptions;
 use netpol_model::Cluster;
 use netpol_nft::{RenderOptions, Ruleset};
+use netpol_testkit::write_renamed as write;
 
 const PODS: &str = "\
 apiVersion: v1
@@ -74,12 +75,6 @@ fn fresh(docs: &[&str]) -> Ruleset {
     let mut syncer = fake_syncer();
     syncer.sync(&cluster(docs), 0).unwrap();
     syncer.applied().unwrap().clone()
-}
-
-fn write(dir: &Path, name: &str, text: impl AsRef<[u8]>) {
-    let tmp = dir.join(format!(".{name}.tmp"));
-    std::fs::write(&tmp, text).unwrap();
-    std::fs::rename(&tmp, dir.join(name)).unwrap();
 }
 
 fn folder_agent(dir: &Path, watch: bool) -> Agent<FolderSource, FakeDataplane> {

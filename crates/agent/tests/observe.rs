@@ -3,7 +3,6 @@
 //! HTTP endpoints served on 127.0.0.1 and read over a plain `TcpStream`.
 
 use std::net::TcpStream;
-use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,6 +12,7 @@ use netpol_agent::{serve, Agent, Event, FolderSource, Metrics, Schedule, Step, S
 use netpol_manifest::LoadOptions;
 use netpol_nft::RenderOptions;
 use netpol_testkit::http;
+use netpol_testkit::write_renamed as write;
 
 const PODS: &str = "\
 apiVersion: v1
@@ -35,12 +35,6 @@ kind: NetworkPolicy
 metadata: {name: web, namespace: default}
 spec: {podSelector: {matchLabels: {app: web}}, policyTypess: [Ingress]}
 ";
-
-fn write(dir: &Path, name: &str, text: &str) {
-    let tmp = dir.join(format!(".{name}.tmp"));
-    std::fs::write(&tmp, text).unwrap();
-    std::fs::rename(&tmp, dir.join(name)).unwrap();
-}
 
 /// The value of one sample (`name{labels}`) in the OpenMetrics text.
 fn sample(text: &str, series: &str) -> f64 {

@@ -15,6 +15,7 @@ use netpol_agent::{Agent, Event, Folder, FolderSource, Schedule, Snapshot, Sourc
 use netpol_manifest::LoadOptions;
 use netpol_model::Cluster;
 use netpol_nft::RenderOptions;
+use netpol_testkit::write_renamed as write;
 use proptest::prelude::*;
 
 const PODS: &str = "\
@@ -203,12 +204,6 @@ fn a_resync_replaces_the_whole_table_and_unchanged_input_applies_nothing() {
     assert_consistent(&syncer);
 }
 
-fn write(dir: &Path, name: &str, text: &str) {
-    let tmp = dir.join(format!(".{name}.tmp"));
-    std::fs::write(&tmp, text).unwrap();
-    std::fs::rename(&tmp, dir.join(name)).unwrap();
-}
-
 fn folder_agent(dir: &Path, watch: bool) -> Agent<FolderSource, FakeDataplane> {
     let source = FolderSource::new(dir, LoadOptions::default(), Duration::from_millis(2), watch).unwrap();
     Agent::new(source, fake_syncer(false))
@@ -226,7 +221,7 @@ fn step<S: Source>(agent: &mut Agent<S, FakeDataplane>, how: Step) -> (bool, Vec
 fn a_bad_file_keeps_the_last_good_state() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "pods.yaml", PODS);
-    write(dir.path(), "policy.yaml", &allow(80));
+    write(dir.path(), "policy.yaml", allow(80));
     let mut agent = folder_agent(dir.path(), false);
     let (ok, events) = step(&mut agent, Step::Everything);
     assert!(ok && events[0].starts_with("sync changed"), "{events:?}");
@@ -253,7 +248,7 @@ fn at_start_a_file_left_out_applies_nothing_until_it_loads() {
     assert!(ok && events[1].starts_with("not applying: "), "{events:?}");
     assert!(agent.syncer().applied().is_none() && agent.syncer().dataplane().calls().is_empty());
 
-    write(dir.path(), "policy.yaml", &allow(80));
+    write(dir.path(), "policy.yaml", allow(80));
     let (ok, events) = step(&mut agent, Step::Everything);
     assert!(ok && events[0].starts_with("sync changed"), "{events:?}");
     assert_eq!(agent.syncer().dataplane().calls(), [WHOLE]);
@@ -265,7 +260,7 @@ fn the_folder_vanishing_is_an_error_and_the_rules_stay() {
     let dir = parent.path().join("manifests");
     std::fs::create_dir(&dir).unwrap();
     write(&dir, "pods.yaml", PODS);
-    write(&dir, "policy.yaml", &allow(80));
+    write(&dir, "policy.yaml", allow(80));
     let mut agent = folder_agent(&dir, false);
     assert!(step(&mut agent, Step::Everything).0);
     let before = agent.syncer().applied().unwrap().clone();
@@ -293,7 +288,7 @@ fn the_folder_vanishing_is_an_error_and_the_rules_stay() {
 fn run_retries_a_failed_apply_and_applies_what_the_watcher_reports() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "pods.yaml", PODS);
-    write(dir.path(), "policy.yaml", &allow(80));
+    write(dir.path(), "policy.yaml", allow(80));
     let mut agent = folder_agent(dir.path(), true);
     agent.syncer_mut().dataplane_mut().fail_next_whole();
     let stop = Arc::new(AtomicBool::new(false));
@@ -324,7 +319,7 @@ fn run_retries_a_failed_apply_and_applies_what_the_watcher_reports() {
     };
     next("sync failed");
     next("sync changed");
-    write(dir.path(), "policy.yaml", &allow(443));
+    write(dir.path(), "policy.yaml", allow(443));
     next("sync changed");
     stop.store(true, Ordering::SeqCst);
     let agent = runner.join().unwrap();

@@ -18,7 +18,6 @@
 //! test ends, even on failure; the agent is stopped before it.
 
 use std::net::IpAddr;
-use std::path::Path;
 use std::time::Duration;
 
 use netpol_lab::hold::{Echo, Held};
@@ -27,6 +26,7 @@ use netpol_manifest::LoadOptions;
 use netpol_model::{PodKey, Protocol};
 use netpol_nft::apply;
 use netpol_testkit::require_privileged;
+use netpol_testkit::write_renamed as write_manifest;
 use support::agent::Agent;
 
 mod support;
@@ -105,13 +105,6 @@ fn lab_id(prefix: &str) -> String {
         pid /= 36;
     }
     format!("{prefix}{digits}")
-}
-
-/// Writes `name` in `dir` the way kubectl-like tools do: a temp name, then rename.
-fn write_manifest(dir: &Path, name: &str, text: &str) {
-    let tmp = dir.join(format!(".{name}.tmp"));
-    std::fs::write(&tmp, text).unwrap();
-    std::fs::rename(&tmp, dir.join(name)).unwrap();
 }
 
 /// The next `sync` report line (`netpol agent: sync ...`, without that prefix)

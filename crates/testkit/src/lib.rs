@@ -84,6 +84,14 @@ fn origin(file: &str, line: u32, column: u32) -> Option<Origin> {
 
 // ---------------------------------------------------------------- namespaces
 
+/// Writes `dir/name` as editors and kubectl-like tools do: a hidden
+/// temporary file, then a rename, so a watcher never reads half a file.
+pub fn write_renamed(dir: &std::path::Path, name: &str, text: impl AsRef<[u8]>) {
+    let tmp = dir.join(format!(".{name}.tmp"));
+    std::fs::write(&tmp, text).unwrap_or_else(|e| panic!("write {}: {e}", tmp.display()));
+    std::fs::rename(&tmp, dir.join(name)).unwrap_or_else(|e| panic!("rename {} to {name}: {e}", tmp.display()));
+}
+
 /// Starts a declared namespace (labelled `kubernetes.io/metadata.name=<name>`).
 pub fn namespace(name: &str) -> NamespaceBuilder {
     NamespaceBuilder { name: name.to_string(), labels: Labels::new(), origin: None }
