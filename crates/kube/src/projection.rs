@@ -162,6 +162,11 @@ impl Projection {
         self.known.iter().all(|k| *k)
     }
 
+    /// Whether `kind`'s first whole list has arrived.
+    pub fn known(&self, kind: Kind) -> bool {
+        self.known[kind.index()]
+    }
+
     /// The kinds whose first whole list has not arrived yet.
     pub fn waiting_for(&self) -> Vec<Kind> {
         Kind::ALL.into_iter().filter(|k| !self.known[k.index()]).collect()

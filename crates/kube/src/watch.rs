@@ -140,8 +140,6 @@ pub struct ApiSource {
     projection: Projection,
     updates: mpsc::Receiver<Update>,
     counters: Arc<Counters>,
-    /// The first list of each kind is not a relist.
-    listed_once: [bool; 3],
     metrics: Option<Arc<Metrics>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
@@ -172,7 +170,6 @@ impl ApiSource {
             projection: Projection::new(),
             updates,
             counters,
-            listed_once: [false; 3],
             metrics: None,
             stop: Some(stop),
             thread: Some(thread),
@@ -210,7 +207,10 @@ impl ApiSource {
         while !self.projection.ready() {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.updates.recv_timeout(left.min(Duration::from_millis(100))) {
-                Ok(update) => self.fold(update),
+                Ok(update) => {
+                    self.fold(update);
+                    self.drain();
+                }
                 Err(mpsc::RecvTimeoutError::Timeout) if left.is_zero() => return false,
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
                 Err(mpsc::RecvTimeoutError::Disconnected) => return false,
@@ -223,19 +223,12 @@ impl ApiSource {
         match update {
             Update::Change(kind, change, at) => {
                 let change = *change;
-                if matches!(change, Change::InitDone) {
-                    let first = !std::mem::replace(&mut self.listed_once[kind as usize], true);
-                    if !first {
-                        let note = Note::Relisted { resource: kind.resource() };
-                        tracing::info!(event = "relisted", resource = kind.resource(), "{note}");
-                    }
+                // The first whole list of a kind is no relist.
+                if matches!(change, Change::InitDone) && self.projection.known(kind) {
+                    let note = Note::Relisted { resource: kind.resource() };
+                    tracing::info!(event = "relisted", resource = kind.resource(), "{note}");
                 }
                 self.projection.apply(kind, change, at);
-                if let Some(m) = &self.metrics {
-                    let count = self.projection.count(kind);
-                    m.set_objects(kind.name(), u64::try_from(count).unwrap_or(u64::MAX));
-                    m.set_source_ready(self.projection.ready());
-                }
             }
             Update::Failed(kind, error) => {
                 let note = Note::WatchFailed { resource: kind.resource(), error };
@@ -261,14 +254,22 @@ impl ApiSource {
     }
 
     /// Folds in everything that arrived; false when the watch thread is gone.
+    /// Then the metrics get the objects by kind and readiness, once per batch.
     fn drain(&mut self) -> bool {
-        loop {
+        let open = loop {
             match self.updates.try_recv() {
                 Ok(update) => self.fold(update),
-                Err(mpsc::TryRecvError::Empty) => return true,
-                Err(mpsc::TryRecvError::Disconnected) => return false,
+                Err(mpsc::TryRecvError::Empty) => break true,
+                Err(mpsc::TryRecvError::Disconnected) => break false,
             }
+        };
+        if let Some(m) = &self.metrics {
+            for kind in Kind::ALL {
+                m.set_objects(kind.name(), u64::try_from(self.projection.count(kind)).unwrap_or(u64::MAX));
+            }
+            m.set_source_ready(self.projection.ready());
         }
+        open
     }
 }
 
