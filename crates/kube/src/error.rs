@@ -27,6 +27,9 @@ pub enum Error {
     /// Any other answer of the server.
     #[error("cannot {verb} {resource}: {message} ({code} {reason})")]
     Api { verb: String, resource: String, code: u16, reason: String, message: String },
+    /// `netpol agent --kubernetes --once`: the first lists did not all arrive in time.
+    #[error("the first lists from {server} did not all arrive within {}s", waited.as_secs())]
+    FirstLists { server: String, waited: std::time::Duration },
     /// Anything else on the way (a response that does not decode, ...).
     #[error("cannot {verb} {resource}: {message}")]
     Other { verb: String, resource: String, message: String },

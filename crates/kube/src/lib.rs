@@ -31,7 +31,7 @@ mod watch;
 
 pub use error::Error;
 pub use projection::Kind;
-pub use watch::{skipped_event, ApiSource, Counters, Note, WatchOptions};
+pub use watch::{run_agent, skipped_event, ApiSource, Counters, Note, WatchOptions, FIRST_LISTS};
 
 /// Where the cluster is: kubectl's `--kubeconfig` and `--context`.
 #[derive(Clone, Debug, Default)]

@@ -324,6 +324,37 @@ impl Source for ApiSource {
     }
 }
 
+/// How long `netpol agent --kubernetes --once` waits for the first lists.
+pub const FIRST_LISTS: Duration = Duration::from_secs(60);
+
+/// `netpol agent --kubernetes`: the sync loop of [`netpol_agent::run_source`]
+/// on the API of `cluster`, as `config` says (its render node also names the
+/// Events' reporting instance); with `config.once`, after waiting at most
+/// [`FIRST_LISTS`] for every first list. `config.metrics` gets the source's
+/// counts too. Only connecting (and the first lists with `once`) fails;
+/// everything after is reported through `on_event` and retried.
+pub fn run_agent(
+    config: &netpol_agent::Config,
+    cluster: &crate::Source,
+    stop: &std::sync::atomic::AtomicBool,
+    on_event: &mut dyn FnMut(netpol_agent::Event),
+) -> Result<(), Error> {
+    let connection = crate::connect(cluster)?;
+    let server = connection.server.clone();
+    let options = WatchOptions { instance: config.render.node.clone(), ..WatchOptions::default() };
+    let mut source = ApiSource::start(connection, options)?;
+    if let Some(metrics) = &config.metrics {
+        source = source.with_metrics(Arc::clone(metrics));
+    }
+    let node = config.render.node.as_deref().map(|n| format!(" for node {n}")).unwrap_or_default();
+    tracing::info!(event = "watching", server = %server, "watching namespaces, pods and networkpolicies at {server}{node}");
+    if config.once && !source.wait_ready(FIRST_LISTS) {
+        return Err(Error::FirstLists { server, waited: FIRST_LISTS });
+    }
+    netpol_agent::run_source(source, config, stop, on_event);
+    Ok(())
+}
+
 /// Doubling delays from `min` to `max` (no jitter: one agent per node, each
 /// with its own timing, already spreads the retries), reset by the watcher
 /// once a list or watch succeeds.

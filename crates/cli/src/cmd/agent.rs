@@ -12,7 +12,6 @@ use std::time::Duration;
 use anyhow::Context as _;
 use ipnet::IpNet;
 use netpol_agent::{Config, Event, Metrics};
-use netpol_kube::{ApiSource, WatchOptions};
 use netpol_nft::RenderOptions;
 
 use crate::logs::{self, LogFormat};
@@ -116,7 +115,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     };
     if args.kubernetes {
         let cluster = netpol_kube::Source { kubeconfig: args.kubeconfig, context: args.context };
-        kubernetes(&config, cluster, &stop, &mut on_event)?;
+        netpol_kube::run_agent(&config, &cluster, &stop, &mut on_event)?;
     } else {
         netpol_agent::run(&config, &stop, &mut on_event)?;
     }
@@ -124,30 +123,4 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         anyhow::bail!("{why}");
     }
     Ok(if waiting && config.once { Outcome::Findings } else { Outcome::Clean })
-}
-
-/// How long `--once --kubernetes` waits for the first lists.
-const FIRST_LISTS: Duration = Duration::from_secs(60);
-
-/// The sync loop on the Kubernetes API instead of a folder.
-fn kubernetes(
-    config: &Config,
-    cluster: netpol_kube::Source,
-    stop: &AtomicBool,
-    on_event: &mut dyn FnMut(Event),
-) -> anyhow::Result<()> {
-    let connection = netpol_kube::connect(&cluster)?;
-    let server = connection.server.clone();
-    let options = WatchOptions { instance: config.render.node.clone(), ..WatchOptions::default() };
-    let mut source = ApiSource::start(connection, options)?;
-    if let Some(metrics) = &config.metrics {
-        source = source.with_metrics(Arc::clone(metrics));
-    }
-    let node = config.render.node.as_deref().map(|n| format!(" for node {n}")).unwrap_or_default();
-    tracing::info!(event = "watching", server = %server, "watching namespaces, pods and networkpolicies at {server}{node}");
-    if config.once && !source.wait_ready(FIRST_LISTS) {
-        anyhow::bail!("the first lists from {server} did not all arrive within {}s", FIRST_LISTS.as_secs());
-    }
-    netpol_agent::run_source(source, config, stop, on_event);
-    Ok(())
 }
