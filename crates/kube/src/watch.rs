@@ -85,15 +85,14 @@ enum Update {
     Invalid(Kind, Key, String, bool),
 }
 
-/// Counts, for metrics and tests (shared with the watch thread).
+/// Counts, for tests (shared with the watch thread); objects skipped
+/// are counted by the metrics (`netpol_objects_skipped_total`).
 #[derive(Debug, Default)]
 pub struct Counters {
     /// Failed lists or watches, per kind (each is followed by a retry).
     pub restarts: [AtomicU64; 3],
     /// Lists started, per kind (the first list, then each relist).
     pub lists: [AtomicU64; 3],
-    /// Objects skipped because they could not be decoded, per kind.
-    pub invalid: [AtomicU64; 3],
 }
 
 impl Counters {
@@ -103,10 +102,6 @@ impl Counters {
 
     pub fn lists(&self, kind: Kind) -> u64 {
         self.lists[kind as usize].load(Ordering::Relaxed)
-    }
-
-    pub fn invalid(&self, kind: Kind) -> u64 {
-        self.invalid[kind as usize].load(Ordering::Relaxed)
     }
 }
 
@@ -185,7 +180,7 @@ impl ApiSource {
         self
     }
 
-    /// The counts so far (failed watches, lists, skipped objects).
+    /// The counts so far (failed watches, lists).
     pub fn counters(&self) -> &Arc<Counters> {
         &self.counters
     }
@@ -443,7 +438,6 @@ where
                 match &guarded.0 {
                     Ok(k) => Ok((key, convert(k))),
                     Err(invalid) => {
-                        counters.invalid[kind as usize].fetch_add(1, Ordering::Relaxed);
                         report_invalid(&recorder, &guarded, &invalid.error);
                         Err((key, invalid.error.clone()))
                     }
