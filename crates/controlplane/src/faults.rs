@@ -5,8 +5,6 @@
 //! testkit's proxy, which a test can cut), and files applied with the status
 //! their pods declare.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -147,54 +145,20 @@ fn etcd_post(url: &str, path: &str, body: &Value) -> Result<Value, Error> {
         let what = format!("{what} etcd at {url}{path}");
         move |source| Error::Io { what, source }
     };
-    let address = url.trim_start_matches("http://");
-    let mut stream = TcpStream::connect(address).map_err(io("connect to"))?;
-    stream.set_read_timeout(Some(Duration::from_secs(10))).map_err(io("set a timeout on"))?;
-    let body = body.to_string();
-    let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).map_err(io("send to"))?;
-    let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).map_err(io("read from"))?;
-    let answer = String::from_utf8_lossy(&answer);
-    let (head, rest) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
-    let body =
-        if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(rest) } else { rest.into() };
-    if !head.starts_with("HTTP/1.1 200") {
+    let address = url
+        .trim_start_matches("http://")
+        .parse()
+        .map_err(|e| io("find")(std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("{url}: {e}"))))?;
+    let answer = crate::http::post_json(address, path, &body.to_string()).map_err(io("POST to"))?;
+    if answer.status != 200 {
         return Err(Error::Command {
             command: format!("POST {url}{path}"),
-            status: head.lines().next().unwrap_or_default().to_string(),
-            stderr: body,
+            status: answer.status.to_string(),
+            stderr: answer.body,
         });
     }
-    serde_json::from_str(&body).map_err(|e| Error::Io {
-        what: format!("parse etcd's answer {body:?}"),
+    serde_json::from_str(&answer.body).map_err(|e| Error::Io {
+        what: format!("parse etcd's answer {:?}", answer.body),
         source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
     })
-}
-
-/// The body of a chunked HTTP/1.1 answer.
-fn dechunk(mut rest: &str) -> String {
-    let mut body = String::new();
-    while let Some((size, after)) = rest.split_once("\r\n") {
-        let Ok(n) = usize::from_str_radix(size.trim(), 16) else { break };
-        if n == 0 || after.len() < n {
-            break;
-        }
-        body.push_str(&after[..n]);
-        rest = after[n..].trim_start_matches("\r\n");
-    }
-    body
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dechunk_joins_chunks() {
-        assert_eq!(dechunk("4\r\nWiki\r\n5\r\npedia\r\n0\r\n\r\n"), "Wikipedia");
-    }
 }

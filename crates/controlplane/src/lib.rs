@@ -71,6 +71,7 @@
 mod binaries;
 #[cfg(feature = "faults")]
 mod faults;
+pub mod http;
 mod kubectl;
 mod pki;
 

@@ -69,7 +69,7 @@ pub use netpol_model as __model;
 /// The control plane (crate `netpol-controlplane`, with its `faults` feature), under
 /// the name tests have always used.
 pub use netpol_controlplane as control_plane;
-pub mod http;
+pub use netpol_controlplane::http;
 pub mod latency;
 pub mod privileged;
 pub mod proxy;
