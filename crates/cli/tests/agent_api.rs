@@ -5,19 +5,15 @@
 //! the restarted agent converges to exactly the table a fresh agent applies
 //! for the same cluster. Privileged and control-plane gates; CI requires both.
 
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
+use netpol_testkit::scenarios::seed_000_step as step;
 use netpol_testkit::{require_control_plane, require_privileged};
 use serde_json::Value;
 use support::agent::Agent;
 
 mod support;
-
-fn step(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/seed-000-walkthrough").join(name)
-}
 
 /// `nft list table inet netpol` in `netns`; `None` when there is no such table.
 fn table(netns: &str) -> Option<String> {

@@ -3,15 +3,12 @@
 //! step 5's files applied names the pairs `netpol diff STEP4 STEP5` names on the
 //! files alone, and `--without` compares with the object deleted.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use netpol_testkit::require_control_plane;
+use netpol_testkit::scenarios::seed_000_step as walkthrough;
 use serde_json::Value;
-
-fn walkthrough(step: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/seed-000-walkthrough").join(step)
-}
 
 fn netpol(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_netpol"))

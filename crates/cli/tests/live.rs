@@ -3,16 +3,13 @@
 //! answers the step's files give; what-if (`-f` on top of the cluster,
 //! `--without`); RBAC and connection failures; `get` and `describe` as kubectl.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use netpol_testkit::control_plane::Rule;
+use netpol_testkit::scenarios::seed_000_step as walkthrough;
 use netpol_testkit::{require_control_plane, ControlPlane};
 use serde_json::Value;
-
-fn walkthrough(step: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/seed-000-walkthrough").join(step)
-}
 
 const STEPS: &[&str] = &[
     "step-01-no-policies",

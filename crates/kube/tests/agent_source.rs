@@ -17,13 +17,10 @@ use netpol_kube::{ApiSource, Kind, WatchOptions};
 use netpol_nft::{RenderOptions, Ruleset};
 use netpol_testkit::control_plane::{Options, Rule};
 use netpol_testkit::proxy::Proxy;
+use netpol_testkit::scenarios::seed_000_step as step;
 use netpol_testkit::{require_control_plane, ControlPlane};
 
 type TestAgent = Agent<ApiSource, FakeDataplane>;
-
-fn step(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/seed-000-walkthrough").join(name)
-}
 
 fn start_agent(kubeconfig: &Path) -> TestAgent {
     let cluster = netpol_kube::Source { kubeconfig: Some(kubeconfig.to_path_buf()), context: None };

@@ -116,8 +116,14 @@ pub const SEED_000: [Step; 10] = [
 impl Step {
     /// The step's folder: `examples/seed-000-walkthrough/<dir>`.
     pub fn path(&self) -> PathBuf {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/seed-000-walkthrough").join(self.dir)
+        seed_000_step(self.dir)
     }
+}
+
+/// The folder of one step of the seed 000 walkthrough,
+/// `examples/seed-000-walkthrough/<dir>` (e.g. `step-04-backend-ingress`).
+pub fn seed_000_step(dir: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/seed-000-walkthrough").join(dir)
 }
 
 /// The churn scenario's pods: x/a, x/b, x/c (10.244.1.11-13), each serving 80/TCP and 80/UDP.
