@@ -25,6 +25,7 @@ use kube::{Client, Config};
 use netpol_manifest::api::Objects;
 use serde::de::DeserializeOwned;
 
+mod decode;
 mod error;
 pub mod projection;
 mod watch;

@@ -14,11 +14,12 @@
 //!   retry; a watch that expired (`410 Gone`) relists, and a relist replaces
 //!   the kind's objects only once it is whole, so what changed while the
 //!   agent was away is applied in one sync when it is back.
-//! - Objects that cannot be decoded (`DeserializeGuard`) are reported (a log
-//!   line, the `skipped` count, and a Kubernetes Event on the object where RBAC
-//!   allows) and never replace the last good version of the object; one never
-//!   seen good is left out (docs/enforcement.md, "The agent on Kubernetes",
-//!   says what that means for each kind).
+//! - Objects that cannot be decoded ([`Decoded`]: kube-rs's `DeserializeGuard`
+//!   without its copies) are reported (a log line, the `skipped` count, and a
+//!   Kubernetes Event on the object where RBAC allows) and never replace the
+//!   last good version of the object; one never seen good is left out
+//!   (docs/enforcement.md, "The agent on Kubernetes", says what that means for
+//!   each kind).
 //! - Threads: one thread runs a single-threaded tokio runtime driving the
 //!   three watchers; it converts each object to the model at once (the API's
 //!   JSON is dropped there) and sends it over a std channel. The agent's
@@ -34,7 +35,6 @@ use std::time::{Duration, Instant};
 use futures::stream::{BoxStream, StreamExt};
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::api::networking::v1 as net;
-use kube::core::DeserializeGuard;
 use kube::runtime::events::{Event as KubeEvent, EventType, Recorder, Reporter};
 use kube::runtime::utils::Backoff;
 use kube::runtime::watcher::{self, watcher, Event as WatchEvent};
@@ -43,6 +43,7 @@ use kube::{Api, Client, Resource};
 use netpol_agent::{Metrics, Snapshot, Source, Wait};
 use netpol_manifest::api;
 
+use crate::decode::Decoded;
 use crate::projection::{Change, Key, Kind, Object, Projection};
 use crate::{chain, Connection, Error};
 
@@ -425,7 +426,7 @@ fn kind_stream<K>(
 where
     K: Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + Debug + Send + Sync + 'static,
 {
-    let api: Api<DeserializeGuard<K>> = Api::all(client.clone());
+    let api: Api<Decoded<K>> = Api::all(client.clone());
     let config = watcher::Config::default().page_size(options.page_size);
     let backoff = Doubling { min: options.backoff_min, max: options.backoff_max, next: options.backoff_min };
     let counters = Arc::clone(counters);
@@ -433,7 +434,7 @@ where
     watcher(api, config)
         .backoff(backoff)
         .map(move |event| {
-            let object = |guarded: DeserializeGuard<K>| -> Result<(Key, Option<Object>), (Key, String)> {
+            let object = |guarded: Decoded<K>| -> Result<(Key, Option<Object>), (Key, String)> {
                 let key = key_of(guarded.meta());
                 match &guarded.0 {
                     Ok(k) => Ok((key, convert(k))),
@@ -487,7 +488,7 @@ pub fn skipped_event(error: &str) -> KubeEvent {
 
 /// A Warning Event on an object netpol could not decode, published in the
 /// background; refused (no RBAC for events) or failed, it is only logged.
-fn report_invalid<K>(recorder: &Recorder, object: &DeserializeGuard<K>, error: &str)
+fn report_invalid<K>(recorder: &Recorder, object: &Decoded<K>, error: &str)
 where
     K: Resource<DynamicType = ()>,
 {
