@@ -33,6 +33,8 @@ enum Command {
     Matrix(cmd::matrix::Args),
     /// Which pairs gain or lose connections between OLD and NEW (or live and -f), and why.
     Diff(cmd::diff::Args),
+    /// What could reach a pod (or what it could reach) beyond the pods that exist: as selectors.
+    Exposure(cmd::exposure::Args),
     /// `kubectl describe networkpolicy`, plus the pods each selector matches now.
     Describe(cmd::describe::Args),
     /// `kubectl get networkpolicies`, with `-o wide` the pods each one selects.
@@ -79,6 +81,7 @@ fn main() -> ExitCode {
         Command::Check(args) => cmd::check::run(args),
         Command::Matrix(args) => cmd::matrix::run(args),
         Command::Diff(args) => cmd::diff::run(args),
+        Command::Exposure(args) => cmd::exposure::run(args),
         Command::Describe(args) => cmd::describe::run(args),
         Command::Get(args) => cmd::get::run(args),
         Command::Explain(args) => cmd::explain::run(args),

@@ -93,6 +93,21 @@ impl<'c> Engine<'c> {
         }
     }
 
+    /// Every namespace the input knows: declared, or used by a pod or a policy.
+    pub(crate) fn namespace_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.cluster.namespaces.keys().cloned().collect();
+        names.extend(self.implicit.keys().cloned());
+        names.extend(self.policies_by_ns.keys().map(|n| n.to_string()));
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    /// The policies of namespace `name`, in input order.
+    pub(crate) fn policies_in(&self, name: &str) -> &[&'c NetworkPolicy] {
+        self.policies_by_ns.get(name).map(Vec::as_slice).unwrap_or_default()
+    }
+
     /// The pods a policy selects as subjects (hostNetwork pods never are).
     pub fn subjects(&self, policy: &NetworkPolicy) -> Vec<PodKey> {
         self.cluster.pods.iter().filter(|p| policy.selects(*p)).map(Pod::key).collect()

@@ -59,6 +59,7 @@ mod endpoint;
 mod error;
 mod evaluate;
 mod explain;
+mod exposure;
 mod peer;
 mod port;
 
@@ -70,5 +71,6 @@ pub use endpoint::{Endpoint, EndpointParseError, Flow};
 pub use error::EngineError;
 pub use evaluate::{Engine, Options};
 pub use explain::explain;
+pub use exposure::{Candidate, Exposure, Grant, Limit, NamespaceScope, OtherSide, PolicyOf, Ports, Reach, RuleOf};
 // What `allowed_connections` returns: defined in the model, shared with the matrix.
 pub use netpol_model::{PortRange, PortSet, MAX_PORT, MIN_PORT};

@@ -34,6 +34,7 @@
 mod connections;
 mod describe;
 mod diff;
+mod exposure;
 mod grid;
 mod legend;
 mod matrix;
@@ -43,6 +44,7 @@ mod tables;
 pub use connections::connections;
 pub use describe::{describe, describe_policies, matches};
 pub use diff::{diff, signed, DiffCounts, DiffFormat, Workloads};
+pub use exposure::{exposure_text, exposures_grouped, ports_text};
 pub use grid::{grid, grid_width};
 pub use legend::{legend, legend_md, Mark};
 pub use matrix::{truth_tables, Format, MatrixView};

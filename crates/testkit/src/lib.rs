@@ -73,6 +73,7 @@ pub use netpol_controlplane::http;
 pub mod latency;
 pub mod privileged;
 pub mod proxy;
+pub mod random;
 pub mod scenarios;
 pub mod spans;
 pub use control_plane::ControlPlane;

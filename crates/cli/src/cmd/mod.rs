@@ -20,6 +20,7 @@ pub mod create;
 pub mod describe;
 pub mod diff;
 pub mod explain;
+pub mod exposure;
 pub mod get;
 pub mod lab;
 pub mod matrix;
