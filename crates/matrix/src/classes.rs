@@ -3,10 +3,16 @@
 //!
 //! Two pods get the same key exactly when no policy can tell them apart:
 //! same namespace, same values for every label key some pod selector reads,
-//! same resolution of every port name some rule uses, the same side of every
-//! ipBlock boundary for each of their IPs, and the same hostNetwork flag.
+//! same resolution of every port name some rule uses, for each of their IPs
+//! the same set of ipBlock ranges (`cidr`s and `except`s) containing it, and
+//! the same hostNetwork flag.
+//!
+//! IPs are placed by the elementary intervals between the ranges' ends, but an
+//! interval is not a class: intervals inside exactly the same ranges share one
+//! region id. (Pods on nodes with their own /24s, between ipBlocks that contain
+//! none of them, are one class, not one per node.)
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
 use netpol_model::{IpBlock, LabelSelector, NetworkPolicy, Peer, Pod, PortRef, Protocol};
@@ -28,6 +34,11 @@ pub(crate) struct Context {
     port_names: BTreeMap<(String, Protocol), u32>,
     boundaries: BTreeMap<Addr, u32>,
     sorted_boundaries: Vec<Addr>,
+    /// Every ipBlock range (`cidr` or `except`) as its first and last address.
+    ranges: BTreeMap<(Addr, Addr), u32>,
+    /// For the interval starting at `sorted_boundaries[i]`: the id of the set of
+    /// ranges containing it (0: none), equal for intervals inside the same ranges.
+    region_ids: Vec<u32>,
     /// Whether ipBlock peers match pod IPs (then every pod's IPs take part in
     /// keys; otherwise only hostNetwork pods').
     pub(crate) ipblock_matches_pods: bool,
@@ -39,6 +50,7 @@ struct Footprint {
     label_keys: Vec<String>,
     port_names: Vec<(String, Protocol)>,
     boundaries: Vec<Addr>,
+    ranges: Vec<(Addr, Addr)>,
 }
 
 fn footprint(policy: &NetworkPolicy) -> Footprint {
@@ -55,6 +67,7 @@ fn footprint(policy: &NetworkPolicy) -> Footprint {
                         let lo = addr(net.network());
                         f.boundaries.push(lo);
                         let hi = addr(net.broadcast());
+                        f.ranges.push((lo, hi));
                         if let Some(next) = hi.1.checked_add(1) {
                             let top = if hi.0 == 4 { u128::from(u32::MAX) } else { u128::MAX };
                             if hi.1 < top {
@@ -99,8 +112,13 @@ impl Context {
             boundaries_changed |= *n == 0;
             *n += 1;
         }
+        for r in f.ranges {
+            let n = self.ranges.entry(r).or_insert(0);
+            boundaries_changed |= *n == 0;
+            *n += 1;
+        }
         if boundaries_changed {
-            self.sorted_boundaries = self.boundaries.keys().copied().collect();
+            self.rebuild_regions();
         }
         changed || boundaries_changed
     }
@@ -119,10 +137,62 @@ impl Context {
         for b in f.boundaries {
             boundaries_changed |= release(&mut self.boundaries, b);
         }
+        for r in f.ranges {
+            boundaries_changed |= release(&mut self.ranges, r);
+        }
         if boundaries_changed {
-            self.sorted_boundaries = self.boundaries.keys().copied().collect();
+            self.rebuild_regions();
         }
         changed || boundaries_changed
+    }
+
+    /// Sorts the boundaries and names each interval by the set of ranges
+    /// containing it: one sweep, adding a range where it starts and dropping it
+    /// after its last address (or where the next family starts).
+    fn rebuild_regions(&mut self) {
+        self.sorted_boundaries = self.boundaries.keys().copied().collect();
+        let mut starts: HashMap<Addr, Vec<u32>> = HashMap::new();
+        let mut ends: HashMap<Addr, Vec<u32>> = HashMap::new();
+        for (i, (lo, hi)) in self.ranges.keys().enumerate() {
+            starts.entry(*lo).or_default().push(i as u32);
+            let top = if hi.0 == 4 { u128::from(u32::MAX) } else { u128::MAX };
+            if hi.1 < top {
+                ends.entry((hi.0, hi.1 + 1)).or_default().push(i as u32);
+            }
+        }
+        let mut ids: HashMap<Vec<u32>, u32> = HashMap::from([(Vec::new(), 0)]);
+        let mut active: Vec<u32> = Vec::new();
+        let mut family = 0;
+        self.region_ids = self
+            .sorted_boundaries
+            .iter()
+            .map(|b| {
+                if b.0 != family {
+                    // Ranges never cross families: every one of the previous family has ended.
+                    active.clear();
+                    family = b.0;
+                }
+                if let Some(gone) = ends.get(b) {
+                    active.retain(|r| !gone.contains(r));
+                }
+                if let Some(new) = starts.get(b) {
+                    active.extend(new);
+                    active.sort_unstable();
+                }
+                let next = ids.len() as u32;
+                *ids.entry(active.clone()).or_insert(next)
+            })
+            .collect();
+    }
+
+    /// The region of `a`: the id of the set of ranges containing it.
+    fn region(&self, a: Addr) -> u32 {
+        match self.sorted_boundaries.partition_point(|b| *b <= a).checked_sub(1) {
+            // Below the interval's start in another family: no range of `a`'s family starts
+            // before `a`, so none contains it.
+            Some(i) if self.sorted_boundaries[i].0 == a.0 => self.region_ids[i],
+            _ => 0,
+        }
     }
 
     /// The class key of `pod` in this context.
@@ -154,7 +224,7 @@ impl Context {
                 .iter()
                 .map(|ip| {
                     let a = addr(*ip);
-                    (a.0, self.sorted_boundaries.partition_point(|b| *b <= a) as u32)
+                    (a.0, self.region(a))
                 })
                 .collect()
         } else {
@@ -194,8 +264,8 @@ pub(crate) struct ClassKey {
     pub(crate) labels: Vec<(String, String)>,
     /// `(name, protocol, port)` for every number the pods declare under a referenced port name.
     pub(crate) ports: Vec<(String, Protocol, u16)>,
-    /// For each IP (in order), its family and the elementary interval between
-    /// ipBlock boundaries it falls in (empty when ipBlocks cannot match the pod).
+    /// For each IP (in order), its family and the id of the set of ipBlock
+    /// ranges containing it (empty when ipBlocks cannot match the pod).
     pub(crate) regions: Vec<(u8, u32)>,
     /// The family (4 or 6) of the first IP: the family of flows towards the pod.
     pub(crate) first_family: Option<u8>,
@@ -211,5 +281,66 @@ impl ClassKey {
     /// Whether the named port `name`/`protocol` stands for `port` on this class.
     pub(crate) fn has_named_port(&self, name: &str, protocol: Protocol, port: u16) -> bool {
         self.ports.iter().any(|(n, p, q)| n == name && *p == protocol && *q == port)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netpol_model::{IpBlock, Peer, Rule};
+
+    fn context(blocks: &[(&str, &[&str])]) -> Context {
+        let mut policy = netpol_model::NetworkPolicy {
+            namespace: "ns".into(),
+            name: "p".into(),
+            pod_selector: LabelSelector::default(),
+            policy_types: vec![netpol_model::Direction::Ingress],
+            policy_types_defaulted: false,
+            ingress: Vec::new(),
+            egress: Vec::new(),
+            meta: Default::default(),
+            origin: None,
+        };
+        let peers = blocks
+            .iter()
+            .map(|(cidr, except)| {
+                Peer::IpBlock(IpBlock::new(cidr.parse().unwrap(), except.iter().map(|e| e.parse().unwrap()).collect()))
+            })
+            .collect();
+        policy.ingress.push(Rule { peers, ports: Vec::new(), origin: None });
+        let mut c = Context::new(true);
+        assert!(c.add(&policy));
+        c
+    }
+
+    fn region(c: &Context, ip: &str) -> u32 {
+        c.region(addr(ip.parse().unwrap()))
+    }
+
+    #[test]
+    fn intervals_inside_the_same_ranges_are_one_region() {
+        let c = context(&[("10.0.2.0/24", &[]), ("10.0.0.0/8", &["10.0.5.0/24"]), ("fd00::/64", &[])]);
+        // Either side of 10.0.2.0/24, inside 10.0.0.0/8 only: one region, though two intervals.
+        assert_eq!(region(&c, "10.0.1.7"), region(&c, "10.0.3.7"));
+        assert_eq!(region(&c, "10.0.1.7"), region(&c, "10.200.0.1"));
+        // Inside 10.0.2.0/24 too, or inside the except: other regions.
+        assert_ne!(region(&c, "10.0.2.7"), region(&c, "10.0.1.7"));
+        assert_ne!(region(&c, "10.0.5.7"), region(&c, "10.0.1.7"));
+        assert_ne!(region(&c, "10.0.5.7"), region(&c, "10.0.2.7"));
+        // Outside every range, in either family: region 0.
+        for ip in ["9.0.0.1", "11.0.0.1", "255.255.255.255", "::1", "fe80::1"] {
+            assert_eq!(region(&c, ip), 0, "{ip}");
+        }
+        assert_ne!(region(&c, "fd00::1"), 0);
+    }
+
+    #[test]
+    fn a_range_to_the_top_of_ipv4_ends_with_the_family() {
+        let c = context(&[("0.0.0.0/0", &["10.0.0.0/8"]), ("fd00::/8", &[])]);
+        assert_eq!(region(&c, "1.1.1.1"), region(&c, "255.255.255.255"));
+        assert_ne!(region(&c, "10.1.1.1"), region(&c, "1.1.1.1"));
+        assert_eq!(region(&c, "::1"), 0);
+        assert_ne!(region(&c, "fd00::1"), 0);
+        assert_eq!(region(&c, "fe00::1"), 0);
     }
 }

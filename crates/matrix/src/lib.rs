@@ -10,7 +10,7 @@
 //!
 //! How: pods that no policy can tell apart share a *class* (same namespace,
 //! same values of the label keys selectors read, same resolution of the port
-//! names rules use, same side of every ipBlock boundary, same hostNetwork
+//! names rules use, inside the same ipBlock ranges, same hostNetwork
 //! flag). Every selector and ipBlock becomes a bitset over classes, evaluated
 //! once per class; a port table ORs, per class and direction, the peer bitsets of
 //! the rules whose ports admit the probed port, and ANDs egress with the

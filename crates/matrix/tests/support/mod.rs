@@ -45,7 +45,13 @@ fn selector_strategy(keys: &'static [&'static str]) -> impl Strategy<Value = Lab
         })
 }
 
-const IPS: [&str; 10] = [
+// Pairs in different intervals between ipBlock ends but inside the same ranges
+// (10.0.0.4 and 10.0.0.6; 192.168.0.1 and 10.2.0.1), and an IPv6 address below
+// every IPv6 range (::1), so classes that merge such pods are tested.
+const IPS: [&str; 13] = [
+    "10.0.0.4",
+    "10.2.0.1",
+    "::1",
     "10.0.0.1",
     "10.0.0.2",
     "10.0.0.5",
@@ -89,13 +95,21 @@ fn pod_strategy() -> impl Strategy<Value = Pod> {
         ports_strategy(),
         prop::bool::weighted(0.15),
         prop::bool::weighted(0.1),
-        proptest::option::of(select(&["n1", "n2"][..])),
+        proptest::option::of(select(&["n1", "n2", "n3", "n4"][..])),
+        proptest::option::of(0u32..1000),
     )
-        .prop_map(|(ns, labels, ips, ports, host_network, workload, node)| Pod {
+        .prop_map(|(ns, mut labels, ips, ports, host_network, workload, node, unique)| Pod {
             namespace: ns.to_string(),
             name: String::new(),
             kind: if workload { WorkloadKind::Deployment } else { WorkloadKind::Pod },
-            labels,
+            labels: {
+                // Per-pod labels no selector reads (a StatefulSet's pod name, a ReplicaSet's hash).
+                if let Some(n) = unique {
+                    labels.insert("statefulset.kubernetes.io/pod-name", format!("web-{n}"));
+                    labels.insert("pod-template-hash", format!("{n:x}"));
+                }
+                labels
+            },
             ips: if workload { vec![] } else { ips },
             ports,
             host_network: host_network && !workload,
