@@ -51,6 +51,26 @@ pub struct Spec {
     pub seed: u64,
 }
 
+/// How the cluster is laid out beyond its size. The default is the shape the
+/// benchmarks in benches/RESULTS.md were first measured on; [`Shape::realistic`]
+/// is the shape a scheduler leaves a real cluster in (issue 12): every workload
+/// 20 replicas (each on a random node, a /24 per node, 100 pods a node), and a
+/// few hundred distinct ipBlocks (external ranges, /20s of the pod range with an
+/// `except`, single nodes' /24s) in the policies' CIDR rules.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Shape {
+    /// Replicas of every workload; `None`: about 10, skewed (1-20).
+    pub replicas: Option<usize>,
+    /// Distinct ipBlocks the CIDR rules draw from; 0: the three fixed ones.
+    pub ip_blocks: usize,
+}
+
+impl Shape {
+    pub fn realistic() -> Self {
+        Shape { replicas: Some(20), ip_blocks: 300 }
+    }
+}
+
 /// One manifest file: a relative path and its multi-document YAML.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Document {
@@ -118,6 +138,11 @@ fn ipv4(n: u32) -> IpAddr {
 /// Generates a cluster: exactly `spec.pods` pods and `spec.policies` policies in
 /// `max(spec.namespaces, 1)` namespaces (`kube-system`, `monitoring`, then teams).
 pub fn generate(spec: &Spec) -> Cluster {
+    generate_shaped(spec, &Shape::default())
+}
+
+/// [`generate`] in another [`Shape`]; the default shape gives the same cluster.
+pub fn generate_shaped(spec: &Spec, shape: &Shape) -> Cluster {
     let mut rng = Rng::new(spec.seed);
     let n_ns = spec.namespaces.max(1);
     let teams = (n_ns / 4).max(1);
@@ -188,7 +213,7 @@ pub fn generate(spec: &Spec) -> Cluster {
         let name = format!("{}-{}", rng.pick(&APP_WORDS), apps.len());
         let version = if rng.chance(80) { "v1" } else { "v2" };
         let hash = format!("{:08x}", rng.next_u64() as u32);
-        let replicas = (1 + rng.skewed(20)).min(spec.pods - pods.len());
+        let replicas = shape.replicas.unwrap_or_else(|| 1 + rng.skewed(20)).max(1).min(spec.pods - pods.len());
         for r in 0..replicas {
             let (node, ip) = ip_for(&mut rng);
             let mut labels = Labels::from_iter([("app", name.as_str()), ("tier", tier), ("version", version)]);
@@ -215,6 +240,7 @@ pub fn generate(spec: &Spec) -> Cluster {
         apps.push(App { namespace, name, tier, version, hash });
     }
     cluster.pods = pods;
+    let pool = ip_block_pool(shape.ip_blocks, nodes);
 
     // Policies: default-deny first in some namespaces, then allows per app.
     let mut names = BTreeSet::new();
@@ -223,7 +249,7 @@ pub fn generate(spec: &Spec) -> Cluster {
         let ns =
             if apps.is_empty() || rng.chance(15) { app_ns(&mut rng) } else { apps[rng.below(apps.len())].namespace };
         let app = apps.iter().filter(|a| a.namespace == ns).nth(rng.below(4));
-        let mut p = policy_for(&mut rng, ns, app, n_ns, teams);
+        let mut p = policy_for(&mut rng, ns, app, n_ns, teams, &pool);
         k += 1;
         p.name = format!("{}-{k}", p.name);
         if names.insert((p.namespace.clone(), p.name.clone())) {
@@ -266,7 +292,33 @@ fn net(s: &str) -> ipnet::IpNet {
     s.parse().expect("literal CIDR")
 }
 
-fn policy_for(rng: &mut Rng, ns: usize, app: Option<&App>, n_ns: usize, teams: usize) -> NetworkPolicy {
+/// `n` distinct ipBlocks: 60% external /24s, 25% /20s of the pod range with one
+/// /24 excepted, 15% single nodes' /24s (in that rotation).
+fn ip_block_pool(n: usize, nodes: usize) -> Vec<IpBlock> {
+    let v4 = |a: u32, prefix: u8| ipnet::IpNet::V4(ipnet::Ipv4Net::new(Ipv4Addr::from(a), prefix).expect("prefix"));
+    (0..n)
+        .map(|k| {
+            let k32 = k as u32;
+            match k % 20 {
+                0..=11 => IpBlock::new(v4((198 << 24) | (18 << 16) | (k32 << 8), 24), vec![]),
+                12..=16 => {
+                    let base = POD_CIDR_BASE + (k32 << 12);
+                    IpBlock::new(v4(base, 20), vec![v4(base + ((k32 % 16) << 8), 24)])
+                }
+                _ => IpBlock::new(v4(POD_CIDR_BASE + (((k * 7 % nodes) as u32) << 8), 24), vec![]),
+            }
+        })
+        .collect()
+}
+
+fn policy_for(
+    rng: &mut Rng,
+    ns: usize,
+    app: Option<&App>,
+    n_ns: usize,
+    teams: usize,
+    pool: &[IpBlock],
+) -> NetworkPolicy {
     let ingress_egress = [Direction::Ingress, Direction::Egress];
     let Some(app) = app.filter(|_| !rng.chance(12)) else {
         // Namespace-wide defaults.
@@ -342,8 +394,11 @@ fn policy_for(rng: &mut Rng, ns: usize, app: Option<&App>, n_ns: usize, teams: u
         5 => {
             // Internet egress (no private ranges) plus DNS.
             let mut p = empty_policy(ns, &format!("{}-egress-internet", app.name), subject, &[Direction::Egress]);
-            let block =
-                IpBlock::new(net("0.0.0.0/0"), vec![net("10.0.0.0/8"), net("172.16.0.0/12"), net("192.168.0.0/16")]);
+            let block = if pool.is_empty() {
+                IpBlock::new(net("0.0.0.0/0"), vec![net("10.0.0.0/8"), net("172.16.0.0/12"), net("192.168.0.0/16")])
+            } else {
+                pool[rng.below(pool.len())].clone()
+            };
             p.egress.push(Rule {
                 peers: vec![Peer::IpBlock(block)],
                 ports: vec![PolicyPort::number(Protocol::Tcp, 443), PolicyPort::range(Protocol::Tcp, 8000, 8100)],
@@ -374,7 +429,11 @@ fn policy_for(rng: &mut Rng, ns: usize, app: Option<&App>, n_ns: usize, teams: u
         _ => {
             // Ingress from the node range and from the pod CIDR outside one team's block.
             let mut p = empty_policy(ns, &format!("{}-from-cidr", app.name), subject, &[Direction::Ingress]);
-            let pod_cidr = IpBlock::new(net("10.0.0.0/8"), vec![net("10.255.0.0/16")]);
+            let pod_cidr = if pool.is_empty() {
+                IpBlock::new(net("10.0.0.0/8"), vec![net("10.255.0.0/16")])
+            } else {
+                pool[rng.below(pool.len())].clone()
+            };
             let nodes = IpBlock::new(net("172.20.0.0/16"), vec![]);
             p.ingress.push(Rule {
                 peers: vec![Peer::IpBlock(pod_cidr), Peer::IpBlock(nodes)],

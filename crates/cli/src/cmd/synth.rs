@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use netpol_synth::{documents, generate, stream, Spec};
+use netpol_synth::{documents, generate_shaped, stream, Shape, Spec};
 
 use crate::output::{eprint, print, Outcome};
 use crate::progress::Progress;
@@ -22,16 +22,39 @@ pub struct Args {
     /// The seed: the same arguments always write the same manifests.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// `default` (workloads of 1-20 replicas, three fixed ipBlocks: the shape of the
+    /// first benchmarks) or `realistic` (20 replicas each, 300 distinct ipBlocks, some
+    /// inside the pod range: the hard shape of issue 12).
+    #[arg(long, value_enum, default_value = "default")]
+    shape: ShapeArg,
+    /// Replicas of every workload (overrides the shape's).
+    #[arg(long, value_name = "N")]
+    replicas: Option<usize>,
+    /// Distinct ipBlocks in the policies' CIDR rules (overrides the shape's).
+    #[arg(long, value_name = "N")]
+    ip_blocks: Option<usize>,
     /// Write files into this folder (`namespaces.yaml`, `pods/<ns>.yaml`,
     /// `policies/<ns>.yaml`) instead of one YAML stream on stdout.
     #[arg(short = 'o', long = "output-dir", value_name = "DIR")]
     output_dir: Option<PathBuf>,
 }
 
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum ShapeArg {
+    Default,
+    Realistic,
+}
+
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let spec = Spec { namespaces: args.namespaces, pods: args.pods, policies: args.policies, seed: args.seed };
+    let mut shape = match args.shape {
+        ShapeArg::Default => Shape::default(),
+        ShapeArg::Realistic => Shape::realistic(),
+    };
+    shape.replicas = args.replicas.or(shape.replicas);
+    shape.ip_blocks = args.ip_blocks.unwrap_or(shape.ip_blocks);
     let progress = Progress::start(&format!("generating {} pods, {} policies", spec.pods, spec.policies));
-    let cluster = generate(&spec);
+    let cluster = generate_shaped(&spec, &shape);
     let Some(dir) = args.output_dir else {
         let text = stream(&cluster);
         progress.finish();
