@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 
 mod cmd;
+mod graphviz;
 mod logs;
 mod output;
 mod progress;
@@ -33,6 +34,8 @@ enum Command {
     Matrix(cmd::matrix::Args),
     /// Which pairs gain or lose connections between OLD and NEW (or live and -f), and why.
     Diff(cmd::diff::Args),
+    /// Draw who may connect to whom: DOT, SVG, Mermaid, or an HTML page with explanations.
+    Graph(cmd::graph::Args),
     /// `kubectl describe networkpolicy`, plus the pods each selector matches now.
     Describe(cmd::describe::Args),
     /// `kubectl get networkpolicies`, with `-o wide` the pods each one selects.
@@ -79,6 +82,7 @@ fn main() -> ExitCode {
         Command::Check(args) => cmd::check::run(args),
         Command::Matrix(args) => cmd::matrix::run(args),
         Command::Diff(args) => cmd::diff::run(args),
+        Command::Graph(args) => cmd::graph::run(args),
         Command::Describe(args) => cmd::describe::run(args),
         Command::Get(args) => cmd::get::run(args),
         Command::Explain(args) => cmd::explain::run(args),

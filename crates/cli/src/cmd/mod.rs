@@ -21,6 +21,7 @@ pub mod describe;
 pub mod diff;
 pub mod explain;
 pub mod get;
+pub mod graph;
 pub mod lab;
 pub mod matrix;
 pub mod render;
