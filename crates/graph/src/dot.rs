@@ -78,7 +78,7 @@ pub fn dot(graph: &Graph, links: bool) -> String {
             format!("id=\"{}\"", edge.id),
             format!("class=\"connection{}\"", if edge.own_node { " own-node" } else { "" }),
             format!("label=\"{}\"", lines(&edge.port_lines())),
-            format!("tooltip=\"{}\"", escape(&format!("{} -> {}: {}", from.key(), to.key(), edge.ports))),
+            format!("tooltip=\"{}\"", escape(&format!("{}: {}", graph.edge_title(edge), edge.ports))),
         ];
         if edge.own_node {
             attrs.push("style=dashed".to_string());
@@ -100,7 +100,10 @@ fn node_line(node: &Node) -> String {
     };
     let mut attrs = vec![
         format!("id=\"{}\"", node.id),
-        format!("class=\"{} {style}\"", if node.namespace().is_some() { "pods" } else { "external" }),
+        match node.namespace() {
+            Some(_) => format!("class=\"pods {style}\""),
+            None => "class=\"external\"".to_string(),
+        },
         format!("label=\"{}\"", lines(&node.label_lines())),
         format!("fillcolor=\"{}\"", fill(style)),
         format!("tooltip=\"{}\"", escape(&tooltip)),

@@ -58,7 +58,7 @@ pub fn explain_edge(engine: &Engine, edge: &Edge) -> Vec<Explanation> {
 pub fn explain_text(graph: &Graph, engine: &Engine, edge: &Edge) -> String {
     let (from, to) = (&graph.nodes[edge.from], &graph.nodes[edge.to]);
     let mut out = String::new();
-    let _ = writeln!(out, "{} -> {}: {}", from.key(), to.key(), edge.ports);
+    let _ = writeln!(out, "{}: {}", graph.edge_title(edge), edge.ports);
     if from.pods().len() > 1 || to.pods().len() > 1 || edge.from == edge.to {
         let _ =
             writeln!(out, "(evaluated for {} -> {}: the pods of a node are alike to every policy)", edge.src, edge.dst);

@@ -83,6 +83,17 @@ impl Node {
         }
     }
 
+    /// What a person reads for the node: its pods (at most three, then how many
+    /// more), or the region.
+    pub fn title(&self) -> String {
+        let pods = self.pods();
+        match pods.len() {
+            0 => self.key(),
+            1..=3 => pods.join(", "),
+            n => format!("{}, ... ({n} pods)", pods[..2].join(", ")),
+        }
+    }
+
     /// Every pod key of a pods node; empty for addresses.
     pub fn pods(&self) -> Vec<String> {
         match &self.what {
@@ -159,6 +170,20 @@ impl Pods {
             (false, true) => "isolated: egress",
             (false, false) => "not isolated",
         }
+    }
+}
+
+impl Graph {
+    /// `default/frontend -> default/backend`, or for a node to itself
+    /// `between the pods of shop/web-0, shop/web-1`.
+    pub fn edge_title(&self, edge: &Edge) -> String {
+        let (from, to) = (&self.nodes[edge.from], &self.nodes[edge.to]);
+        if edge.from == edge.to {
+            let of = if from.pods().len() > 1 { "the pods" } else { "the replicas" };
+            return format!("between {of} of {}", from.title());
+        }
+        let own = if edge.own_node { " (hostNetwork pods to pods of their own node)" } else { "" };
+        format!("{} -> {}{own}", from.title(), to.title())
     }
 }
 

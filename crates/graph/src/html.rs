@@ -201,23 +201,20 @@ pub fn html(graph: &Graph, svg: &str, explanations: &[String]) -> String {
     );
     out.push_str("<section id=\"explanations\">\n");
     for (edge, text) in graph.edges.iter().zip(explanations) {
-        let (from, to) = (graph.nodes[edge.from].key(), graph.nodes[edge.to].key());
         let _ = writeln!(
             out,
             "<article class=\"explanation\" id=\"explain-{id}\" data-edge=\"{id}\">\n<h2>{}</h2>\n<pre>{}</pre>\n</article>",
-            escape(&format!("{from} \u{2192} {to}: {}", edge.ports)),
+            escape(&format!("{}: {}", graph.edge_title(edge), edge.ports)),
             escape(text.trim_end()),
             id = edge.id,
         );
     }
     out.push_str("</section>\n<nav id=\"connections\">\n<h2>Connections</h2>\n<ol>\n");
     for edge in &graph.edges {
-        let (from, to) = (graph.nodes[edge.from].key(), graph.nodes[edge.to].key());
-        let own = if edge.own_node { " (own node)" } else { "" };
         let _ = writeln!(
             out,
             "<li><a href=\"#explain-{id}\" data-edge=\"{id}\">{}</a></li>",
-            escape(&format!("{from} \u{2192} {to}: {}{own}", edge.ports)),
+            escape(&format!("{}: {}", graph.edge_title(edge), edge.ports)),
             id = edge.id,
         );
     }
