@@ -292,7 +292,7 @@ fn graph_html_in_a_browser() {
         .expect("backend reaches cassandra");
     let id = &backend_cassandra["id"];
     let clicked = chromium(&["--dump-dom"], &format!("{}#explain-{id}", file_url(&html)));
-    let shown = tags(&clicked, "article").into_iter().find(|a| &a["id"] == &format!("explain-{id}")).unwrap();
+    let shown = tags(&clicked, "article").into_iter().find(|a| a["id"] == format!("explain-{id}")).unwrap();
     assert_eq!(shown["class"], "explanation shown", "the explanation is shown: {shown:?}");
     let selected = tags(&clicked, "g").into_iter().find(|g| g.get("id") == Some(id)).unwrap();
     assert!(selected["class"].split(' ').any(|c| c == "selected"), "the edge is highlighted: {selected:?}");
