@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 
 mod cmd;
+mod graphviz;
 mod logs;
 mod output;
 mod progress;
@@ -35,6 +36,8 @@ enum Command {
     Diff(cmd::diff::Args),
     /// What could reach a pod (or what it could reach) beyond the pods that exist: as selectors.
     Exposure(cmd::exposure::Args),
+    /// Draw who may connect to whom: DOT, SVG, Mermaid, or an HTML page with explanations.
+    Graph(cmd::graph::Args),
     /// `kubectl describe networkpolicy`, plus the pods each selector matches now.
     Describe(cmd::describe::Args),
     /// `kubectl get networkpolicies`, with `-o wide` the pods each one selects.
@@ -82,6 +85,7 @@ fn main() -> ExitCode {
         Command::Matrix(args) => cmd::matrix::run(args),
         Command::Diff(args) => cmd::diff::run(args),
         Command::Exposure(args) => cmd::exposure::run(args),
+        Command::Graph(args) => cmd::graph::run(args),
         Command::Describe(args) => cmd::describe::run(args),
         Command::Get(args) => cmd::get::run(args),
         Command::Explain(args) => cmd::explain::run(args),

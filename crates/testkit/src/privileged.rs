@@ -40,6 +40,10 @@
 //! }
 //! ```
 //!
+//! Tests that need programs but not root (Graphviz's `dot` and `chromium` for
+//! `netpol graph`'s pictures) go through [`require_tools!`](crate::require_tools),
+//! under the same rule.
+//!
 //! helm (for the chart's tests) has its gate too, [`require_helm!`](crate::require_helm),
 //! under the same rule: it evaluates to the path of the helm that
 //! [`locate_helm`] finds (`NETPOL_HELM`, then build.sh's cache), and a test
@@ -103,6 +107,25 @@ macro_rules! require_helm {
         }) {
             ::std::option::Option::Some(helm) => helm,
             ::std::option::Option::None => return,
+        }
+    };
+}
+
+/// Starts a test that needs programs but not root (Graphviz's `dot`,
+/// `chromium`): returns from the test (skips) or fails it, under the same rule
+/// as [`require_privileged!`](crate::require_privileged), when one of them does
+/// not answer its version flag.
+#[macro_export]
+macro_rules! require_tools {
+    ($($tool:expr),+ $(,)?) => {
+        if !$crate::privileged::tools_gate(
+            {
+                fn here() {}
+                $crate::privileged::test_name(::std::any::type_name_of_val(&here))
+            },
+            &[$($tool),+],
+        ) {
+            return;
         }
     };
 }
@@ -179,6 +202,14 @@ pub fn helm_gate(test: &str) -> Option<PathBuf> {
     run_or_skip(test, locate_helm().map_err(|reason| format!("no helm: {reason}")))
 }
 
+/// The gate behind [`require_tools!`](crate::require_tools): `true` when every
+/// tool answers, `false` (after printing why) when the test must skip; panics
+/// when one is missing and [`required`].
+pub fn tools_gate(test: &str, tools: &[&str]) -> bool {
+    let missing = tools.iter().find_map(|tool| missing_tool(tool));
+    run_or_skip(test, missing.map_or(Ok(()), Err)).is_some()
+}
+
 /// What every gate does with what it found: runs with it, or prints the
 /// skip line and returns `None`, or panics, as [`verdict`] decides.
 fn run_or_skip<T>(test: &str, found: Result<T, String>) -> Option<T> {
@@ -240,7 +271,7 @@ fn missing_tool(tool: &str) -> Option<String> {
         };
     }
     let flags: &[&str] = match tool {
-        "ip" => &["-V"],
+        "ip" | "dot" => &["-V"],
         "kubectl" => &["version", "--client"],
         "openssl" => &["version"],
         _ => &["--version"],
@@ -254,6 +285,8 @@ fn package(tool: &str) -> &str {
         "nft" => "apt-get install -y nftables",
         "conntrack" => "apt-get install -y conntrack",
         "openssl" => "apt-get install -y openssl",
+        "dot" => "apt-get install -y graphviz",
+        "chromium" => "apt-get install -y chromium",
         "kubectl" => "see the README, \"A real control plane\"",
         _ => "see the README",
     }
@@ -338,6 +371,21 @@ mod tests {
         let reason = missing_tool("netpol-no-such-tool").expect("missing");
         assert!(reason.contains("`netpol-no-such-tool --version` fails: cannot run"), "{reason}");
         assert_eq!(missing_tool(env!("CARGO")), None, "the cargo that built this answers --version");
+    }
+
+    #[test]
+    fn the_tools_gate_runs_with_tools_that_answer_and_names_the_package_of_one_that_does_not() {
+        assert!(tools_gate("t", &[env!("CARGO")]));
+        let reason = missing_tool("netpol-no-such-tool").expect("missing");
+        if required() {
+            let failed = std::panic::catch_unwind(|| tools_gate("t", &["netpol-no-such-tool"])).expect_err("fails");
+            let message = failed.downcast_ref::<String>().expect("a formatted panic");
+            assert!(message.starts_with(&format!("t cannot run: {reason}")), "{message}");
+        } else {
+            assert!(!tools_gate("t", &["netpol-no-such-tool"]));
+        }
+        assert_eq!(package("dot"), "apt-get install -y graphviz");
+        assert_eq!(package("chromium"), "apt-get install -y chromium");
     }
 
     #[test]

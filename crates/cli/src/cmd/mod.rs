@@ -22,6 +22,7 @@ pub mod diff;
 pub mod explain;
 pub mod exposure;
 pub mod get;
+pub mod graph;
 pub mod lab;
 pub mod matrix;
 pub mod render;
