@@ -31,6 +31,8 @@ enum Command {
     Check(cmd::check::Args),
     /// All-pairs reachability as a truth table.
     Matrix(cmd::matrix::Args),
+    /// Findings for a reviewer: selectors that match nothing, rules that change nothing, exposure.
+    Lint(cmd::lint::Args),
     /// Which pairs gain or lose connections between OLD and NEW (or live and -f), and why.
     Diff(cmd::diff::Args),
     /// `kubectl describe networkpolicy`, plus the pods each selector matches now.
@@ -79,6 +81,7 @@ fn main() -> ExitCode {
         Command::Check(args) => cmd::check::run(args),
         Command::Matrix(args) => cmd::matrix::run(args),
         Command::Diff(args) => cmd::diff::run(args),
+        Command::Lint(args) => cmd::lint::run(args),
         Command::Describe(args) => cmd::describe::run(args),
         Command::Get(args) => cmd::get::run(args),
         Command::Explain(args) => cmd::explain::run(args),
