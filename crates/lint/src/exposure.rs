@@ -46,7 +46,7 @@ fn open(
         Direction::Egress => ("to", EGRESS_TO_EVERYONE, EGRESS_TO_EVERYONE),
     };
     let (verb, whom) = match direction {
-        Direction::Ingress => ("admits", "from"),
+        Direction::Ingress => ("admits connections", "from"),
         Direction::Egress => ("allows egress", "to"),
     };
     if rule.peers.is_empty() {

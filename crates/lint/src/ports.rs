@@ -6,7 +6,7 @@
 use netpol_model::{NetworkPolicy, Pod, PortRef, Protocol};
 
 use crate::codes::{UNDECLARED_NAMED_PORT, WIDE_END_PORT};
-use crate::context::{plural, port_name, rule_target, some_of, Context};
+use crate::context::{port_name, rule_target, some_of, Context};
 use crate::Finding;
 
 pub(crate) fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
@@ -45,8 +45,7 @@ fn undeclared(policy: &NetworkPolicy, name: &str, protocol: Protocol, dests: &[&
     }
     let keys: Vec<String> = dests.iter().map(|p| p.key().to_string()).collect();
     let message = format!(
-        "named port `{name}` ({protocol}) is declared by none of the {} it resolves on ({}): it allows nothing",
-        plural(dests.len(), "pod", "pods"),
+        "named port `{name}` ({protocol}) is declared by none of the pods it resolves on ({}): it allows nothing",
         some_of(&keys)
     );
     let other: Vec<String> = dests

@@ -42,12 +42,13 @@ pub(crate) fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
         compiled: Compiled::build(cx.cluster, options),
         rules_removed: HashSet::new(),
     };
-    for policy in &cx.cluster.policies {
+    // Later first: of two that allow the same, the later one is flagged (shadowed by the earlier).
+    for policy in cx.cluster.policies.iter().rev() {
         redundant_policy(cx, &mut state, policy, out);
     }
     let bare = Compiled::build(&Cluster { policies: Vec::new(), ..cx.cluster.clone() }, options);
     let mut grants = Grants { bare, cache: HashMap::new() };
-    for policy in &cx.cluster.policies {
+    for policy in cx.cluster.policies.iter().rev() {
         redundant_rules(cx, &mut state, &mut grants, policy, out);
     }
 }
@@ -86,10 +87,15 @@ fn ignored(cx: &Context<'_>, out: &mut Vec<Finding>) {
             }
             let types: Vec<&str> = policy.policy_types.iter().map(|d| d.as_str()).collect();
             let message = format!(
-                "`{}` has {} but `policyTypes` is [{}]: they are ignored (the policy neither isolates for nor allows {})",
+                "`{}` has {} but `policyTypes` is [{}]: {} ignored (the policy neither isolates for nor allows {})",
                 policy.key(),
-                plural(rules.len(), &format!("{} rule", direction.rules_key()), &format!("{} rules", direction.rules_key())),
+                plural(
+                    rules.len(),
+                    &format!("{} rule", direction.rules_key()),
+                    &format!("{} rules", direction.rules_key())
+                ),
                 types.join(", "),
+                if rules.len() == 1 { "it is" } else { "they are" },
                 direction.rules_key()
             );
             let help = format!(
@@ -126,7 +132,7 @@ fn redundant_policy(cx: &Context<'_>, state: &mut State, policy: &NetworkPolicy,
     state.current.policies.retain(|q| q.key() != policy.key());
     let isolating: Vec<String> = isolating.into_iter().map(|k| format!("`{k}`")).collect();
     let message = format!(
-        "removing `{}` changes no connection: the {} it selects {} isolated by {}, whose rules allow all it allows",
+        "removing `{}` changes no connection: the {} it selects {} isolated by {}, and what its rules allow, other policies allow too or the other end denies",
         policy.key(),
         plural(subjects.len(), "pod", "pods"),
         if subjects.len() == 1 { "stays" } else { "stay" },
@@ -160,7 +166,8 @@ fn redundant_rules(
         return;
     }
     let mut removed: BTreeSet<(Direction, usize)> = BTreeSet::new();
-    for (direction, index, rule) in Context::rules(policy) {
+    let rules: Vec<_> = Context::rules(policy).collect();
+    for (direction, index, rule) in rules.into_iter().rev() {
         if reaches_outside(rule) {
             continue;
         }
