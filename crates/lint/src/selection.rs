@@ -94,6 +94,10 @@ fn dangling(
     out: &mut Vec<Finding>,
 ) {
     let Peer::Pods { pod_selector, namespace_selector } = peer else { return };
+    // Policies alone (no pods): namespaces are not known well enough to judge.
+    if cx.cluster.pods.is_empty() {
+        return;
+    }
     let peer_path = format!("{}[{j}]", direction.peers_key());
     if let Some(ns_sel) = namespace_selector {
         let matched: Vec<&str> =
@@ -128,7 +132,7 @@ fn dangling(
         }
     }
     let Some(pod_sel) = pod_selector else { return };
-    if cx.cluster.pods.is_empty() || cx.cluster.pods.iter().any(|p| cx.peer_matches(policy, peer, p)) {
+    if cx.cluster.pods.iter().any(|p| cx.peer_matches(policy, peer, p)) {
         return;
     }
     let scope = match namespace_selector {

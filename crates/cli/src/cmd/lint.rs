@@ -79,7 +79,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
 
 fn run_lint(cluster: &Cluster, loaded: &[Diagnostic], locate: &dyn Locate, options: Options) -> Vec<Diagnostic> {
     if cluster.pods.is_empty() {
-        eprint("note: the input has no pods: the checks that need pods (selection, ports, redundancy, isolation, ipBlocks over pod IPs) were skipped\n");
+        eprint("note: the input has no pods: the checks that need pods (NP0101-NP0106, NP0108-NP0110, NP0114) were skipped\n");
     }
     let progress =
         Progress::start(&format!("linting {} policies over {} pods", cluster.policies.len(), cluster.pods.len()));
