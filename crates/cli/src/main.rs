@@ -32,6 +32,8 @@ enum Command {
     Check(cmd::check::Args),
     /// All-pairs reachability as a truth table.
     Matrix(cmd::matrix::Args),
+    /// Findings for a reviewer: selectors that match nothing, rules that change nothing, exposure.
+    Lint(cmd::lint::Args),
     /// Which pairs gain or lose connections between OLD and NEW (or live and -f), and why.
     Diff(cmd::diff::Args),
     /// What could reach a pod (or what it could reach) beyond the pods that exist: as selectors.
@@ -86,6 +88,7 @@ fn main() -> ExitCode {
         Command::Diff(args) => cmd::diff::run(args),
         Command::Exposure(args) => cmd::exposure::run(args),
         Command::Graph(args) => cmd::graph::run(args),
+        Command::Lint(args) => cmd::lint::run(args),
         Command::Describe(args) => cmd::describe::run(args),
         Command::Get(args) => cmd::get::run(args),
         Command::Explain(args) => cmd::explain::run(args),

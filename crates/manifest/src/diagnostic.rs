@@ -206,7 +206,8 @@ pub fn render_code_table() -> String {
          Regenerate with `UPDATE_DOCS=1 cargo test -p netpol-manifest`.\n\n\
          Every finding prints as `file:line:col: severity[CODE]: message`, with an optional\n\
          `  = help: ...` line; `-o json` gives `{code, severity, file, line, column, message, help}`.\n\
-         Errors reject the object (the API server would not store it); warnings and notes do not.\n\n\
+         Errors reject the object (the API server would not store it); warnings and notes do not.\n\
+         Codes NP0101 and up are `netpol lint`'s: see [lint.md](lint.md).\n\n\
          | code | severity | under --lenient | meaning |\n| --- | --- | --- | --- |\n",
     );
     for c in codes() {

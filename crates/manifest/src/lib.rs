@@ -55,6 +55,7 @@ mod decode;
 mod diagnostic;
 mod dns;
 mod load;
+mod locate;
 mod node;
 pub mod overlay;
 mod parse;
@@ -62,6 +63,7 @@ mod schema;
 mod validate;
 
 pub use diagnostic::{codes, render_code_table, CodeInfo, Diagnostic, Escaped, Severity};
+pub use locate::Locator;
 
 /// How strictly to load.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

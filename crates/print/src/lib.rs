@@ -6,7 +6,8 @@
 //! which pods a selector matches; this crate turns those into the truth tables
 //! of `netpol matrix` ([`truth_tables`], [`connections`], [`Summary`]), the
 //! `kubectl describe` text of `netpol describe` ([`describe_policies`]), what
-//! `netpol diff` prints ([`diff()`]), and the
+//! `netpol diff` prints ([`diff()`]), what `netpol lint` prints ([`findings()`]:
+//! text, JSON, SARIF), and the
 //! pieces `netpol lab probe` prints its observations with: one JSON shape
 //! ([`TruthTables`]), one grid ([`grid`]) and one legend ([`Mark`]: `.`
 //! connected, `X` blocked, `!` where real packets disagree with the engine).
@@ -35,6 +36,7 @@ mod connections;
 mod describe;
 mod diff;
 mod exposure;
+mod findings;
 mod grid;
 mod legend;
 mod matrix;
@@ -45,6 +47,7 @@ pub use connections::connections;
 pub use describe::{describe, describe_policies, matches};
 pub use diff::{diff, signed, DiffCounts, DiffFormat, Workloads};
 pub use exposure::{exposure_text, exposures_grouped, ports_text};
+pub use findings::{findings, sarif, FindingsFormat, Tool};
 pub use grid::{grid, grid_width};
 pub use legend::{legend, legend_md, Mark};
 pub use matrix::{truth_tables, Format, MatrixView};

@@ -24,6 +24,7 @@ pub mod exposure;
 pub mod get;
 pub mod graph;
 pub mod lab;
+pub mod lint;
 pub mod matrix;
 pub mod render;
 pub mod synth;
@@ -64,12 +65,18 @@ pub fn read(input: &InputArgs) -> anyhow::Result<Loaded> {
     if input.files.is_empty() {
         return Ok(Loaded::default());
     }
+    let sources = read_sources(input)?;
+    let options = LoadOptions { lenient: input.lenient };
+    Ok(netpol_manifest::load(sources.iter().map(|s| (s.name.as_str(), s.text.as_str())), &options))
+}
+
+/// Reads the `-f` files (notes on stderr), for a command that needs their text
+/// after loading them (`lint` locates fields in it).
+pub fn read_sources(input: &InputArgs) -> anyhow::Result<Vec<netpol_input::Source>> {
     let limits = input.max_input_bytes.map_or_else(ReadOptions::default, ReadOptions::with_max_bytes);
     let read = netpol_input::read_inputs(&input.files, &limits).context("reading manifests")?;
     eprint(&read.notes.iter().map(|n| format!("note: {n}\n")).collect::<String>());
-    let sources = read.sources;
-    let options = LoadOptions { lenient: input.lenient };
-    Ok(netpol_manifest::load(sources.iter().map(|s| (s.name.as_str(), s.text.as_str())), &options))
+    Ok(read.sources)
 }
 
 /// `-n NS` / `-A`: which namespaces a command prints, as in kubectl. Peers in
@@ -198,8 +205,15 @@ fn load_files(input: &InputArgs, live: Option<&Live>) -> anyhow::Result<Cluster>
         });
     }
     print_diagnostics(&loaded);
+    refuse(&loaded, input.lenient)?;
+    Ok(loaded.cluster)
+}
+
+/// Refuses input with errors (unless `lenient`), and input that left a
+/// NetworkPolicy out (always): what every command that evaluates does.
+pub fn refuse(loaded: &Loaded, lenient: bool) -> anyhow::Result<()> {
     let errors = loaded.errors().count();
-    if errors > 0 && !input.lenient {
+    if errors > 0 && !lenient {
         anyhow::bail!(
             "the input has {errors} error{}; fix {} (see `netpol validate`), or rerun with --lenient to \
              evaluate what the API server would store with validation off",
@@ -219,7 +233,7 @@ fn load_files(input: &InputArgs, live: Option<&Live>) -> anyhow::Result<Cluster>
             if n == 1 { "it" } else { "them" },
         );
     }
-    Ok(loaded.cluster)
+    Ok(())
 }
 
 /// True for the words kubectl takes for NetworkPolicies (`get`, `describe`).
