@@ -1,16 +1,9 @@
 //! The user-facing text of each command (insta snapshots) and the exit-code contract.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod support;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// Runs netpol from the repository root, so file names in output are stable.
-fn netpol(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_netpol")).current_dir(root()).args(args).output().expect("run netpol")
-}
+use std::process::Output;
+use support::run::netpol;
 
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()

@@ -4,26 +4,12 @@
 //! `kubectl apply --dry-run=server --validate=strict` and `netpol validate`, and
 //! `netpol describe` of the stored object is `kubectl describe`'s text.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
+
+use std::path::Path;
+use support::run::{netpol, root};
 
 use netpol_testkit::require_control_plane;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// Runs netpol from the repository root.
-fn netpol(args: &[&str]) -> Output {
-    // No kubeconfig of the machine's own: a cluster is only what a test names.
-    Command::new(env!("CARGO_BIN_EXE_netpol"))
-        .current_dir(root())
-        .args(args)
-        .env_remove("KUBECONFIG")
-        .env("HOME", "/nonexistent")
-        .output()
-        .expect("run netpol")
-}
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()

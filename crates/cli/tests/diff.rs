@@ -4,25 +4,14 @@
 //! independent path; the gains and losses are those connection sets' differences;
 //! the exit codes of every `--fail-on`; snapshots of the text and md forms.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Command;
+use support::run::{netpol, root};
 
 use netpol_model::{PortRange, PortSet, Protocol};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn netpol(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_netpol"))
-        .current_dir(root())
-        .env("KUBECONFIG", "/nonexistent")
-        .env("HOME", "/nonexistent")
-        .args(args)
-        .output()
-        .expect("run netpol")
-}
 
 fn steps() -> Vec<String> {
     let dir = root().join("examples/seed-000-walkthrough");

@@ -3,22 +3,10 @@
 //! and the errors. Exactness is the engine's property test
 //! (crates/engine/tests/exposure.rs); here, that the command says it.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod support;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn netpol(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_netpol"))
-        .current_dir(root())
-        .env("KUBECONFIG", "/nonexistent")
-        .env("HOME", "/nonexistent")
-        .args(args)
-        .output()
-        .expect("run netpol")
-}
+use std::process::Output;
+use support::run::netpol;
 
 const STEP_9: &str = "examples/seed-000-walkthrough/step-09-cassandra-ingress";
 const STEP_10: &str = "examples/seed-000-walkthrough/step-10-default-labelled";

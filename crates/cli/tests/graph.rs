@@ -3,17 +3,12 @@
 //! headless Chromium runs its scripts, takes a screenshot, and the DOM it dumps
 //! must hold every namespace and every edge that `netpol matrix` reports.
 
+mod support;
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn netpol(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_netpol")).current_dir(root()).args(args).output().expect("run netpol")
-}
+use std::path::Path;
+use std::process::Command;
+use support::run::{netpol, root};
 
 fn ok(args: &[&str]) -> String {
     let out = netpol(args);

@@ -4,15 +4,14 @@
 //! one), not a control plane; without kubectl the test skips (fails under
 //! `NETPOL_REQUIRE_PRIVILEGED=1`), as the gates in testkit do.
 
+mod support;
+
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use support::run::{netpol, root};
 
 use netpol_testkit::privileged::{required, verdict, Verdict};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -53,10 +52,6 @@ impl Plugin {
     fn link(&self) -> PathBuf {
         self.dir.path().join("kubectl-netpol")
     }
-}
-
-fn netpol(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_netpol")).current_dir(root()).args(args).output().expect("run netpol")
 }
 
 /// `Some(())` when kubectl runs; else skips (prints why) or fails under NETPOL_REQUIRE_PRIVILEGED.

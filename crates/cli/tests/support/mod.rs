@@ -2,3 +2,4 @@
 #![allow(dead_code)] // each test file uses a part
 
 pub mod agent;
+pub mod run;
