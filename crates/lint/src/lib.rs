@@ -69,19 +69,9 @@ impl Locate for NoPositions {
     }
 }
 
-/// The choices where the network plugin decides (docs/semantics.md).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Options {
-    /// ipBlock peers match pod IPs too (the default, as the upstream e2e tests
-    /// expect; Cilium does not). The same setting as `netpol check`'s.
-    pub ipblock_matches_pods: bool,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options { ipblock_matches_pods: true }
-    }
-}
+/// The choices where the network plugin decides (docs/semantics.md): the
+/// matrix's, which redundancy is judged with.
+pub use netpol_matrix::Options;
 
 /// What to lint.
 pub struct Input<'a> {

@@ -36,7 +36,7 @@ pub(crate) fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
     if cx.cluster.pods.is_empty() {
         return;
     }
-    let options = netpol_matrix::Options { ipblock_matches_pods: cx.options.ipblock_matches_pods };
+    let options = cx.options;
     let mut state = State {
         current: cx.cluster.clone(),
         compiled: Compiled::build(cx.cluster, options),
