@@ -48,6 +48,8 @@ enum Command {
     Create(cmd::create::Args),
     /// `kubectl explain` for NetworkPolicy fields, offline (networking.k8s.io/v1).
     Explain(cmd::explain::Args),
+    /// Print Calico policies (v1 `calicoctl` files or v3) as the projectcalico.org/v3 objects netpol reads.
+    Convert(cmd::convert::Args),
     /// Generate a seeded, realistic synthetic cluster as manifests (for benchmarks).
     Synth(cmd::synth::Args),
     /// Print the nftables script that enforces the policies on a node.
@@ -92,6 +94,7 @@ fn main() -> ExitCode {
         Command::Describe(args) => cmd::describe::run(args),
         Command::Get(args) => cmd::get::run(args),
         Command::Explain(args) => cmd::explain::run(args),
+        Command::Convert(args) => cmd::convert::run(args),
         Command::Synth(args) => cmd::synth::run(args),
         Command::Render(args) => cmd::render::run(args),
         Command::Agent(args) => cmd::agent::run(args),

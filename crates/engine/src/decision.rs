@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use netpol_model::{Direction, Origin};
 use serde::Serialize;
 
-use crate::{Endpoint, Flow};
+use crate::{Endpoint, Flow, TierStep};
 
 /// The verdict on a flow and the reasoning of each direction.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -100,6 +100,9 @@ pub enum Status {
     NotIsolated,
     /// At least one policy isolates the endpoint: allowed iff some rule matches.
     Isolated,
+    /// Decided in the chain of ordered policies (AdminNetworkPolicy, Calico
+    /// tiers, BaselineAdminNetworkPolicy...): see `tiers`.
+    Ordered,
 }
 
 /// One direction's reasoning (egress at the source, or ingress at the destination).
@@ -123,6 +126,9 @@ pub struct DirectionDecision {
     pub policies: Vec<PolicyCheck>,
     /// Implementation-defined choices that applied (see docs/semantics.md).
     pub notes: Vec<String>,
+    /// The chain of ordered policies, step by step (absent when the cluster has none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tiers: Vec<TierStep>,
 }
 
 /// A policy, by `namespace/name`.

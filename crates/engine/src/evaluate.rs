@@ -14,6 +14,7 @@ use crate::decision::{
 };
 use crate::peer::peer_spec;
 use crate::port::{check_port, port_set, port_spec};
+use crate::tiers::{StepAction, TierStep, V1};
 use crate::{Endpoint, EngineError, Flow, PortSet};
 
 /// Choices where network plugins differ (see docs/semantics.md).
@@ -251,6 +252,18 @@ impl<'c> Engine<'c> {
 
     fn direction_ports(&self, direction: Direction, subject: &Side, peer: &Side, dst: &Side) -> PortSet {
         // Not a pod, or never selected (a hostNetwork pod): nothing isolates it.
+        let Some(pod) = subject.pod.filter(|p| !p.host_network) else {
+            return PortSet::all();
+        };
+        if self.cluster.tiered.is_empty() {
+            return self.direction_ports_v1(direction, subject, peer, dst);
+        }
+        let isolated_by = self.isolating(direction, pod).iter().map(|p| p.key()).collect();
+        let ports = self.direction_ports_v1(direction, subject, peer, dst);
+        self.tier_ports(direction, subject, peer, dst, &V1 { isolated_by, allowed: false, ports })
+    }
+
+    fn direction_ports_v1(&self, direction: Direction, subject: &Side, peer: &Side, dst: &Side) -> PortSet {
         let Some(pod) = subject.pod else {
             return PortSet::all();
         };
@@ -281,7 +294,40 @@ impl<'c> Engine<'c> {
         allowed
     }
 
+    /// One direction: NetworkPolicy v1, then (when the cluster has any) the
+    /// chain of ordered policies around it.
     fn direction(
+        &self,
+        direction: Direction,
+        subject: &Side,
+        peer: &Side,
+        dst: &Side,
+        protocol: Protocol,
+        port: u16,
+    ) -> DirectionDecision {
+        let mut d = self.direction_v1(direction, subject, peer, dst, protocol, port);
+        if self.cluster.tiered.is_empty() || subject.pod.is_none_or(|p| p.host_network) {
+            return d;
+        }
+        let v1 = V1 { isolated_by: d.isolated_by.clone(), allowed: d.allowed, ports: PortSet::none() };
+        let chain = self.tier_chain(direction, subject, peer, dst, protocol, port, &v1);
+        d.allowed = chain.verdict.unwrap_or(true);
+        let decided_by_v1 = chain.steps.last().is_some_and(|s| s.action == StepAction::V1Allowed);
+        if !chain.steps.is_empty() && !decided_by_v1 {
+            d.status = Status::Ordered;
+        }
+        if !chain.steps.is_empty() {
+            let mut text = chain.steps.iter().map(TierStep::describe).collect::<Vec<_>>().join(" -> ");
+            if chain.verdict.is_none() {
+                text.push_str(" -> no tier decided: allowed");
+            }
+            d.summary = text;
+        }
+        d.tiers = chain.steps;
+        d
+    }
+
+    fn direction_v1(
         &self,
         direction: Direction,
         subject: &Side,
@@ -302,6 +348,7 @@ impl<'c> Engine<'c> {
             allowed_by: Vec::new(),
             policies: Vec::new(),
             notes: Vec::new(),
+            tiers: Vec::new(),
         };
         let Some(pod) = subject.pod else {
             d.status = Status::NotAPod;
@@ -489,6 +536,7 @@ fn own_node_decision(src: &Side, dst: &Side, node: &str) -> DirectionDecision {
         isolated_by: Vec::new(),
         allowed_by: Vec::new(),
         policies: Vec::new(),
+        tiers: Vec::new(),
         notes: vec![
             "traffic from a pod's own node is always allowed (upstream: pods cannot block access from their resident node)"
                 .to_string(),
@@ -511,6 +559,7 @@ fn self_decision(direction: Direction, side: &Side) -> DirectionDecision {
         isolated_by: Vec::new(),
         allowed_by: Vec::new(),
         policies: Vec::new(),
+        tiers: Vec::new(),
         notes: vec!["a pod can always reach itself (upstream: a pod cannot block access to itself)".to_string()],
     }
 }

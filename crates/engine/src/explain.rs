@@ -39,6 +39,18 @@ fn direction(out: &mut String, d: &DirectionDecision, role: &str) {
             let _ = writeln!(out, "  {}", d.summary);
         }
         Status::Isolated => isolated(out, d),
+        Status::Ordered => {
+            for step in &d.tiers {
+                let _ = writeln!(out, "  {}{}", step.describe(), at(&step.origin));
+            }
+            if !d.policies.is_empty() {
+                isolated(out, d);
+            }
+        }
+    }
+    if d.status == Status::Isolated && !d.tiers.is_empty() {
+        let chain = d.tiers.iter().map(|s| s.describe()).collect::<Vec<_>>().join(" -> ");
+        let _ = writeln!(out, "  ordered policies: {chain}");
     }
     for note in &d.notes {
         let _ = writeln!(out, "  note: {note}");
@@ -49,7 +61,7 @@ fn isolated(out: &mut String, d: &DirectionDecision) {
     let dir = d.direction.as_str().to_lowercase();
     let by = d.policies.iter().map(|p| format!("{}{}", p.policy, at(&p.origin))).collect::<Vec<_>>();
     let _ = writeln!(out, "  isolated for {dir} by {}", by.join(", "));
-    if d.allowed {
+    if !d.allowed_by.is_empty() {
         for m in &d.allowed_by {
             let peer = m.peer.map(|i| format!(" peer[{i}]")).unwrap_or_else(|| " (any peer)".to_string());
             let port = m.port.map(|i| format!(" port[{i}]")).unwrap_or_else(|| " (any port)".to_string());

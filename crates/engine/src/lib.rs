@@ -62,6 +62,7 @@ mod explain;
 mod exposure;
 mod peer;
 mod port;
+mod tiers;
 
 pub use decision::{
     Check, Decision, DirectionDecision, EndpointInfo, EndpointKind, PolicyCheck, PolicyRef, RuleCheck, RuleMatch,
@@ -72,5 +73,6 @@ pub use error::EngineError;
 pub use evaluate::{Engine, Options};
 pub use explain::explain;
 pub use exposure::{Candidate, Exposure, Grant, Limit, NamespaceScope, OtherSide, PolicyOf, Ports, Reach, RuleOf};
+pub use tiers::{StepAction, TierStep};
 // What `allowed_connections` returns: defined in the model, shared with the matrix.
 pub use netpol_model::{PortRange, PortSet, MAX_PORT, MIN_PORT};

@@ -21,6 +21,9 @@ use crate::schema::{self, Level};
 use crate::validate::{self, At, Finding, NameRule, SpecOf};
 use crate::{LoadOptions, Refused};
 
+#[path = "check_ordered.rs"]
+mod ordered;
+
 /// Which list of the model an object lands in (a Pod and a Deployment of the same
 /// name are the same endpoint).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -29,6 +32,9 @@ pub(crate) enum Category {
     Pod,
     Service,
     Policy,
+    Node,
+    Tier,
+    Tiered(netpol_model::TieredKind),
 }
 
 /// What checking a document yields, in order: findings, and objects for the cluster.
@@ -93,7 +99,7 @@ impl Obj<'_> {
 /// The apiVersion that serves each kind netpol reads.
 fn served_api_version(kind: &str) -> Option<&'static str> {
     Some(match kind {
-        "Namespace" | "Pod" | "Service" => "v1",
+        "Namespace" | "Pod" | "Service" | "Node" => "v1",
         "NetworkPolicy" => "networking.k8s.io/v1",
         "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" => "apps/v1",
         "Job" | "CronJob" => "batch/v1",
@@ -106,6 +112,12 @@ const KNOWN_KINDS: &[&str] = &[
     "Pod",
     "Service",
     "NetworkPolicy",
+    "Node",
+    "AdminNetworkPolicy",
+    "BaselineAdminNetworkPolicy",
+    "ClusterNetworkPolicy",
+    "GlobalNetworkPolicy",
+    "Tier",
     "Deployment",
     "StatefulSet",
     "DaemonSet",
@@ -203,6 +215,7 @@ impl<'o> Checker<'o> {
                 continue;
             }
             let (line, column) = obj.position(&f.path, f.at);
+            let column = column + f.shift;
             let diag = f.code.at(self.options.lenient, obj.file, line, column, f.message, f.help);
             rejected |= diag.is_error();
             self.steps.push(Step::Diagnostic(diag));
@@ -246,6 +259,10 @@ impl<'o> Checker<'o> {
             self.list(obj, kind, api_version, items, depth);
             return;
         }
+        if let Some((which, served)) = crate::tiered::which(kind, api_version) {
+            self.ordered(obj, kind, which, served, api_version, findings);
+            return;
+        }
         let Some(served) = served_api_version(kind) else {
             self.other_kind(obj, kind, api_version);
             return;
@@ -276,6 +293,7 @@ impl<'o> Checker<'o> {
             "Pod" => self.pod(obj, level, findings),
             "Service" => self.service(obj, level, findings),
             "Namespace" => self.namespace(obj, level, findings),
+            "Node" => self.node(obj, level, findings),
             "Deployment" => self.workload::<apps::Deployment>(obj, level, findings),
             "StatefulSet" => self.workload::<apps::StatefulSet>(obj, level, findings),
             "DaemonSet" => self.workload::<apps::DaemonSet>(obj, level, findings),
@@ -513,6 +531,9 @@ pub(crate) enum Insert {
     Pod(netpol_model::Pod),
     Service(netpol_model::Service),
     Policy(netpol_model::NetworkPolicy),
+    Node(netpol_model::Node),
+    Tier(netpol_model::Tier),
+    Tiered(netpol_model::TieredPolicy),
 }
 
 impl Insert {
@@ -535,6 +556,18 @@ impl Insert {
                 cluster.policies.push(p);
                 cluster.policies.len() - 1
             }
+            Insert::Node(n) => {
+                cluster.nodes.push(n);
+                cluster.nodes.len() - 1
+            }
+            Insert::Tier(t) => {
+                cluster.tiers.push(t);
+                cluster.tiers.len() - 1
+            }
+            Insert::Tiered(p) => {
+                cluster.tiered.push(p);
+                cluster.tiered.len() - 1
+            }
         }
     }
 
@@ -546,6 +579,9 @@ impl Insert {
             Insert::Pod(p) => cluster.pods[index] = p,
             Insert::Service(s) => cluster.services[index] = s,
             Insert::Policy(p) => cluster.policies[index] = p,
+            Insert::Node(n) => cluster.nodes[index] = n,
+            Insert::Tier(t) => cluster.tiers[index] = t,
+            Insert::Tiered(p) => cluster.tiered[index] = p,
         }
     }
 }

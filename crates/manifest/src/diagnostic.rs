@@ -191,6 +191,15 @@ code_table! {
     IMPLICIT_NAMESPACE = "NP0052", Warning, "a namespace that objects use but no manifest declares (only its name label exists)";
     DUPLICATE_OBJECT = "NP0053", Warning, "the same object twice: the later one wins, as with `kubectl apply`";
     DNS_EGRESS_BLOCKED = "NP0054", Warning, "egress isolated and no egress rule of the namespace allows DNS (port 53)";
+    INVALID_PRIORITY = "NP0060", Error, "an AdminNetworkPolicy or ClusterNetworkPolicy priority outside 0..=1000, or a built-in Calico tier redefined";
+    EXACTLY_ONE = "NP0061", Error, "a subject, peer or port of an ordered policy that sets none, or more than one, of its alternatives";
+    INVALID_ACTION = "NP0062", Error, "an unknown rule action, tier or tier default action (e.g. `Accept` in an AdminNetworkPolicy)";
+    INVALID_SELECTOR = "NP0063", Error, "a Calico selector expression that does not parse (the column points inside it)";
+    UNSUPPORTED = "NP0064", Error, "a Calico field netpol does not model (source ports, services, service accounts, HTTP, ipVersion): the policy is refused";
+    NO_ORDER = "NP0065", Warning, "a Calico policy without `order`: it is applied last in its tier";
+    HOST_ENDPOINT_ONLY = "NP0066", Warning, "a doNotTrack or preDNAT Calico policy: it applies to host endpoints only, so to no pod; skipped";
+    SAME_PRIORITY = "NP0067", Warning, "two admin-tier policies at the same priority: upstream leaves their order undefined, netpol evaluates them by name";
+    CALICO_V1 = "NP0068", Note, "a Calico v1 (`calicoctl`) policy, read as Calico's v1-to-v3 conversion reads it (`netpol convert` prints the v3 form)";
 }
 
 /// The single code table, in code order.

@@ -48,6 +48,7 @@
 //! ```
 
 pub mod api;
+mod calico_v3;
 mod check;
 mod convert;
 pub mod create;
@@ -60,8 +61,10 @@ mod node;
 pub mod overlay;
 mod parse;
 mod schema;
+mod tiered;
 mod validate;
 
+pub use calico_v3::{calico_v3, calico_v3_yaml};
 pub use diagnostic::{codes, render_code_table, CodeInfo, Diagnostic, Escaped, Severity};
 pub use locate::Locator;
 

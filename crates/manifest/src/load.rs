@@ -182,6 +182,8 @@ struct Loader<'o> {
     cluster: Cluster,
     diagnostics: Vec<(usize, Diagnostic)>,
     file_index: usize,
+    /// The file of each ordered policy, by its index in the cluster.
+    tiered_files: std::collections::HashMap<usize, usize>,
     seen: HashMap<(Category, String, String), Seen>,
     /// The first object (in load order) that put something in each namespace.
     first_use: HashMap<String, (usize, Origin)>,
@@ -197,6 +199,7 @@ impl<'o> Loader<'o> {
             cluster: Cluster::default(),
             diagnostics: Vec::new(),
             file_index: 0,
+            tiered_files: std::collections::HashMap::new(),
             seen: HashMap::new(),
             first_use: HashMap::new(),
             refused: Vec::new(),
@@ -294,6 +297,7 @@ impl<'o> Loader<'o> {
             );
             self.diagnostics.push((file_index, diag));
         }
+        self.same_priority();
         for finding in dns::check(&self.cluster) {
             let o = finding.origin;
             let file_index = self.first_use.get(&finding.namespace).map_or(0, |(i, _)| *i);
@@ -317,6 +321,43 @@ impl<'o> Loader<'o> {
         }
     }
 
+    /// NP0067: admin-tier policies at the same priority, whose order upstream leaves undefined.
+    fn same_priority(&mut self) {
+        let mut admin: Vec<(usize, &netpol_model::TieredPolicy)> = self
+            .cluster
+            .tiered
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.tier == netpol_model::KUBE_ADMIN_TIER && !p.kind.is_calico())
+            .collect();
+        admin.sort_by(|a, b| netpol_model::compare_order((a.1.order, &a.1.name), (b.1.order, &b.1.name)));
+        let mut found = Vec::new();
+        for pair in admin.windows(2) {
+            let ((_, a), (i, b)) = (pair[0], pair[1]);
+            if a.order != b.order {
+                continue;
+            }
+            let Some(o) = &b.origin else { continue };
+            let message = format!(
+                "{} has the same priority ({}) as {}: upstream leaves their order undefined; netpol evaluates {} first (by name)",
+                b.key(),
+                b.order.map(|o| o.to_string()).unwrap_or_default(),
+                a.key(),
+                a.key()
+            );
+            let diag = d::SAME_PRIORITY.at(
+                self.options.lenient,
+                &o.file,
+                o.line,
+                o.column,
+                message,
+                Some("give each admin policy whose rules may match the same traffic its own priority".to_string()),
+            );
+            found.push((self.tiered_files.get(&i).copied().unwrap_or(0), diag));
+        }
+        self.diagnostics.extend(found);
+    }
+
     fn push(&mut self, diag: Diagnostic) {
         self.diagnostics.push((self.file_index, diag));
     }
@@ -324,7 +365,7 @@ impl<'o> Loader<'o> {
     /// Adds or replaces (a later duplicate wins, with a warning) an object in the cluster.
     fn upsert(&mut self, upsert: Upsert) {
         let Upsert { category, kind, namespace, name, insert, origin, namespace_at } = upsert;
-        if category != Category::Namespace && !self.first_use.contains_key(&namespace) {
+        if !namespace.is_empty() && !self.first_use.contains_key(&namespace) {
             self.first_use.insert(namespace.clone(), (self.file_index, namespace_at));
         }
         let shown = if namespace.is_empty() { name.clone() } else { format!("{namespace}/{name}") };
@@ -349,6 +390,9 @@ impl<'o> Loader<'o> {
             self.seen.insert(key, Seen { index, origin, kind });
         } else {
             let index = insert.push(&mut self.cluster);
+            if matches!(key.0, Category::Tiered(_)) {
+                self.tiered_files.insert(index, self.file_index);
+            }
             self.seen.insert(key, Seen { index, origin, kind });
         }
     }

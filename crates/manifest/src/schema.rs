@@ -134,11 +134,58 @@ pub(crate) fn root_level(kind: &str) -> Option<&'static Level> {
         "Namespace" => &NAMESPACE,
         "Pod" => &POD,
         "Service" => &SERVICE,
+        "Node" => &NAMESPACE,
         "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => &WORKLOAD,
         "CronJob" => &CRON_JOB,
         _ => return None,
     })
 }
+
+/// The level of an ordered-policy kind (its spec is explained by field name only).
+pub(crate) fn root_level_ordered(which: crate::tiered::Which) -> Option<&'static Level> {
+    use crate::tiered::Which;
+    Some(match which {
+        Which::Anp | Which::Banp | Which::Cnp => &UPSTREAM_POLICY,
+        Which::Calico(_) => &CALICO_POLICY,
+        Which::Tier => &CALICO_TIER,
+    })
+}
+
+level!(UPSTREAM_POLICY, "AdminNetworkPolicy", true, [
+    "apiVersion" => Leaf, "kind" => Leaf, "metadata" => Obj(&OBJECT_META), "spec" => Obj(&UPSTREAM_SPEC), "status" => Leaf,
+]);
+level!(UPSTREAM_SPEC, "AdminNetworkPolicySpec", false, [
+    "tier" => Leaf, "priority" => Leaf, "subject" => Obj(&UPSTREAM_SUBJECT), "ingress" => List(&UPSTREAM_RULE), "egress" => List(&UPSTREAM_RULE),
+]);
+level!(UPSTREAM_SUBJECT, "AdminNetworkPolicySubject", true, ["namespaces" => Obj(&LABEL_SELECTOR), "pods" => Obj(&NAMESPACED_POD)]);
+level!(NAMESPACED_POD, "NamespacedPod", true, ["namespaceSelector" => Obj(&LABEL_SELECTOR), "podSelector" => Obj(&LABEL_SELECTOR)]);
+level!(UPSTREAM_RULE, "AdminNetworkPolicyRule", false, [
+    "name" => Leaf, "action" => Leaf, "from" => List(&UPSTREAM_PEER), "to" => List(&UPSTREAM_PEER), "ports" => List(&UPSTREAM_PORT), "protocols" => Leaf,
+]);
+level!(UPSTREAM_PEER, "AdminNetworkPolicyPeer", true, [
+    "namespaces" => Obj(&LABEL_SELECTOR), "pods" => Obj(&NAMESPACED_POD), "nodes" => Obj(&LABEL_SELECTOR), "networks" => Leaf, "domainNames" => Leaf,
+]);
+level!(UPSTREAM_PORT, "AdminNetworkPolicyPort", true, ["portNumber" => Leaf, "namedPort" => Leaf, "portRange" => Leaf]);
+level!(CALICO_POLICY, "NetworkPolicy (projectcalico.org/v3)", true, [
+    "apiVersion" => Leaf, "kind" => Leaf, "metadata" => Obj(&OBJECT_META), "spec" => Obj(&CALICO_SPEC),
+]);
+level!(CALICO_SPEC, "NetworkPolicySpec (projectcalico.org/v3)", true, [
+    "tier" => Leaf, "order" => Leaf, "selector" => Leaf, "namespaceSelector" => Leaf, "serviceAccountSelector" => Leaf,
+    "types" => Leaf, "ingress" => List(&CALICO_RULE), "egress" => List(&CALICO_RULE), "doNotTrack" => Leaf,
+    "preDNAT" => Leaf, "applyOnForward" => Leaf, "performanceHints" => Leaf,
+]);
+level!(CALICO_RULE, "Rule (projectcalico.org/v3)", true, [
+    "action" => Leaf, "ipVersion" => Leaf, "protocol" => Leaf, "notProtocol" => Leaf, "icmp" => Leaf, "notICMP" => Leaf,
+    "source" => Obj(&CALICO_ENTITY), "destination" => Obj(&CALICO_ENTITY), "http" => Leaf, "metadata" => Leaf,
+]);
+level!(CALICO_ENTITY, "EntityRule (projectcalico.org/v3)", true, [
+    "nets" => Leaf, "selector" => Leaf, "namespaceSelector" => Leaf, "services" => Leaf, "ports" => Leaf,
+    "notNets" => Leaf, "notSelector" => Leaf, "notPorts" => Leaf, "serviceAccounts" => Leaf,
+    "net" => Leaf, "notNet" => Leaf, "tag" => Leaf, "notTag" => Leaf,
+]);
+level!(CALICO_TIER, "Tier (projectcalico.org/v3)", true, [
+    "apiVersion" => Leaf, "kind" => Leaf, "metadata" => Obj(&OBJECT_META), "spec" => Leaf, "status" => Leaf,
+]);
 
 /// The mapping levels along `path` (root first): each prefix of `path` at which
 /// the document holds a mapping of a known level.

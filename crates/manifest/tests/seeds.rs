@@ -82,11 +82,14 @@ fn seed_findings_at_the_right_lines() {
 }
 
 #[test]
-fn seed_001_calico_policies_are_skipped_with_a_warning() {
+fn seed_001_calico_policies_load_as_global_network_policies() {
     for (name, text) in seed_files().into_iter().filter(|(n, _)| n.contains("calico")) {
         let loaded = load([(name.as_str(), text.as_str())], &LoadOptions::default());
         let codes: Vec<&str> = loaded.diagnostics.iter().map(|d| d.code).collect();
-        assert_eq!(codes, ["NP0007"], "{name}");
+        assert_eq!(codes, ["NP0068"], "{name}");
         assert!(loaded.cluster.policies.is_empty());
+        assert_eq!(loaded.cluster.tiered.len(), 1, "{name}");
+        assert_eq!(loaded.cluster.tiered[0].kind, netpol_model::TieredKind::GlobalNetworkPolicy);
+        assert_eq!(loaded.cluster.tiered[0].types, [netpol_model::Direction::Egress]);
     }
 }

@@ -16,6 +16,29 @@ fn policy(spec: &str) -> String {
     text
 }
 
+/// An AdminNetworkPolicy `a` whose `spec:` is on line 5.
+fn anp(spec: &str) -> String {
+    indented(
+        "apiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\nmetadata:\n  name: a\nspec:\n",
+        spec,
+    )
+}
+
+/// A Calico GlobalNetworkPolicy `a` whose `spec:` is on line 5.
+fn gnp(spec: &str) -> String {
+    indented("apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata:\n  name: a\nspec:\n", spec)
+}
+
+fn indented(head: &str, spec: &str) -> String {
+    let mut text = head.to_string();
+    for line in spec.lines() {
+        text.push_str("  ");
+        text.push_str(line);
+        text.push('\n');
+    }
+    text
+}
+
 struct Case {
     name: &'static str,
     given: String,
@@ -176,7 +199,29 @@ fn cases() -> Vec<Case> {
             ("NP0005", Error, 1, 13),
         ),
         case("kind case", "apiVersion: v1\nkind: namespace\nmetadata: {name: a}\n".into(), ("NP0006", Error, 2, 7)),
-        case("calico policy", "apiVersion: v1\nkind: policy\nmetadata: {name: a}\n".into(), ("NP0007", Warning, 2, 7)),
+        case("calico profile", "apiVersion: v1\nkind: profile\nmetadata: {name: a}\n".into(), ("NP0007", Warning, 2, 7)),
+        // Ordered policies
+        case("priority out of range", anp("priority: 1001\nsubject: {namespaces: {}}"), ("NP0060", Error, 6, 13)),
+        case("subject sets nothing", anp("priority: 1\nsubject: {}"), ("NP0061", Error, 7, 12)),
+        case(
+            "Accept in an AdminNetworkPolicy",
+            anp("priority: 1\nsubject: {namespaces: {}}\ningress:\n- action: Accept\n  from: [{namespaces: {}}]"),
+            ("NP0062", Error, 9, 13),
+        ),
+        case("selector points inside", gnp("order: 1\nselector: app == web"), ("NP0063", Error, 7, 20)),
+        case(
+            "http matching refused",
+            gnp("order: 1\ningress:\n- action: Allow\n  http: {methods: [GET]}"),
+            ("NP0064", Error, 9, 11),
+        ),
+        case("no order", gnp("selector: all()"), ("NP0065", Warning, 5, 1)),
+        case("doNotTrack", gnp("order: 1\ndoNotTrack: true"), ("NP0066", Warning, 5, 1)),
+        case(
+            "same priority",
+            format!("{}---\n{}", anp("priority: 5\nsubject: {namespaces: {}}\negress: [{action: Deny, to: [{namespaces: {}}]}]"), anp("priority: 5\nsubject: {namespaces: {}}\negress: [{action: Deny, to: [{namespaces: {}}]}]").replace("name: a", "name: b")),
+            ("NP0067", Warning, 10, 1),
+        ),
+        case("calico v1 policy", "apiVersion: v1\nkind: policy\nmetadata: {name: a}\nspec: {order: 1}\n".into(), ("NP0068", Note, 2, 7)),
         case("configmap", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n".into(), ("NP0008", Note, 2, 7)),
         case("unknown field", policy("podSelector: {}\npodselector: {}"), ("NP0010", Error, 8, 3)),
         case("duplicate field", policy("podSelector: {}\npolicyTypes: [Ingress]\npolicyTypes: [Egress]"), ("NP0011", Error, 9, 3)),

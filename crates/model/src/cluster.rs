@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Labels, NetworkPolicy, Origin, PortRef, Protocol, METADATA_NAME_LABEL};
+use crate::{Labels, NetworkPolicy, Origin, PortRef, Protocol, Tier, TieredPolicy, METADATA_NAME_LABEL};
 
 /// A namespace and its labels (which `namespaceSelector`s read).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -176,6 +176,16 @@ pub struct Service {
     pub origin: Option<Origin>,
 }
 
+/// A node: its labels (which `nodes` peers of ordered policies read) and its
+/// addresses (`status.addresses` of type InternalIP or ExternalIP).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Node {
+    pub name: String,
+    pub labels: Labels,
+    pub addresses: Vec<IpAddr>,
+    pub origin: Option<Origin>,
+}
+
 /// Everything loaded: the state of a cluster as the manifests declare it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cluster {
@@ -183,6 +193,12 @@ pub struct Cluster {
     pub pods: Vec<Pod>,
     pub services: Vec<Service>,
     pub policies: Vec<NetworkPolicy>,
+    pub nodes: Vec<Node>,
+    /// Declared Calico `Tier` objects (the built-in tiers are [`Tier::builtin`]).
+    pub tiers: Vec<Tier>,
+    /// Ordered policies: AdminNetworkPolicy, BaselineAdminNetworkPolicy,
+    /// ClusterNetworkPolicy, Calico NetworkPolicy and GlobalNetworkPolicy.
+    pub tiered: Vec<TieredPolicy>,
 }
 
 impl Cluster {
@@ -202,6 +218,24 @@ impl Cluster {
         self.policies.iter().find(|p| p.namespace == namespace && p.name == name)
     }
 
+    /// Every tier in evaluation order: the declared ones and the built-in ones
+    /// they do not redefine.
+    pub fn ordered_tiers(&self) -> Vec<Tier> {
+        let mut tiers = self.tiers.clone();
+        for builtin in Tier::builtin() {
+            if !tiers.iter().any(|t| t.name == builtin.name) {
+                tiers.push(builtin);
+            }
+        }
+        tiers.sort_by(|a, b| crate::compare_order((a.order, &a.name), (b.order, &b.name)));
+        tiers
+    }
+
+    /// The node a pod or address is on, by address.
+    pub fn node_by_ip(&self, ip: IpAddr) -> Option<&Node> {
+        self.nodes.iter().find(|n| n.addresses.contains(&ip))
+    }
+
     /// Creates every namespace that a pod or policy uses but nobody declared,
     /// and returns the names created (callers warn about them).
     pub fn add_implicit_namespaces(&mut self) -> Vec<String> {
@@ -210,6 +244,7 @@ impl Cluster {
             .iter()
             .map(|p| p.namespace.clone())
             .chain(self.policies.iter().map(|p| p.namespace.clone()))
+            .chain(self.tiered.iter().filter_map(|p| p.namespace.clone()))
             .chain(self.services.iter().map(|s| s.namespace.clone()));
         let mut created = Vec::new();
         for ns in used {

@@ -19,6 +19,7 @@
 //! assert!(LabelSelector::default().matches(&Labels::new()));
 //! ```
 
+mod calico;
 mod cluster;
 mod direction;
 mod ipblock;
@@ -29,8 +30,13 @@ mod port;
 mod portset;
 mod selection;
 mod selector;
+mod tiered;
+mod tiered_selection;
 
-pub use cluster::{Cluster, ContainerPort, Namespace, Pod, PodKey, PodKeyError, Service, ServicePort, WorkloadKind};
+pub use calico::{CalicoSelector, SelectorError};
+pub use cluster::{
+    Cluster, ContainerPort, Namespace, Node, Pod, PodKey, PodKeyError, Service, ServicePort, WorkloadKind,
+};
 pub use direction::Direction;
 pub use ipblock::IpBlock;
 pub use label::{Labels, METADATA_NAME_LABEL};
@@ -40,3 +46,11 @@ pub use port::{PolicyPort, PortRef, Protocol, ProtocolError};
 pub use portset::{PortRange, PortSet, MAX_PORT, MIN_PORT};
 pub use selection::{Namespaces, PeerEnd, PodSelection, PodView};
 pub use selector::{LabelSelector, Operator, Requirement};
+pub use tiered::{
+    compare_order, Action, CalicoEntity, Order, RuleProtocol, Subject, Tier, TierDefault, TieredKind, TieredPeer,
+    TieredPolicy, TieredRule, DEFAULT_TIER, KUBE_ADMIN_TIER, KUBE_BASELINE_TIER, V1_POLICY_ORDER,
+};
+pub use tiered_selection::{
+    calico_namespace_labels, calico_pod_labels, TieredEnd, CALICO_NAMESPACE_LABEL, CALICO_NAME_LABEL,
+    CALICO_ORCHESTRATOR_LABEL,
+};

@@ -79,6 +79,8 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         }
         _ => anyhow::bail!("give both OLD and NEW (files or folders), or neither (a cluster and -f PROPOSED)"),
     };
+    crate::cmd::v1_only(&old, "diff")?;
+    crate::cmd::v1_only(&new, "diff")?;
     let progress = Progress::start(&format!(
         "comparing {} and {} pods, {} and {} policies",
         old.pods.len(),

@@ -43,6 +43,7 @@ enum Format {
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let cluster = load(&args.input)?;
+    crate::cmd::v1_only(&cluster, "exposure")?;
     let engine = Engine::new(&cluster, Options { ipblock_matches_pods: !args.ipblock_ignores_pods });
     let directions: &[Direction] = match args.direction {
         Which::Ingress => &[Direction::Ingress],

@@ -37,6 +37,7 @@ enum Format {
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let cluster = load(&args.input)?;
+    crate::cmd::v1_only(&cluster, "graph")?;
     let progress = Progress::start(&format!(
         "building the graph of {} pods, {} policies",
         cluster.pods.len(),

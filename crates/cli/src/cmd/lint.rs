@@ -43,6 +43,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let findings = if args.input.files.is_empty() || wants_cluster(&args.input) {
         // A live cluster (with the files applied on top): no text to point into.
         let cluster = load_input(&args.input)?.cluster;
+        crate::cmd::v1_only(&cluster, "lint")?;
         run_lint(&cluster, &[], &NoPositions, options)
     } else {
         let sources = read_sources(&args.input)?;

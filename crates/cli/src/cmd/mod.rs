@@ -16,6 +16,7 @@ use crate::progress::Progress;
 pub mod agent;
 pub mod check;
 pub mod completions;
+pub mod convert;
 pub mod create;
 pub mod describe;
 pub mod diff;
@@ -166,6 +167,21 @@ pub fn load_what_if(input: &InputArgs) -> anyhow::Result<WhatIf> {
     let current = overlay(live.clone(), Cluster::default(), &[])?;
     let proposed = overlay(live, files, &input.without)?;
     Ok(WhatIf { live: current, proposed, owners })
+}
+
+/// Refuses a cluster with ordered policies (AdminNetworkPolicy, ClusterNetworkPolicy,
+/// Calico...) for a command that does not evaluate them yet, rather than answer
+/// as if they were not there.
+pub fn v1_only(cluster: &Cluster, command: &str) -> anyhow::Result<()> {
+    let Some(first) = cluster.tiered.first() else { return Ok(()) };
+    let at = first.origin.as_ref().map(|o| format!(" at {o}")).unwrap_or_default();
+    anyhow::bail!(
+        "`netpol {command}` does not evaluate ordered policies yet, and the input has {} ({}{at}): \
+         its answers would leave them out. `netpol check` explains flows through them (docs/semantics.md, \
+         \"Ordered policies\")",
+        cluster.tiered.len(),
+        first.key()
+    )
 }
 
 /// True when the input includes the live cluster (see [`load_input`]).

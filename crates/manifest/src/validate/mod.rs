@@ -22,7 +22,8 @@ use crate::node::{FieldPath, Walk};
 pub(crate) use self::core::{pod_spec, pod_status, service_spec, SpecOf};
 use names::port_name;
 pub(crate) use names::{
-    dns1123_label, dns1123_subdomain, label_value, object_meta, parse_cidr, qualified_name, validate_labels, NameRule,
+    dns1123_label, dns1123_subdomain, label_value, object_meta, parse_cidr, qualified_name, validate_labels,
+    validate_selector, NameRule,
 };
 pub(crate) use networking::network_policy_spec;
 
@@ -41,15 +42,17 @@ pub(crate) struct Finding {
     pub at: At,
     pub message: String,
     pub help: Option<String>,
+    /// Columns right of the value's start (a position inside a selector expression).
+    pub shift: u32,
 }
 
 impl Finding {
     pub fn value(code: CodeInfo, path: FieldPath, message: impl Into<String>) -> Self {
-        Finding { code, path, at: At::Value, message: message.into(), help: None }
+        Finding { code, path, at: At::Value, message: message.into(), help: None, shift: 0 }
     }
 
     pub fn key(code: CodeInfo, path: FieldPath, message: impl Into<String>) -> Self {
-        Finding { code, path, at: At::Key, message: message.into(), help: None }
+        Finding { code, path, at: At::Key, message: message.into(), help: None, shift: 0 }
     }
 
     pub fn help(mut self, help: impl Into<String>) -> Self {

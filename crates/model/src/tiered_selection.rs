@@ -1,0 +1,123 @@
+//! Which pods an ordered policy applies to and which endpoints its peers match:
+//! the one definition for AdminNetworkPolicy, BaselineAdminNetworkPolicy,
+//! ClusterNetworkPolicy and Calico policies, as [`crate::selection`] is for v1.
+//!
+//! The rules (docs/semantics.md, "Ordered policies"):
+//! - hostNetwork pods are node traffic: never subjects, never matched by a pod,
+//!   namespace or Calico selector; their address (the node's) is matched by
+//!   `networks`, `nets` and `nodes`;
+//! - `networks` matches any address in it, pods' own included (the API says so);
+//! - `nodes` matches the addresses of the matching nodes (`status.addresses`);
+//! - `domainNames` cannot be decided offline and matches no address;
+//! - a Calico endpoint carries its pod's labels plus `projectcalico.org/namespace`
+//!   and `projectcalico.org/orchestrator: k8s`; a namespace carries its labels plus
+//!   `projectcalico.org/name`;
+//! - Calico `selector` matches pods only, `notSelector` everything that is not a
+//!   matching pod; in a namespaced policy a `selector` without
+//!   `namespaceSelector` is confined to the policy's namespace;
+//! - an endpoint without an address matches neither `nets` nor `notNets`.
+
+use std::net::IpAddr;
+
+use crate::tiered::{CalicoEntity, Subject, TieredPeer};
+use crate::{LabelSelector, Labels, PeerEnd, PodView};
+
+/// The label Calico gives every pod: its namespace.
+pub const CALICO_NAMESPACE_LABEL: &str = "projectcalico.org/namespace";
+/// The label Calico gives every pod: the orchestrator (`k8s`).
+pub const CALICO_ORCHESTRATOR_LABEL: &str = "projectcalico.org/orchestrator";
+/// The label Calico gives every namespace profile: the namespace's name.
+pub const CALICO_NAME_LABEL: &str = "projectcalico.org/name";
+
+/// The labels a Calico selector sees on a pod.
+pub fn calico_pod_labels(pod: PodView<'_>) -> Labels {
+    let mut labels = pod.labels.clone();
+    labels.insert(CALICO_NAMESPACE_LABEL, pod.namespace);
+    labels.insert(CALICO_ORCHESTRATOR_LABEL, "k8s");
+    labels
+}
+
+/// The labels a Calico `namespaceSelector` sees on a namespace.
+pub fn calico_namespace_labels(name: &str, labels: &Labels) -> Labels {
+    let mut labels = labels.clone();
+    labels.insert(CALICO_NAME_LABEL, name);
+    labels
+}
+
+/// The other end of a flow as an ordered policy's peer sees it: a v1 [`PeerEnd`]
+/// and, when its address is a node's, that node's labels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TieredEnd<'a> {
+    pub end: PeerEnd<'a>,
+    pub node: Option<&'a Labels>,
+}
+
+impl Subject {
+    /// Whether this subject selects `pod`, whose namespace has `namespace_labels`.
+    pub fn selects(&self, pod: PodView<'_>, namespace_labels: &Labels) -> bool {
+        if pod.host_network {
+            return false;
+        }
+        match self {
+            Subject::Namespaces(ns) => ns.matches(namespace_labels),
+            Subject::Pods { namespaces, pods } => namespaces.matches(namespace_labels) && pods.matches(pod.labels),
+            Subject::Calico { namespace, selector, namespace_selector } => {
+                namespace.as_deref().is_none_or(|ns| ns == pod.namespace)
+                    && namespace_selector
+                        .as_ref()
+                        .is_none_or(|s| s.matches_labels(&calico_namespace_labels(pod.namespace, namespace_labels)))
+                    && selector.matches_labels(&calico_pod_labels(pod))
+            }
+        }
+    }
+}
+
+fn pod_in(end: &PeerEnd<'_>, namespaces: &LabelSelector, pods: &LabelSelector) -> bool {
+    end.pod.is_some_and(|(pod, ns)| !pod.host_network && namespaces.matches(ns) && pods.matches(pod.labels))
+}
+
+fn in_any(nets: &[ipnet::IpNet], addr: IpAddr) -> bool {
+    nets.iter().any(|n| n.contains(&addr))
+}
+
+impl TieredPeer {
+    pub fn matches(&self, end: &TieredEnd<'_>) -> bool {
+        match self {
+            TieredPeer::Namespaces(ns) => pod_in(&end.end, ns, &LabelSelector::default()),
+            TieredPeer::Pods { namespaces, pods } => pod_in(&end.end, namespaces, pods),
+            TieredPeer::Nodes(selector) => end.node.is_some_and(|labels| selector.matches(labels)),
+            TieredPeer::Networks(nets) => end.end.addr.is_some_and(|a| in_any(nets, a)),
+            TieredPeer::DomainNames(_) => false,
+            TieredPeer::Calico(entity) => entity.matches(&end.end),
+        }
+    }
+}
+
+impl CalicoEntity {
+    /// Whether `end` meets every field set.
+    pub fn matches(&self, end: &PeerEnd<'_>) -> bool {
+        if !self.nets.is_empty() && !end.addr.is_some_and(|a| in_any(&self.nets, a)) {
+            return false;
+        }
+        if !self.not_nets.is_empty() && end.addr.is_none_or(|a| in_any(&self.not_nets, a)) {
+            return false;
+        }
+        let pod = end.pod.filter(|(p, _)| !p.host_network);
+        if self.selector.is_some() || self.namespace_selector.is_some() {
+            let Some((pod, ns_labels)) = pod else { return false };
+            let in_scope = match &self.namespace_selector {
+                Some(s) => s.matches_labels(&calico_namespace_labels(pod.namespace, ns_labels)),
+                None => self.namespace.as_deref().is_none_or(|ns| ns == pod.namespace),
+            };
+            if !in_scope || !self.selector.as_ref().is_none_or(|s| s.matches_labels(&calico_pod_labels(pod))) {
+                return false;
+            }
+        }
+        if let Some(not) = &self.not_selector {
+            if pod.is_some_and(|(p, _)| not.matches_labels(&calico_pod_labels(p))) {
+                return false;
+            }
+        }
+        true
+    }
+}
