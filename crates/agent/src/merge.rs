@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use netpol_model::{Cluster, Namespace, NetworkPolicy, Pod, Service};
+use netpol_model::{Cluster, Namespace, NetworkPolicy, Node, Pod, Service, Tier, TieredKind, TieredPolicy};
 
 /// Where a key's winner is in the merged list, and which files hold the key.
 #[derive(Debug)]
@@ -41,6 +41,18 @@ fn policy_id(p: &NetworkPolicy) -> NamedId {
     (p.namespace.clone(), p.name.clone())
 }
 
+fn node_id(n: &Node) -> String {
+    n.name.clone()
+}
+
+fn tier_id(t: &Tier) -> String {
+    t.name.clone()
+}
+
+fn tiered_id(p: &TieredPolicy) -> (TieredKind, Option<String>, String) {
+    (p.kind, p.namespace.clone(), p.name.clone())
+}
+
 /// The merged cluster and its indexes.
 #[derive(Debug, Default)]
 pub(crate) struct Merged {
@@ -50,6 +62,9 @@ pub(crate) struct Merged {
     pods: Index<NamedId>,
     services: Index<NamedId>,
     policies: Index<NamedId>,
+    nodes: Index<String>,
+    tiers: Index<String>,
+    tiered: Index<(TieredKind, Option<String>, String)>,
     /// The files that declare each namespace.
     declared: BTreeMap<String, BTreeSet<PathBuf>>,
     /// How many files use each namespace without declaring it.
@@ -87,6 +102,15 @@ impl Merged {
         });
         patch(&mut self.cluster.policies, &mut self.policies, path, &old.policies, &new.policies, policy_id, |p| {
             of(p).map(|c| &c.policies[..])
+        });
+        patch(&mut self.cluster.nodes, &mut self.nodes, path, &old.nodes, &new.nodes, node_id, |p| {
+            of(p).map(|c| &c.nodes[..])
+        });
+        patch(&mut self.cluster.tiers, &mut self.tiers, path, &old.tiers, &new.tiers, tier_id, |p| {
+            of(p).map(|c| &c.tiers[..])
+        });
+        patch(&mut self.cluster.tiered, &mut self.tiered, path, &old.tiered, &new.tiered, tiered_id, |p| {
+            of(p).map(|c| &c.tiered[..])
         });
         if old.namespaces != new.namespaces {
             self.patch_namespaces(path, old, new, |p| of(p).map(|c| &c.namespaces));

@@ -240,3 +240,17 @@ fn a_folder_that_is_gone_is_an_error() {
     assert!(err.to_string().contains("the manifest folder is gone"), "{err}");
     assert!(folder.read_changed(&[path.join("p.yaml")]).is_err());
 }
+
+/// Ordered policies load from the folder like every other kind (the renderer
+/// enforces them: crates/nft/tests/differential.rs).
+#[test]
+fn a_file_with_an_ordered_policy_loads_it() {
+    let mut folder = Folder::new("unused", LoadOptions::default());
+    let anp = "apiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\nmetadata: {name: a}\n\
+               spec: {priority: 1, subject: {namespaces: {}}, egress: [{action: Deny, to: [{namespaces: {}}]}]}\n";
+    let read = folder.load(vec![("p.yaml".into(), format!("{}---\n{anp}", document(1)))]);
+    assert!(read.stale.is_empty() && read.skipped.is_empty(), "{:?}", read.diagnostics);
+    assert_eq!(read.cluster.policies.len(), 1);
+    assert_eq!(read.cluster.tiered.len(), 1);
+    assert_eq!(read.cluster.tiered[0].key(), "AdminNetworkPolicy/a");
+}

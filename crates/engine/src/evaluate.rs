@@ -244,6 +244,25 @@ impl<'c> Engine<'c> {
         Ok(egress.intersection(&ingress))
     }
 
+    /// What one direction allows between a pod (where it is enforced) and an
+    /// address, over the whole port space: egress from `subject` to `peer`, or
+    /// ingress to `subject` from `peer`. No pod-level exception applies (a pod
+    /// reaching itself, traffic from its own node): a dataplane filtering
+    /// forwarded packets never sees those. What the nft renderer puts in the
+    /// sets of a pod under ordered policies.
+    pub fn direction_connections(
+        &self,
+        direction: Direction,
+        subject: &PodKey,
+        peer: IpAddr,
+    ) -> Result<PortSet, EngineError> {
+        let (s, p) = self.sides(&Endpoint::Pod(subject.clone()), &Endpoint::Ip(peer))?;
+        Ok(match direction {
+            Direction::Egress => self.direction_ports(Direction::Egress, &s, &p, &p),
+            Direction::Ingress => self.direction_ports(Direction::Ingress, &s, &p, &s),
+        })
+    }
+
     fn isolating(&self, direction: Direction, pod: &Pod) -> Vec<&'c NetworkPolicy> {
         let mut v = self.selecting_policies(pod);
         v.retain(|p| p.affects(direction));

@@ -48,6 +48,12 @@ pub enum ChangeError {
 impl Compiled {
     /// Applies one change. On error nothing changed.
     pub fn apply(&mut self, change: Change) -> Result<(), ChangeError> {
+        self.apply_v1(change)?;
+        self.rebuild_tiers();
+        Ok(())
+    }
+
+    fn apply_v1(&mut self, change: Change) -> Result<(), ChangeError> {
         match change {
             Change::UpsertPod(pod) => {
                 self.remove_pod(&pod.key());

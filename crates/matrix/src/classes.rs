@@ -15,7 +15,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
-use netpol_model::{IpBlock, LabelSelector, NetworkPolicy, Peer, Pod, PortRef, Protocol};
+use netpol_model::{
+    IpBlock, LabelSelector, NetworkPolicy, Peer, Pod, PolicyPort, PortRef, Protocol, Subject, TieredPeer, TieredPolicy,
+};
 
 /// An IP as a point on one line: IPv4 below IPv6.
 pub(crate) type Addr = (u8, u128);
@@ -42,6 +44,15 @@ pub(crate) struct Context {
     /// Whether ipBlock peers match pod IPs (then every pod's IPs take part in
     /// keys; otherwise only hostNetwork pods').
     pub(crate) ipblock_matches_pods: bool,
+    /// Ordered policies have `networks`/`nets`, which match pod IPs whatever
+    /// `ipblock_matches_pods` says: every pod's IPs take part in keys.
+    pub(crate) tiered_nets: bool,
+    /// Ordered policies have `nodes` peers: the node an address belongs to (by
+    /// name, from [`Context::nodes`]) takes part in keys.
+    pub(crate) node_peers: bool,
+    /// Node addresses, and the declared node names, when `node_peers`.
+    pub(crate) nodes: HashMap<IpAddr, String>,
+    pub(crate) node_names: std::collections::HashSet<String>,
 }
 
 /// The parts of a policy that feed the context.
@@ -64,27 +75,74 @@ fn footprint(policy: &NetworkPolicy) -> Footprint {
                 Peer::Pods { pod_selector: None, .. } => {}
                 Peer::IpBlock(block) => {
                     for net in std::iter::once(&block.cidr).chain(&block.except) {
-                        let lo = addr(net.network());
-                        f.boundaries.push(lo);
-                        let hi = addr(net.broadcast());
-                        f.ranges.push((lo, hi));
-                        if let Some(next) = hi.1.checked_add(1) {
-                            let top = if hi.0 == 4 { u128::from(u32::MAX) } else { u128::MAX };
-                            if hi.1 < top {
-                                f.boundaries.push((hi.0, next));
-                            }
-                        }
+                        range_footprint(net, &mut f);
                     }
                 }
             }
         }
-        for port in &rule.ports {
-            if let Some(PortRef::Name(name)) = &port.port {
-                f.port_names.push((name.clone(), port.protocol));
-            }
-        }
+        port_footprint(&rule.ports, &mut f);
     }
     f
+}
+
+fn range_footprint(net: &ipnet::IpNet, f: &mut Footprint) {
+    let lo = addr(net.network());
+    f.boundaries.push(lo);
+    let hi = addr(net.broadcast());
+    f.ranges.push((lo, hi));
+    let top = if hi.0 == 4 { u128::from(u32::MAX) } else { u128::MAX };
+    if hi.1 < top {
+        f.boundaries.push((hi.0, hi.1 + 1));
+    }
+}
+
+fn port_footprint(ports: &[PolicyPort], f: &mut Footprint) {
+    for port in ports {
+        if let Some(PortRef::Name(name)) = &port.port {
+            f.port_names.push((name.clone(), port.protocol));
+        }
+    }
+}
+
+/// What an ordered policy reads of pods: label keys (of label selectors and
+/// Calico selectors), port names, and the ranges of `networks`, `nets` and `notNets`.
+fn tiered_footprint(policy: &TieredPolicy) -> (Footprint, bool) {
+    let mut f = Footprint::default();
+    let mut nodes = false;
+    let keys = |s: &LabelSelector, f: &mut Footprint| f.label_keys.extend(s.keys().map(str::to_string));
+    let calico = |s: &netpol_model::CalicoSelector, f: &mut Footprint| {
+        f.label_keys.extend(s.keys().into_iter().map(str::to_string))
+    };
+    match &policy.subject {
+        Subject::Namespaces(_) => {}
+        Subject::Pods { pods, .. } => keys(pods, &mut f),
+        Subject::Calico { selector, .. } => calico(selector, &mut f),
+    }
+    let entity = |e: &netpol_model::CalicoEntity, f: &mut Footprint| {
+        for s in e.selector.iter().chain(&e.not_selector) {
+            calico(s, f);
+        }
+        for net in e.nets.iter().chain(&e.not_nets) {
+            range_footprint(net, f);
+        }
+    };
+    for rule in policy.ingress.iter().chain(&policy.egress) {
+        for peer in &rule.peers {
+            match peer {
+                TieredPeer::Namespaces(_) | TieredPeer::DomainNames(_) => {}
+                TieredPeer::Pods { pods, .. } => keys(pods, &mut f),
+                TieredPeer::Nodes(_) => nodes = true,
+                TieredPeer::Networks(nets) => nets.iter().for_each(|n| range_footprint(n, &mut f)),
+                TieredPeer::Calico(e) => entity(e, &mut f),
+            }
+        }
+        if let Some(local) = &rule.local {
+            entity(local, &mut f);
+        }
+        port_footprint(&rule.ports, &mut f);
+        port_footprint(&rule.not_ports, &mut f);
+    }
+    (f, nodes)
 }
 
 impl Context {
@@ -92,9 +150,28 @@ impl Context {
         Context { ipblock_matches_pods, ..Context::default() }
     }
 
+    /// Counts an ordered policy in (they are compiled in batch: never counted out).
+    pub(crate) fn add_tiered(&mut self, policy: &TieredPolicy, nodes: &[netpol_model::Node]) {
+        let (f, node_peers) = tiered_footprint(policy);
+        self.tiered_nets |= !f.ranges.is_empty();
+        if node_peers && !self.node_peers {
+            self.node_peers = true;
+            for n in nodes {
+                self.node_names.insert(n.name.clone());
+                for a in &n.addresses {
+                    self.nodes.entry(*a).or_insert_with(|| n.name.clone());
+                }
+            }
+        }
+        self.count_in(f);
+    }
+
     /// Counts `policy`'s keys, names and boundaries in; true when the context changed.
     pub(crate) fn add(&mut self, policy: &NetworkPolicy) -> bool {
-        let f = footprint(policy);
+        self.count_in(footprint(policy))
+    }
+
+    fn count_in(&mut self, f: Footprint) -> bool {
         let mut changed = false;
         for k in f.label_keys {
             let n = self.label_keys.entry(k).or_insert(0);
@@ -219,7 +296,7 @@ impl Context {
                 .collect()
         };
         // hostNetwork pods' IPs are node IPs, which ipBlocks always match.
-        let regions = if IpBlock::sees(!pod.host_network, self.ipblock_matches_pods) {
+        let regions = if self.tiered_nets || IpBlock::sees(!pod.host_network, self.ipblock_matches_pods) {
             pod.ips
                 .iter()
                 .map(|ip| {
@@ -237,7 +314,15 @@ impl Context {
             regions,
             first_family: pod.ips.first().map(|ip| addr(*ip).0),
             host_network: pod.host_network,
+            nodes: if self.node_peers { self.node_names_of(pod) } else { Vec::new() },
         }
+    }
+
+    /// For `nodes` peers: the node of a hostNetwork pod (when declared), then
+    /// the node each IP belongs to.
+    fn node_names_of(&self, pod: &Pod) -> Vec<Option<String>> {
+        let own = pod.node.clone().filter(|n| pod.host_network && self.node_names.contains(n));
+        std::iter::once(own).chain(pod.ips.iter().map(|ip| self.nodes.get(ip).cloned())).collect()
     }
 }
 
@@ -270,6 +355,9 @@ pub(crate) struct ClassKey {
     /// The family (4 or 6) of the first IP: the family of flows towards the pod.
     pub(crate) first_family: Option<u8>,
     pub(crate) host_network: bool,
+    /// With `nodes` peers only: the declared node of a hostNetwork pod, then
+    /// the node each IP belongs to.
+    pub(crate) nodes: Vec<Option<String>>,
 }
 
 impl ClassKey {

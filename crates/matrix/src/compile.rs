@@ -124,6 +124,8 @@ pub struct Compiled {
     pub(crate) policies: Vec<Option<CompiledPolicy>>,
     pub(crate) policy_ids: HashMap<(String, String), PolicyId>,
     pub(crate) free_policies: Vec<PolicyId>,
+    /// Ordered policies, when the cluster has any ([`crate::tiers`]).
+    pub(crate) tiers: Option<Box<crate::tiers::TierLayer>>,
 }
 
 impl Compiled {
@@ -148,6 +150,7 @@ impl Compiled {
             policies: Vec::new(),
             policy_ids: HashMap::new(),
             free_policies: Vec::new(),
+            tiers: None,
         }
     }
 
@@ -169,6 +172,9 @@ impl Compiled {
             c.policy_ids.insert(key, id);
             c.policies.push(None);
             policies.push((id, p));
+        }
+        for p in &cluster.tiered {
+            c.context.add_tiered(p, &cluster.nodes);
         }
         for pod in &cluster.pods {
             if c.pod_ids.contains_key(&pod.key()) {
@@ -194,7 +200,21 @@ impl Compiled {
             c.evaluate_atom(a);
         }
         c.recompute_subjects();
+        if !cluster.tiered.is_empty() {
+            let source = Cluster {
+                tiered: cluster.tiered.clone(),
+                tiers: cluster.tiers.clone(),
+                nodes: cluster.nodes.clone(),
+                ..Cluster::default()
+            };
+            c.build_tiers(source);
+        }
         c
+    }
+
+    /// Whether the cluster has ordered policies (then queries go through their chain).
+    pub fn has_ordered_policies(&self) -> bool {
+        self.tiers.is_some()
     }
 
     pub fn options(&self) -> Options {

@@ -52,6 +52,7 @@ mod compile;
 mod diff;
 mod slots;
 mod table;
+mod tiers;
 
 pub use bitset::{BitMatrix, Bitset};
 pub use change::{Change, ChangeError};

@@ -112,8 +112,14 @@ impl Compiled {
                 ingress.push(Bitset::with_len(n));
                 continue;
             }
-            egress.push(self.egress_row(c, protocol, port, &mut named));
-            ingress.push(self.ingress_row(c, protocol, port));
+            let (e, i) = (self.egress_row(c, protocol, port, &mut named), self.ingress_row(c, protocol, port));
+            if self.tiers.is_some() {
+                egress.push(self.tiered_row(Direction::Egress, c, protocol, port, &e));
+                ingress.push(self.tiered_row(Direction::Ingress, c, protocol, port, &i));
+                continue;
+            }
+            egress.push(e);
+            ingress.push(i);
         }
         let egress = BitMatrix::from_rows(n, egress);
         let ingress = BitMatrix::from_rows(n, ingress).transpose();
@@ -166,7 +172,7 @@ impl Compiled {
         self.class(class).subject_of.iter().filter_map(move |&p| self.policies[p].as_ref()?.rules(direction))
     }
 
-    fn is_isolated(&self, direction: Direction, class: ClassId) -> bool {
+    pub(crate) fn is_isolated(&self, direction: Direction, class: ClassId) -> bool {
         self.isolating(direction, class).next().is_some()
     }
 
@@ -189,6 +195,9 @@ impl Compiled {
     }
 
     fn direction_allows(&self, direction: Direction, s: ClassId, d: ClassId, protocol: Protocol, port: u16) -> bool {
+        if self.tiers.is_some() {
+            return self.tiered_direction_connections(direction, s, d).contains(protocol, port);
+        }
         let (subject, peer) = match direction {
             Direction::Egress => (s, d),
             Direction::Ingress => (d, s),
@@ -203,6 +212,14 @@ impl Compiled {
     }
 
     fn direction_connections(&self, direction: Direction, s: ClassId, d: ClassId) -> PortSet {
+        if self.tiers.is_some() {
+            return self.tiered_direction_connections(direction, s, d);
+        }
+        self.v1_direction_connections(direction, s, d)
+    }
+
+    /// NetworkPolicy v1 alone, for one direction between classes `s` and `d`.
+    pub(crate) fn v1_direction_connections(&self, direction: Direction, s: ClassId, d: ClassId) -> PortSet {
         let (subject, peer) = match direction {
             Direction::Egress => (s, d),
             Direction::Ingress => (d, s),

@@ -41,6 +41,7 @@ use crate::select::select;
 
 mod base;
 mod groups;
+mod ordered;
 mod peers;
 
 use groups::Group;
@@ -173,6 +174,10 @@ impl<'a> Renderer<'a> {
     }
 
     fn run(mut self, mut cache: Option<&mut RenderCache>) -> Ruleset {
+        // Ordered policies are rendered whole, without the cache.
+        if !self.cluster.tiered.is_empty() {
+            cache = None;
+        }
         let mut policies: Vec<&NetworkPolicy> = self.cluster.policies.iter().collect();
         policies.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
 
@@ -187,6 +192,20 @@ impl<'a> Renderer<'a> {
             },
             None => Arc::new(select(&policies, &self.local)),
         };
+        let mut ordered_members = BTreeMap::new();
+        let selection = if self.cluster.tiered.is_empty() {
+            selection
+        } else {
+            let mut moved = (*selection).clone();
+            ordered_members = self.ordered_selection(&mut moved, &policies);
+            Arc::new(moved)
+        };
+        let engine = (!self.cluster.tiered.is_empty()).then(|| {
+            netpol_engine::Engine::new(
+                self.cluster,
+                netpol_engine::Options { ipblock_matches_pods: IPBLOCK_MATCHES_PODS },
+            )
+        });
         let groups: BTreeMap<&str, Group> = selection
             .groups
             .iter()
@@ -201,6 +220,12 @@ impl<'a> Renderer<'a> {
             .collect();
         let mut rendered = BTreeMap::new();
         for (name, group) in &groups {
+            if let (Some(members), Some(engine)) = (ordered_members.get(*name), &engine) {
+                let pods: Vec<&Pod> = members.iter().map(|&i| self.local[i]).collect();
+                let chain = self.ordered_chain(engine, name, group.direction, &pods);
+                self.chains.push(chain);
+                continue;
+            }
             let Some(cache) = cache.as_deref_mut() else {
                 let chain = self.group_chain(name, group);
                 self.chains.push(chain);

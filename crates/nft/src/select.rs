@@ -113,6 +113,11 @@ fn unique_name(groups: &BTreeMap<String, GroupDef>, direction: Direction, key: &
     }
 }
 
+/// [`unique_name`], for the groups of pods under ordered policies.
+pub(crate) fn unique_name_for(groups: &BTreeMap<String, GroupDef>, direction: Direction, key: &str) -> String {
+    unique_name(groups, direction, key)
+}
+
 /// Selects: `policies` sorted by (namespace, name), `local` sorted by key.
 pub(crate) fn select(policies: &[&NetworkPolicy], local: &[&Pod]) -> Selection {
     let mut by_namespace: BTreeMap<&str, Vec<usize>> = BTreeMap::new();

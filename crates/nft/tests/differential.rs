@@ -214,3 +214,22 @@ fn host_network_paths_with_known_verdicts() {
     let bad = disagreements(&cluster);
     assert!(bad.is_empty(), "{} disagreements:\n{}", bad.len(), bad.join("\n"));
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+    /// Ordered policies (AdminNetworkPolicies at colliding priorities, a
+    /// baseline, Calico tiers; Allow, Deny, Pass and Log; dual-stack pods):
+    /// the kernel's verdict, hook by hook, is the engine's.
+    #[test]
+    fn rendered_ruleset_agrees_with_engine_with_ordered_policies(seed in proptest::collection::vec(any::<u32>(), 64)) {
+        let mut d = netpol_testkit::random::Dice(seed, 0);
+        let mut cluster = netpol_testkit::random::random_cluster(&mut d);
+        netpol_testkit::random::random_tiered(&mut d, &mut cluster);
+        // Every pod on a node: the per-node rulesets then judge every path.
+        for p in &mut cluster.pods {
+            p.node.get_or_insert_with(|| "n2".to_string());
+        }
+        let bad = disagreements(&cluster);
+        prop_assert!(bad.is_empty(), "{} disagreements, first: {}", bad.len(), bad[0]);
+    }
+}

@@ -112,3 +112,153 @@ pub fn random_cluster(d: &mut Dice) -> Cluster {
     }
     c.build()
 }
+
+/// Adds random ordered policies to `c`: AdminNetworkPolicies at priorities that
+/// collide, a BaselineAdminNetworkPolicy, Calico policies in the default tier
+/// and in a declared `security` tier (default action Deny or Pass), with
+/// Allow/Deny/Pass/Log rules over namespaces, pods, networks and Calico
+/// selectors; and a Node with the address of a hostNetwork pod's node.
+pub fn random_tiered(d: &mut Dice, c: &mut Cluster) {
+    use netpol_model::{
+        Action, CalicoEntity, CalicoSelector, Node, Order, RuleProtocol, Subject, Tier, TierDefault, TieredKind,
+        TieredPeer, TieredPolicy, TieredRule, DEFAULT_TIER, KUBE_ADMIN_TIER, KUBE_BASELINE_TIER,
+    };
+    let calico = |text: &str| CalicoSelector::parse(text).expect("a valid selector");
+    // Some pods dual-stack (IPv6 second, or first): peers then match by the flow's family.
+    for (i, p) in c.pods.iter_mut().enumerate() {
+        if !p.ips.is_empty() && d.roll(3) == 0 {
+            let v6: std::net::IpAddr = format!("fd00::{}", i + 1).parse().unwrap();
+            if d.roll(2) == 0 {
+                p.ips.push(v6);
+            } else {
+                p.ips.insert(0, v6);
+            }
+        }
+    }
+    c.tiers.push(Tier {
+        name: "security".into(),
+        order: Some(Order(100.0)),
+        default_action: d.pick(&[TierDefault::Deny, TierDefault::Pass]),
+        declared: true,
+        origin: None,
+    });
+    c.nodes.push(Node {
+        name: "n1".into(),
+        labels: netpol_model::Labels::from_iter([("zone", d.pick(&["a", "b"]))]),
+        addresses: vec!["10.0.0.1".parse().unwrap()],
+        origin: None,
+    });
+    for i in 0..d.roll(5) {
+        let kind = d.pick(&[
+            TieredKind::AdminNetworkPolicy,
+            TieredKind::AdminNetworkPolicy,
+            TieredKind::BaselineAdminNetworkPolicy,
+            TieredKind::GlobalNetworkPolicy,
+            TieredKind::CalicoNetworkPolicy,
+        ]);
+        let (tier, order) = match kind {
+            TieredKind::AdminNetworkPolicy | TieredKind::ClusterNetworkPolicy => {
+                (KUBE_ADMIN_TIER.to_string(), Some(Order(f64::from(d.roll(3)))))
+            }
+            TieredKind::BaselineAdminNetworkPolicy => (KUBE_BASELINE_TIER.to_string(), None),
+            _ => (
+                d.pick(&[DEFAULT_TIER, "security"]).to_string(),
+                d.pick(&[None, Some(Order(500.0)), Some(Order(1000.0)), Some(Order(1500.0))]),
+            ),
+        };
+        let namespace = (kind == TieredKind::CalicoNetworkPolicy).then(|| d.pick(&["n1", "n2"]).to_string());
+        let subject = if kind.is_calico() {
+            Subject::Calico {
+                namespace: namespace.clone(),
+                selector: calico(d.pick(&["all()", "pod == 'a'", "has(tier)", "tier != 'x'"])),
+                namespace_selector: None,
+            }
+        } else {
+            match d.roll(2) {
+                0 => Subject::Namespaces(selector(d)),
+                _ => Subject::Pods { namespaces: selector(d), pods: selector(d) },
+            }
+        };
+        let actions: &[Action] = match kind {
+            TieredKind::BaselineAdminNetworkPolicy => &[Action::Allow, Action::Deny],
+            k if k.is_calico() => &[Action::Allow, Action::Deny, Action::Pass, Action::Log],
+            _ => &[Action::Allow, Action::Deny, Action::Pass],
+        };
+        let rules = |d: &mut Dice| -> Vec<TieredRule> {
+            (0..d.roll(3))
+                .map(|_| {
+                    let mut peers = Vec::new();
+                    for _ in 0..d.roll(3) {
+                        peers.push(match d.roll(5) {
+                            0 => TieredPeer::Namespaces(selector(d)),
+                            1 => TieredPeer::Pods { namespaces: selector(d), pods: selector(d) },
+                            2 => TieredPeer::Networks(vec![d
+                                .pick(&["10.0.0.0/30", "10.0.0.4/31", "0.0.0.0/0", "fd00::/126", "::/0"])
+                                .parse()
+                                .unwrap()]),
+                            3 => TieredPeer::Nodes(selector(d)),
+                            _ => TieredPeer::Calico(CalicoEntity {
+                                selector: d
+                                    .roll(2)
+                                    .eq(&0)
+                                    .then(|| calico(d.pick(&["pod == 'b'", "all()", "!has(tier)"]))),
+                                not_nets: if d.roll(3) == 0 { vec!["10.0.0.0/31".parse().unwrap()] } else { vec![] },
+                                namespace: namespace.clone(),
+                                ..CalicoEntity::default()
+                            }),
+                        });
+                    }
+                    let protocol = if kind.is_calico() && d.roll(2) == 0 {
+                        Some(RuleProtocol::Is(d.pick(&[Protocol::Tcp, Protocol::Udp])))
+                    } else {
+                        None
+                    };
+                    let ports = match &protocol {
+                        Some(RuleProtocol::Is(p)) if d.roll(2) == 0 => vec![PolicyPort::range(*p, 79, 81)],
+                        Some(_) => vec![],
+                        None => (0..d.roll(2)).map(|_| port(d)).collect(),
+                    };
+                    TieredRule {
+                        name: None,
+                        action: d.pick(actions),
+                        peers,
+                        local: None,
+                        protocol,
+                        not_protocol: None,
+                        ports,
+                        not_ports: vec![],
+                        origin: None,
+                    }
+                })
+                .collect()
+        };
+        let ingress = rules(d);
+        let egress = rules(d);
+        let types = if kind.is_calico() {
+            let both: &[Direction] = &[Direction::Ingress, Direction::Egress];
+            d.pick(&[&both[..1], &both[1..], both]).to_vec()
+        } else {
+            let mut t = Vec::new();
+            if !ingress.is_empty() {
+                t.push(Direction::Ingress);
+            }
+            if !egress.is_empty() {
+                t.push(Direction::Egress);
+            }
+            t
+        };
+        c.tiered.push(TieredPolicy {
+            kind,
+            namespace,
+            name: format!("t{i}"),
+            tier,
+            order,
+            subject,
+            types,
+            ingress,
+            egress,
+            meta: Default::default(),
+            origin: None,
+        });
+    }
+}

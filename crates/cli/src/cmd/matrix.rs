@@ -60,7 +60,6 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         anyhow::bail!("--summary counts allowed pairs per (port, protocol): give the ports with --port");
     }
     let cluster = load(&args.input)?;
-    crate::cmd::v1_only(&cluster, "matrix")?;
     let progress =
         Progress::start(&format!("compiling {} pods, {} policies", cluster.pods.len(), cluster.policies.len()));
     let options = Options { ipblock_matches_pods: !args.ipblock_ignores_pods };

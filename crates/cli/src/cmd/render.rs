@@ -29,7 +29,6 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let cluster = load(&args.input)?;
-    crate::cmd::v1_only(&cluster, "render")?;
     let options = RenderOptions { node: args.node, pod_cidrs: args.pod_cidrs, filter_to_node: !args.no_input_hook };
     let ruleset = netpol_nft::render(&cluster, &options);
     for warning in &ruleset.warnings {

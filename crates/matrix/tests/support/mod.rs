@@ -241,9 +241,12 @@ pub fn probe_ports(cluster: &Cluster) -> Vec<u16> {
     for p in &cluster.pods {
         ports.extend(p.ports.iter().map(|c| c.port));
     }
-    for np in &cluster.policies {
-        for rule in np.ingress.iter().chain(&np.egress) {
-            for pp in &rule.ports {
+    let v1 = cluster.policies.iter().flat_map(|np| np.ingress.iter().chain(&np.egress)).map(|r| &r.ports);
+    let ordered =
+        cluster.tiered.iter().flat_map(|p| p.ingress.iter().chain(&p.egress)).flat_map(|r| [&r.ports, &r.not_ports]);
+    for rule_ports in v1.chain(ordered) {
+        {
+            for pp in rule_ports {
                 if let Some(PortRef::Number(n)) = pp.port {
                     for q in [n, n.saturating_sub(1), n.saturating_add(1)] {
                         ports.insert(q);
