@@ -1,5 +1,5 @@
-//! `lab connect`: one real connection from inside a pod, by name or address,
-//! like `kubectl exec POD -- curl TARGET`.
+//! `lab connect`: one real connection from inside a pod, by name or address
+//! (a pod's, or one of the lab's externals), like `kubectl exec POD -- curl TARGET`.
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
@@ -76,6 +76,9 @@ pub struct Connection {
     pub address: Option<SocketAddr>,
     /// The lab pod at that address.
     pub dst: Option<PodKey>,
+    /// Whether that address is one of the lab's externals (outside the cluster).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub external: bool,
     /// How the Service port mapped, when it did (`service port 80 -> targetPort http = 8080`).
     pub note: Option<String>,
     /// `None` when no connection was attempted (the name did not resolve).
@@ -106,7 +109,11 @@ impl fmt::Display for Connection {
             writeln!(f, "  {note}")?;
         }
         if let (Some(addr), Some(outcome)) = (self.address, &self.outcome) {
-            let dst = self.dst.as_ref().map(|k| format!(" ({k})")).unwrap_or_default();
+            let dst = match (&self.dst, self.external) {
+                (Some(key), _) => format!(" ({key})"),
+                (None, true) => " (external)".to_string(),
+                (None, false) => String::new(),
+            };
             writeln!(f, "  {} {addr}{dst}: {outcome}", self.target.protocol)?;
         }
         Ok(())
@@ -122,6 +129,7 @@ pub fn connect(topology: &Topology, src: &PodKey, target: &Target, timeout: Dura
         resolution: None,
         address: None,
         dst: None,
+        external: false,
         note: None,
         outcome: None,
     };
@@ -154,6 +162,7 @@ pub fn connect(topology: &Topology, src: &PodKey, target: &Target, timeout: Dura
     let address = SocketAddr::new(ip, port);
     connection.address = Some(address);
     connection.dst = topology.pods.iter().find(|p| p.ips.contains(&ip)).map(|p| p.key.clone());
+    connection.external = topology.external(ip).is_some();
     let protocol = target.protocol;
     connection.outcome = Some(netns::run_in(&pod.netns, move || probe::attempt(address, protocol, timeout))?);
     Ok(connection)

@@ -1,4 +1,4 @@
-//! A lab's life: `up` (namespaces, veths, ruleset, servers), `apply` (new rules
+//! A lab's life: `up` (namespaces, veths, ruleset, servers, externals), `apply` (new rules
 //! and DNS records for the same pods), connections and probes, and `down`.
 //!
 //! Design: the state file is a journal written before each namespace is
@@ -13,6 +13,7 @@
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};
+use std::net::IpAddr;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -101,7 +102,21 @@ impl Lab {
     /// Builds the lab for `cluster`. `interrupted` is polled between steps; when
     /// it returns true, or on any error, everything made so far is removed.
     pub fn up(cluster: &Cluster, options: &LabOptions, interrupted: &dyn Fn() -> bool) -> Result<Lab, LabError> {
-        let topology = Topology::plan(&options.id, cluster)?;
+        Lab::up_with_externals(cluster, &[], options, interrupted)
+    }
+
+    /// [`Lab::up`], plus an *external* for each of `externals`: an address
+    /// outside the cluster (`8.8.8.8`) stood up in a namespace of the lab, behind
+    /// the node like a pod, serving TCP and UDP ([`crate::LabExternal`]), so that
+    /// pods' egress to it is enforced and probed as pod-to-pod traffic is.
+    pub fn up_with_externals(
+        cluster: &Cluster,
+        externals: &[IpAddr],
+        options: &LabOptions,
+        interrupted: &dyn Fn() -> bool,
+    ) -> Result<Lab, LabError> {
+        let mut topology = Topology::plan(&options.id, cluster)?;
+        topology.add_externals(externals)?;
         let path = state::path(&options.state_dir, &options.id);
         if path.exists() {
             return Err(LabError::AlreadyUp { id: options.id.clone(), path });
@@ -135,7 +150,12 @@ impl Lab {
         for pod in &topology.pods {
             check()?;
             self.create_netns(&pod.netns)?;
-            netns::wire(&node, pod)?;
+            netns::wire(&node, &pod.netns, &pod.node_if, &pod.ips)?;
+        }
+        for external in &topology.externals {
+            check()?;
+            self.create_netns(&external.netns)?;
+            netns::wire(&node, &external.netns, &external.node_if, &[external.ip])?;
         }
         self.state.dns = DnsTable::from_cluster(&topology.cluster);
         self.state.topology = Some(topology);
@@ -225,8 +245,7 @@ impl Lab {
         if let Some(api) = &self.state.api {
             return Err(LabError::FromApi { id: self.state.id.clone(), kubeconfig: api.kubeconfig.clone() });
         }
-        let new = Topology::plan(&self.state.id, cluster)?;
-        self.topology()?.same_pods(&new)?;
+        let new = self.replan(cluster)?;
         let enforcement = if self.state.enforced { Some(enforce(&new.cluster, &new.node_netns)?) } else { None };
         self.state.dns = DnsTable::from_cluster(&new.cluster);
         if let Some(servers) = &self.servers {
@@ -241,10 +260,19 @@ impl Lab {
     /// applied or saved): for a lab with an API, what the API holds now. Its
     /// pods, addresses and ports must be the lab's.
     pub fn use_cluster(&mut self, cluster: &Cluster) -> Result<(), LabError> {
-        let new = Topology::plan(&self.state.id, cluster)?;
-        self.topology()?.same_pods(&new)?;
-        self.state.topology = Some(new);
+        self.state.topology = Some(self.replan(cluster)?);
         Ok(())
+    }
+
+    /// The plan of `cluster` for this lab: the same pods (else an error) and the same externals.
+    fn replan(&self, cluster: &Cluster) -> Result<Topology, LabError> {
+        let old = self.topology()?;
+        let mut new = Topology::plan(&self.state.id, cluster)?;
+        old.same_pods(&new)?;
+        // Same pods, so the same names and ports; checked again against the new nodes.
+        let ips: Vec<IpAddr> = old.externals.iter().map(|e| e.ip).collect();
+        new.add_externals(&ips)?;
+        Ok(new)
     }
 
     /// One real connection from `src` (see [`connect::connect`]).
@@ -280,7 +308,7 @@ impl Lab {
         Ok(Prediction { dns, connection: connection_verdict })
     }
 
-    /// Probes every pair on `targets` and compares with the engine.
+    /// Probes every pair on `targets` (and every pod to every external) and compares with the engine.
     pub fn probe(
         &self,
         targets: &[(u16, Protocol)],
@@ -342,6 +370,11 @@ impl Lab {
         }
         if problems.is_empty() {
             let _ = std::fs::remove_file(&self.path);
+            // The state dir too, when no other lab's file is left in it
+            // (`remove_dir` fails on a directory that is not empty).
+            if let Some(dir) = self.path.parent() {
+                let _ = std::fs::remove_dir(dir);
+            }
             Ok(removed)
         } else {
             Err(LabError::Teardown(problems.join("; ")))

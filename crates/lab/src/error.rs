@@ -9,6 +9,8 @@ pub enum LabError {
     BadId(String),
     #[error("pods {first} and {second} both have the address {ip}")]
     DuplicateIp { first: PodKey, second: PodKey, ip: std::net::IpAddr },
+    #[error("external address {ip}: {reason}")]
+    BadExternal { ip: std::net::IpAddr, reason: String },
     #[error("the lab pod address range {0} is exhausted")]
     AddressesExhausted(String),
     #[error("the manifests have no pod the lab can build (hostNetwork pods are node traffic)")]

@@ -12,7 +12,10 @@
 //! namespace; forwarding is enabled in the node namespace only, so every packet
 //! between pods crosses the node's `forward` hook, where the ruleset applies.
 //! Nothing outside the lab's own namespaces is touched, and every address a
-//! probe targets is a lab pod's. The state file ([`state`]) records what was
+//! probe targets is a lab pod's or a lab external's: an address outside the
+//! cluster (`8.8.8.8`, [`Lab::up_with_externals`]) that the lab stands up in
+//! a namespace of its own behind the node, so that egress to it crosses the
+//! same `forward` hook. The state file ([`state`]) records what was
 //! made, so `down` (or a failed `up`) removes all of it.
 //!
 //! Planning is pure and runs anywhere; building needs root, `ip` and `nft`:
@@ -63,4 +66,4 @@ pub use error::LabError;
 pub use probe::{Observed, Outcome, Resolution, Table, SCTP_UNSUPPORTED};
 pub use report::{Disagreement, ProbeReport};
 pub use serve::Servers;
-pub use topology::{check_id, LabPod, Topology, LAB_POD_CIDR};
+pub use topology::{check_id, LabExternal, LabPod, Topology, EXTERNAL_PORTS, LAB_POD_CIDR};

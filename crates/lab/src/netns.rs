@@ -6,12 +6,13 @@
 //! inside the node namespace with their peer placed directly in the pod's.
 
 use std::fs::File;
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use nix::sched::{setns, CloneFlags};
 
-use crate::topology::{LabPod, GATEWAY_V4, GATEWAY_V6};
+use crate::topology::{GATEWAY_V4, GATEWAY_V6};
 use crate::LabError;
 
 /// Where `ip netns` keeps its namespaces.
@@ -78,34 +79,35 @@ pub fn make_router(node: &str) -> Result<(), LabError> {
     Ok(())
 }
 
-/// Wires one pod to the node: a veth (`eth0` in the pod, `node_if` in the
-/// node), the pod's addresses, a default route via the node's gateway address,
-/// and a host route to the pod in the node.
-pub fn wire(node: &str, pod: &LabPod) -> Result<(), LabError> {
+/// Wires one namespace (a pod's, or an external's) to the node: a veth
+/// (`eth0` in `netns`, `node_if` in the node), the addresses `ips` on `eth0`, a
+/// default route via the node's gateway address, and a host route to each
+/// address in the node. Nothing else routes to `netns`.
+pub fn wire(node: &str, netns: &str, node_if: &str, ips: &[IpAddr]) -> Result<(), LabError> {
     let gw4 = GATEWAY_V4.to_string();
-    ip(&["-n", node, "link", "add", &pod.node_if, "type", "veth", "peer", "name", "eth0", "netns", &pod.netns])?;
-    ip(&["-n", node, "link", "set", &pod.node_if, "up"])?;
-    ip(&["-n", &pod.netns, "link", "set", "eth0", "up"])?;
-    let v4 = pod.ips.iter().any(|ip| ip.is_ipv4());
-    let v6 = pod.ips.iter().any(|ip| ip.is_ipv6());
+    ip(&["-n", node, "link", "add", node_if, "type", "veth", "peer", "name", "eth0", "netns", netns])?;
+    ip(&["-n", node, "link", "set", node_if, "up"])?;
+    ip(&["-n", netns, "link", "set", "eth0", "up"])?;
+    let v4 = ips.iter().any(IpAddr::is_ipv4);
+    let v6 = ips.iter().any(IpAddr::is_ipv6);
     if v4 {
-        ip(&["-n", node, "addr", "add", &format!("{gw4}/32"), "dev", &pod.node_if])?;
-        ip(&["-n", &pod.netns, "route", "add", &gw4, "dev", "eth0", "scope", "link"])?;
-        ip(&["-n", &pod.netns, "route", "add", "default", "via", &gw4, "dev", "eth0"])?;
+        ip(&["-n", node, "addr", "add", &format!("{gw4}/32"), "dev", node_if])?;
+        ip(&["-n", netns, "route", "add", &gw4, "dev", "eth0", "scope", "link"])?;
+        ip(&["-n", netns, "route", "add", "default", "via", &gw4, "dev", "eth0"])?;
     }
     if v6 {
-        ip(&["-n", node, "-6", "addr", "add", &format!("{GATEWAY_V6}/64"), "dev", &pod.node_if, "nodad"])?;
-        ip(&["-n", &pod.netns, "-6", "route", "add", "default", "via", GATEWAY_V6, "dev", "eth0"])?;
+        ip(&["-n", node, "-6", "addr", "add", &format!("{GATEWAY_V6}/64"), "dev", node_if, "nodad"])?;
+        ip(&["-n", netns, "-6", "route", "add", "default", "via", GATEWAY_V6, "dev", "eth0"])?;
     }
-    for addr in &pod.ips {
+    for addr in ips {
         let (prefix, family) = if addr.is_ipv4() { (32, "-4") } else { (128, "-6") };
         let cidr = format!("{addr}/{prefix}");
-        let mut args = vec!["-n", pod.netns.as_str(), family, "addr", "add", cidr.as_str(), "dev", "eth0"];
+        let mut args = vec!["-n", netns, family, "addr", "add", cidr.as_str(), "dev", "eth0"];
         if addr.is_ipv6() {
             args.push("nodad");
         }
         ip(&args)?;
-        ip(&["-n", node, family, "route", "add", &cidr, "dev", &pod.node_if])?;
+        ip(&["-n", node, family, "route", "add", &cidr, "dev", node_if])?;
     }
     Ok(())
 }

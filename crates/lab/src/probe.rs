@@ -1,5 +1,6 @@
 //! Real connections from inside lab pods: one attempt, a name resolved through
-//! the lab DNS from the pod's namespace, all-pairs probes, and [`watch`]: one
+//! the lab DNS from the pod's namespace, all-pairs probes (pods to pods, and
+//! pods to the lab's externals), and [`watch`]: one
 //! pair probed without pause while something changes.
 //!
 //! An attempt runs on a thread that has entered the source pod's namespace, so
@@ -173,26 +174,32 @@ pub fn declared_targets(topology: &Topology) -> Vec<(u16, Protocol)> {
     all
 }
 
-/// The observed truth table of one (port, protocol): `cells[i][j]` from `pods[i]` to `pods[j]`.
+/// The observed truth table of one (port, protocol): `cells[i][j]` from
+/// `pods[i]` to `pods[j]`, and `to_externals[i][k]` from `pods[i]` to `externals[k]`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Table {
     pub port: u16,
     pub protocol: Protocol,
     pub cells: Vec<Vec<Outcome>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub to_externals: Vec<Vec<Outcome>>,
 }
 
 /// Every table probed, plus what was skipped and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Observed {
     pub pods: Vec<PodKey>,
+    /// The lab's externals, each a destination only (the columns of `to_externals`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub externals: Vec<IpAddr>,
     pub tables: Vec<Table>,
     pub skipped: Vec<String>,
 }
 
-/// Probes every ordered pair of lab pods (a pod to itself included) on every
-/// `(port, protocol)` of `targets`, `parallel` attempts at a time. A pair is
-/// probed on each address family both pods have; its outcome is the first
-/// family that was not reached, else the first.
+/// Probes every ordered pair of lab pods (a pod to itself included), and every
+/// pod to every external, on every `(port, protocol)` of `targets`, `parallel`
+/// attempts at a time. A pair is probed on each address family both ends
+/// have; its outcome is the first family that was not reached, else the first.
 pub fn probe_all(
     topology: &Topology,
     targets: &[(u16, Protocol)],
@@ -213,6 +220,8 @@ pub fn probe_all(
             keep
         })
         .collect();
+    let externals: Vec<IpAddr> = topology.externals.iter().map(|e| e.ip).collect();
+    // Destination `j`: pod `j` for j < n, else external `j - n`.
     struct Job {
         table: usize,
         src: usize,
@@ -229,9 +238,15 @@ pub fn probe_all(
                     }
                 }
             }
+            for (k, ip) in externals.iter().enumerate() {
+                if src.ip(ip.is_ipv6()).is_some() {
+                    jobs.push(Job { table: t, src: i, dst: n + k, addr: SocketAddr::new(*ip, *port) });
+                }
+            }
         }
     }
-    let results: Mutex<Vec<Vec<Vec<Vec<Outcome>>>>> = Mutex::new(vec![vec![vec![Vec::new(); n]; n]; targets.len()]);
+    let m = n + externals.len();
+    let results: Mutex<Vec<Vec<Vec<Vec<Outcome>>>>> = Mutex::new(vec![vec![vec![Vec::new(); m]; n]; targets.len()]);
     let next = AtomicUsize::new(0);
     let workers = parallel.clamp(1, 256).min(jobs.len().max(1));
     let failure: Mutex<Option<LabError>> = Mutex::new(None);
@@ -259,28 +274,32 @@ pub fn probe_all(
         return Err(e);
     }
     let results = results.into_inner().unwrap_or_else(|p| p.into_inner());
-    let tables =
-        targets
+    let verdict = |outcomes: Vec<Outcome>, none: &str| {
+        outcomes
             .iter()
-            .zip(results)
-            .map(|((port, protocol), rows)| Table {
-                port: *port,
-                protocol: *protocol,
-                cells: rows
-                    .into_iter()
-                    .map(|row| {
-                        row.into_iter()
-                            .map(|outcomes| {
-                                outcomes.iter().find(|o| !o.reached()).or(outcomes.first()).cloned().unwrap_or_else(
-                                    || Outcome::Failed("the two pods share no address family".to_string()),
-                                )
-                            })
-                            .collect()
-                    })
-                    .collect(),
-            })
-            .collect();
-    Ok(Observed { pods, tables, skipped })
+            .find(|o| !o.reached())
+            .or(outcomes.first())
+            .cloned()
+            .unwrap_or_else(|| Outcome::Failed(none.to_string()))
+    };
+    let tables = targets
+        .iter()
+        .zip(results)
+        .map(|((port, protocol), rows)| {
+            let mut cells = Vec::with_capacity(n);
+            let mut to_externals = Vec::new();
+            for mut row in rows {
+                let outside = row.split_off(n);
+                cells.push(row.into_iter().map(|o| verdict(o, "the two pods share no address family")).collect());
+                if !externals.is_empty() {
+                    let none = "the pod has no address of the external's family";
+                    to_externals.push(outside.into_iter().map(|o| verdict(o, none)).collect());
+                }
+            }
+            Table { port: *port, protocol: *protocol, cells, to_externals }
+        })
+        .collect();
+    Ok(Observed { pods, externals, tables, skipped })
 }
 
 /// What the threads of [`watch`] saw.

@@ -1,6 +1,7 @@
 //! The servers inside lab pods: one thread per pod, inside the pod's network
 //! namespace, listening on every declared containerPort (TCP and UDP; SCTP
-//! cannot be opened on this kernel and is skipped).
+//! cannot be opened on this kernel and is skipped); and one per external,
+//! inside its namespace, on its ports.
 //!
 //! Design: each thread enters its namespace, binds its sockets (dual-stack
 //! `[::]`, or `0.0.0.0` when IPv6 is off), reports success or failure once on
@@ -19,12 +20,12 @@ use std::sync::{Arc, RwLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use netpol_model::Protocol;
+use netpol_model::{ContainerPort, Protocol};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
 use crate::dns::DnsTable;
 use crate::netns;
-use crate::topology::{LabPod, Topology};
+use crate::topology::Topology;
 use crate::LabError;
 
 const TICK_MS: u16 = 100;
@@ -37,28 +38,59 @@ pub struct Servers {
     dns: Arc<RwLock<DnsTable>>,
 }
 
+/// What one server thread serves: a pod, or an external.
+#[derive(Clone)]
+struct Host {
+    /// For errors and greetings: `ns/pod`, or `external 8.8.8.8`.
+    name: String,
+    netns: String,
+    ports: Vec<ContainerPort>,
+    /// Answers DNS on port 53 (the DNS pod).
+    dns: bool,
+}
+
+impl Host {
+    fn all(topology: &Topology) -> Vec<Host> {
+        let pods = topology.pods.iter().map(|p| Host {
+            name: p.key.to_string(),
+            netns: p.netns.clone(),
+            ports: p.ports.clone(),
+            dns: p.dns,
+        });
+        let externals = topology.externals.iter().map(|e| Host {
+            name: format!("external {}", e.ip),
+            netns: e.netns.clone(),
+            ports: e.ports.clone(),
+            dns: false,
+        });
+        pods.chain(externals).collect()
+    }
+}
+
 enum Socket {
     Tcp(TcpListener, u16),
     Udp(UdpSocket, u16),
 }
 
 impl Servers {
-    /// Starts one server thread per pod and waits until every one has bound its sockets.
+    /// Starts one server thread per pod and per external, and waits until every
+    /// one has bound its sockets.
     pub fn start(topology: &Topology, dns: DnsTable) -> Result<Servers, LabError> {
         let stop = Arc::new(AtomicBool::new(false));
         let dns = Arc::new(RwLock::new(dns));
         let (ready_tx, ready_rx) = mpsc::channel::<Result<(), String>>();
         let mut servers = Servers { stop: stop.clone(), threads: Vec::new(), dns: dns.clone() };
-        for pod in &topology.pods {
-            let (pod, stop, dns, ready) = (pod.clone(), stop.clone(), dns.clone(), ready_tx.clone());
+        let hosts = Host::all(topology);
+        for host in &hosts {
+            let (host, stop, dns, ready) = (host.clone(), stop.clone(), dns.clone(), ready_tx.clone());
             let handle = std::thread::Builder::new()
-                .name(format!("serve {}", pod.key))
-                .spawn(move || serve_pod(&pod, &stop, &dns, &ready))
+                .name(format!("serve {}", host.name))
+                .spawn(move || serve(&host, &stop, &dns, &ready))
                 .map_err(|e| LabError::Servers(e.to_string()))?;
             servers.threads.push(handle);
         }
         drop(ready_tx);
-        for _ in 0..topology.pods.len() {
+        for _ in 0..hosts.len() {
             match ready_rx.recv_timeout(Duration::from_secs(10)) {
                 Ok(Ok(())) => {}
                 Ok(Err(message)) => return Err(LabError::Servers(message)),
@@ -94,18 +126,18 @@ impl Drop for Servers {
     }
 }
 
-fn serve_pod(pod: &LabPod, stop: &AtomicBool, dns: &RwLock<DnsTable>, ready: &mpsc::Sender<Result<(), String>>) {
+fn serve(pod: &Host, stop: &AtomicBool, dns: &RwLock<DnsTable>, ready: &mpsc::Sender<Result<(), String>>) {
     let sockets = match netns::enter(&pod.netns).and_then(|()| bind_all(pod)) {
         Ok(sockets) => {
             let _ = ready.send(Ok(()));
             sockets
         }
         Err(e) => {
-            let _ = ready.send(Err(format!("{}: {e}", pod.key)));
+            let _ = ready.send(Err(format!("{}: {e}", pod.name)));
             return;
         }
     };
-    let greeting = |port: u16, protocol: Protocol| format!("netpol-lab {} {port}/{protocol}\n", pod.key);
+    let greeting = |port: u16, protocol: Protocol| format!("netpol-lab {} {port}/{protocol}\n", pod.name);
     let mut buf = vec![0u8; 65536];
     while !stop.load(Ordering::Relaxed) {
         let mut fds: Vec<PollFd> = sockets
@@ -172,7 +204,7 @@ fn answer_dns_tcp(mut stream: TcpStream, dns: &RwLock<DnsTable>) {
     }
 }
 
-fn bind_all(pod: &LabPod) -> Result<Vec<Socket>, LabError> {
+fn bind_all(pod: &Host) -> Result<Vec<Socket>, LabError> {
     let mut sockets = Vec::new();
     for port in &pod.ports {
         let what = format!("bind {}/{}", port.port, port.protocol);

@@ -67,15 +67,24 @@ impl State {
         serde_json::from_str(&text).map_err(|source| LabError::StateFormat { path: path.to_path_buf(), source })
     }
 
-    /// Writes the file atomically (a temporary file renamed over it).
+    /// Writes the file atomically (a temporary file renamed over it), making
+    /// the state dir if needed: again if another lab's `down` removed it, empty,
+    /// between the two steps.
     pub fn save(&self, path: &Path) -> Result<(), LabError> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| LabError::io(dir, e))?;
-        }
         let text = serde_json::to_string_pretty(self)
             .map_err(|source| LabError::StateFormat { path: path.to_path_buf(), source })?;
         let tmp = path.with_extension("json.tmp");
-        std::fs::write(&tmp, text).map_err(|e| LabError::io(&tmp, e))?;
+        let mut attempts = 0;
+        loop {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| LabError::io(dir, e))?;
+            }
+            match std::fs::write(&tmp, &text) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && attempts < 3 => attempts += 1,
+                Err(e) => return Err(LabError::io(&tmp, e)),
+                Ok(()) => break,
+            }
+        }
         std::fs::rename(&tmp, path).map_err(|e| LabError::io(path, e))
     }
 }

@@ -7,6 +7,12 @@
 //! (`kube-system`, `k8s-app=kube-dns`, 53/UDP and 53/TCP) is added to the lab's
 //! cluster when the manifests have none, so that DNS egress rules matter. A
 //! workload (Deployment, StatefulSet, ...) becomes one pod named like the workload.
+//!
+//! An *external* ([`LabExternal`], [`Topology::add_externals`]) is an address
+//! outside the cluster (`8.8.8.8`, given by the caller) that the lab stands up
+//! in a namespace of its own, wired to the node like a pod, so that a pod's
+//! egress to it crosses the node's `forward` hook as pod-to-pod traffic does.
+//! It is not in the cluster: the engine sees it as an IP (`Endpoint::Ip`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr};
@@ -51,13 +57,36 @@ impl LabPod {
     }
 }
 
-/// The whole plan: the node namespace, the pods, and the cluster the lab
-/// enforces and predicts with (addresses filled in, kube-dns added).
+/// Ports every external serves, on TCP and UDP, besides the port numbers any
+/// lab pod declares: DNS, HTTP and HTTPS, what pods usually reach outside.
+pub const EXTERNAL_PORTS: [u16; 3] = [53, 80, 443];
+
+/// An address outside the cluster, stood up inside the lab: a namespace
+/// holding the address on its `eth0`, the other end of the veth (`node_if`)
+/// in the node namespace, which routes the address there. It lives only in
+/// the lab's namespaces (the host gets no route or address), and it is not in
+/// the lab's cluster: policies see it as an IP (ipBlock, `nets`, `networks`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabExternal {
+    pub ip: IpAddr,
+    pub netns: String,
+    /// The veth end in the node namespace (`ext<N>`; the external's end is `eth0`).
+    pub node_if: String,
+    /// What its servers listen on: TCP and UDP on [`EXTERNAL_PORTS`] and on
+    /// every port number a lab pod declares.
+    pub ports: Vec<ContainerPort>,
+}
+
+/// The whole plan: the node namespace, the pods, the externals, and the
+/// cluster the lab enforces and predicts with (addresses filled in, kube-dns added).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Topology {
     pub id: String,
     pub node_netns: String,
     pub pods: Vec<LabPod>,
+    /// Addresses outside the cluster that the lab stands up (empty unless asked).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub externals: Vec<LabExternal>,
     pub cluster: Cluster,
     /// What the plan changed or skipped, for the user (e.g. "added kube-system/kube-dns").
     pub notes: Vec<String>,
@@ -93,6 +122,11 @@ pub fn pod_netns_name(id: &str, key: &PodKey) -> String {
         name.push_str(&format!("-{:08x}", fnv1a(raw.as_bytes()) as u32));
     }
     name
+}
+
+/// `np-<id>-ext<index>`: no dot, so no pod's namespace has this name.
+pub fn external_netns_name(id: &str, index: usize) -> String {
+    format!("np-{id}-ext{index}")
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {
@@ -179,11 +213,76 @@ impl Topology {
         if pods.is_empty() {
             return Err(LabError::NoPods);
         }
-        Ok(Topology { id: id.to_string(), node_netns: node_netns_name(id), pods, cluster, notes })
+        Ok(Topology {
+            id: id.to_string(),
+            node_netns: node_netns_name(id),
+            pods,
+            externals: Vec::new(),
+            cluster,
+            notes,
+        })
+    }
+
+    /// Adds an external for each of `ips` (a repeated one once). Refused: an
+    /// address of a pod or a node of the cluster (the engine would take it for
+    /// that pod or node), and loopback, unspecified, multicast, broadcast and
+    /// link-local ones (the lab's gateways are link-local).
+    pub fn add_externals(&mut self, ips: &[IpAddr]) -> Result<(), LabError> {
+        let mut numbers: BTreeSet<u16> = EXTERNAL_PORTS.into_iter().collect();
+        numbers.extend(self.pods.iter().flat_map(|p| p.ports.iter().map(|c| c.port)));
+        let ports: Vec<ContainerPort> = numbers
+            .into_iter()
+            .flat_map(|port| {
+                [Protocol::Tcp, Protocol::Udp].map(|protocol| ContainerPort { name: None, port, protocol })
+            })
+            .collect();
+        for &ip in ips {
+            if self.externals.iter().any(|e| e.ip == ip) {
+                continue;
+            }
+            if let Some(reason) = self.unfit_external(ip) {
+                return Err(LabError::BadExternal { ip, reason });
+            }
+            let index = self.externals.len();
+            self.externals.push(LabExternal {
+                ip,
+                netns: external_netns_name(&self.id, index),
+                node_if: format!("ext{index}"),
+                ports: ports.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Why `ip` cannot be an external, if it cannot.
+    fn unfit_external(&self, ip: IpAddr) -> Option<String> {
+        let special = match ip {
+            IpAddr::V4(v4) => {
+                v4.is_loopback() || v4.is_unspecified() || v4.is_multicast() || v4.is_broadcast() || v4.is_link_local()
+            }
+            IpAddr::V6(v6) => {
+                v6.is_loopback() || v6.is_unspecified() || v6.is_multicast() || v6.is_unicast_link_local()
+            }
+        };
+        if special {
+            return Some("loopback, unspecified, multicast, broadcast and link-local addresses cannot stand for a host outside the cluster".into());
+        }
+        if let Some(pod) = self.cluster.pods.iter().find(|p| p.ips.contains(&ip)) {
+            return Some(format!("it is the address of pod {}", pod.key()));
+        }
+        if let Some(node) = self.cluster.nodes.iter().find(|n| n.addresses.contains(&ip)) {
+            return Some(format!("it is an address of node {}", node.name));
+        }
+        None
     }
 
     pub fn pod(&self, key: &PodKey) -> Option<&LabPod> {
         self.pods.iter().find(|p| &p.key == key)
+    }
+
+    /// The external standing for `ip`, if the lab has one.
+    pub fn external(&self, ip: IpAddr) -> Option<&LabExternal> {
+        self.externals.iter().find(|e| e.ip == ip)
     }
 
     /// The pod serving DNS (there is always one).
@@ -311,6 +410,59 @@ mod tests {
         assert!(topo.cluster.pods.iter().all(|p| !p.ips.is_empty()));
         let dns = topo.dns_pod().unwrap();
         assert!(dns.ports.iter().any(|p| p.port == 53 && p.protocol == Protocol::Udp));
+    }
+
+    #[test]
+    fn externals_are_checked_named_and_serve_every_port() {
+        struct Case {
+            name: &'static str,
+            given: &'static [&'static str],
+            want: Result<&'static [(&'static str, &'static str, &'static str)], &'static str>,
+        }
+        let cases = [
+            Case { name: "none", given: &[], want: Ok(&[]) },
+            Case {
+                name: "two, one repeated",
+                given: &["8.8.8.8", "2001:db8::8", "8.8.8.8"],
+                want: Ok(&[("8.8.8.8", "np-t1-ext0", "ext0"), ("2001:db8::8", "np-t1-ext1", "ext1")]),
+            },
+            Case { name: "a pod's address", given: &["10.0.0.1"], want: Err("it is the address of pod a/x") },
+            Case { name: "a hostNetwork pod's", given: &["192.168.1.5"], want: Err("it is the address of pod a/h") },
+            Case { name: "the gateway", given: &["169.254.1.1"], want: Err("link-local") },
+            Case { name: "IPv6 link-local", given: &["fe80::1"], want: Err("link-local") },
+            Case { name: "loopback", given: &["127.0.0.1"], want: Err("loopback") },
+            Case { name: "unspecified", given: &["::"], want: Err("unspecified") },
+            Case { name: "multicast", given: &["224.0.0.1"], want: Err("multicast") },
+        ];
+        let mut host = pod("a", "h", &["192.168.1.5"]);
+        host.host_network = true;
+        let cluster = Cluster { pods: vec![pod("a", "x", &["10.0.0.1"]), host], ..Cluster::default() };
+        for case in cases {
+            let mut topo = Topology::plan("t1", &cluster).unwrap();
+            let ips: Vec<IpAddr> = case.given.iter().map(|s| s.parse().unwrap()).collect();
+            match (topo.add_externals(&ips), case.want) {
+                (Ok(()), Ok(want)) => {
+                    let got: Vec<(String, String, String)> =
+                        topo.externals.iter().map(|e| (e.ip.to_string(), e.netns.clone(), e.node_if.clone())).collect();
+                    let want: Vec<(String, String, String)> =
+                        want.iter().map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string())).collect();
+                    assert_eq!(got, want, "{}", case.name);
+                }
+                (Err(e), Err(want)) => assert!(e.to_string().contains(want), "{}: {e}", case.name),
+                (got, want) => panic!("{}: got {got:?}, want {want:?}", case.name),
+            }
+        }
+        // Ports: 53, 80 and 443, and every pod's port numbers (80 here; 53 from kube-dns), on TCP and UDP.
+        let mut topo = Topology::plan("t1", &cluster).unwrap();
+        topo.add_externals(&["8.8.8.8".parse().unwrap()]).unwrap();
+        let ports: Vec<String> = topo.externals[0].ports.iter().map(|p| format!("{}/{}", p.port, p.protocol)).collect();
+        assert_eq!(ports, ["53/TCP", "53/UDP", "80/TCP", "80/UDP", "443/TCP", "443/UDP"]);
+        assert_eq!(topo.external("8.8.8.8".parse().unwrap()).map(|e| e.netns.as_str()), Some("np-t1-ext0"));
+        // Saved and loaded with the rest of the plan; an old state file without externals still loads.
+        let json = serde_json::to_string(&topo).unwrap();
+        assert_eq!(serde_json::from_str::<Topology>(&json).unwrap(), topo);
+        let plain = Topology::plan("t1", &cluster).unwrap();
+        assert!(!serde_json::to_string(&plain).unwrap().contains("externals"));
     }
 
     #[test]

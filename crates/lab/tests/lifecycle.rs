@@ -86,3 +86,58 @@ fn down_by_id_cleans_up_after_a_killed_up() {
     assert!(lab_namespaces(&options.id).is_empty());
     assert!(matches!(Lab::down_by_id(&options.id, &options.state_dir), Err(LabError::NotUp { .. })));
 }
+
+/// Externals are namespaces of the lab like the pods': journaled before each is
+/// made, removed by `down` and by an `up` interrupted at any step.
+#[test]
+fn externals_are_removed_with_the_lab() {
+    require_privileged!();
+    let externals = ["8.8.8.8".parse().unwrap(), "2001:db8::53".parse().unwrap()];
+    let options = labkit::options("e");
+    let lab = Lab::up_with_externals(&small(), &externals, &options, &|| false).unwrap();
+    let made = lab_namespaces(&options.id);
+    let want_ext = [format!("np-{}-ext0", options.id), format!("np-{}-ext1", options.id)];
+    assert!(want_ext.iter().all(|n| made.contains(n)), "{made:?}");
+    assert_eq!(made.len(), 6, "node, a, b, kube-dns and two externals: {made:?}");
+    let journal = state::State::load(&state::path(&options.state_dir, &options.id)).unwrap();
+    assert!(want_ext.iter().all(|n| journal.created.contains(n)), "{:?}", journal.created);
+    // IPv6 too: b (IPv6-only) reaches the IPv6 external through the node.
+    let c =
+        lab.connect(&"default/b".parse().unwrap(), &"[2001:db8::53]:53/UDP".parse().unwrap(), labkit::TIMEOUT).unwrap();
+    assert!(c.connected() && c.external, "{c}");
+    let removed = lab.down().unwrap();
+    assert_eq!(removed.len(), 6);
+    assert!(lab_namespaces(&options.id).is_empty());
+
+    for stop_at in 0..12 {
+        let options = labkit::options(&format!("e{stop_at}"));
+        let polls = Cell::new(0);
+        let result = Lab::up_with_externals(&small(), &externals, &options, &|| {
+            polls.set(polls.get() + 1);
+            polls.get() > stop_at
+        });
+        match result {
+            Err(LabError::Interrupted) => {}
+            Ok(lab) => {
+                assert!(polls.get() <= stop_at, "interrupted at poll {stop_at} but up finished");
+                lab.down().unwrap();
+                break;
+            }
+            Err(other) => panic!("stop at {stop_at}: {other}"),
+        }
+        assert!(lab_namespaces(&options.id).is_empty(), "stop at {stop_at}: {:?}", lab_namespaces(&options.id));
+        assert!(!state::path(&options.state_dir, &options.id).exists(), "stop at {stop_at}: state file left");
+    }
+}
+
+#[test]
+fn an_external_at_a_pod_address_is_refused_before_anything_is_made() {
+    require_privileged!();
+    let options = labkit::options("r");
+    let err = Lab::up_with_externals(&small(), &["10.1.0.1".parse().unwrap()], &options, &|| false)
+        .err()
+        .expect("an external at default/a's address");
+    assert_eq!(err.to_string(), "external address 10.1.0.1: it is the address of pod default/a");
+    assert!(lab_namespaces(&options.id).is_empty());
+    assert!(!state::path(&options.state_dir, &options.id).exists());
+}

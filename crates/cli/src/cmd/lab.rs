@@ -8,6 +8,7 @@
 //! Exit codes: `connect` 0 connected, 1 not; `probe` 0 when every observed
 //! verdict equals the engine's, 1 on any disagreement; 2 could not run.
 
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -57,6 +58,11 @@ enum Command {
         /// prints `export KUBECONFIG=...` on stdout: then use kubectl.
         #[arg(long, conflicts_with = "no_enforce")]
         api: bool,
+        /// An address outside the cluster (e.g. 8.8.8.8) to stand up inside the
+        /// lab: a namespace behind the node serving TCP and UDP on 53, 80, 443 and
+        /// every declared port, so pods' egress to it is enforced and probed. Repeatable.
+        #[arg(long, value_name = "IP")]
+        external: Vec<IpAddr>,
     },
     /// Re-render and apply the rules (and DNS records) after the manifests changed.
     Apply {
@@ -91,8 +97,8 @@ enum Command {
         #[arg(long, default_value_t = 2000)]
         timeout_ms: u64,
     },
-    /// Real connections for every pair of pods, compared with the engine.
-    /// Exit 1 on any disagreement.
+    /// Real connections for every pair of pods (and from every pod to every
+    /// external), compared with the engine. Exit 1 on any disagreement.
     Probe {
         #[command(flatten)]
         lab: LabArgs,
@@ -130,7 +136,7 @@ enum Format {
 
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
     match args.command {
-        Command::Up { input, lab, no_enforce, api } => up(&input, &lab, !no_enforce, api),
+        Command::Up { input, lab, no_enforce, api, external } => up(&input, &lab, !no_enforce, api, &external),
         Command::Apply { input, lab } => apply(&input, &lab),
         Command::Down { lab } => {
             let api = Lab::open(&lab.id, &lab.state_dir).ok().and_then(|l| l.state().api.clone());
@@ -161,13 +167,29 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     }
 }
 
-fn up(input: &InputArgs, args: &LabArgs, enforce: bool, with_api: bool) -> anyhow::Result<Outcome> {
+fn up(
+    input: &InputArgs,
+    args: &LabArgs,
+    enforce: bool,
+    with_api: bool,
+    externals: &[IpAddr],
+) -> anyhow::Result<Outcome> {
     if state::path(&args.state_dir, &args.id).exists() {
         anyhow::ensure!(
             !with_api,
             "lab `{0}` is already up; run `netpol lab down --id {0}` first to build it again with --api",
             args.id
         );
+        if !externals.is_empty() {
+            let lab = Lab::open(&args.id, &args.state_dir)?;
+            let has: Vec<IpAddr> = lab.topology()?.externals.iter().map(|e| e.ip).collect();
+            anyhow::ensure!(
+                externals.iter().all(|ip| has.contains(ip)),
+                "lab `{0}` is already up without some of those --external addresses; run `netpol lab down --id {0}` \
+                 first to build it again with them",
+                args.id
+            );
+        }
         eprint(&format!("lab `{}` is already up: applying the manifests to it\n", args.id));
         return apply(input, args);
     }
@@ -190,7 +212,7 @@ fn up(input: &InputArgs, args: &LabArgs, enforce: bool, with_api: bool) -> anyho
     let interrupted = Arc::new(AtomicBool::new(false));
     signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&interrupted))
         .context("installing the Ctrl-C handler")?;
-    let lab = Lab::up(&cluster, &options, &|| interrupted.load(Ordering::SeqCst))?;
+    let lab = Lab::up_with_externals(&cluster, externals, &options, &|| interrupted.load(Ordering::SeqCst))?;
     let mut text = String::new();
     if let Ok(topology) = lab.topology() {
         for note in &topology.notes {
@@ -273,6 +295,16 @@ fn status(lab: &Lab) -> anyhow::Result<String> {
             ips.join(","),
             pod.netns,
             if ports.is_empty() { "nothing".to_string() } else { ports.join(" ") }
+        ));
+    }
+    for external in &topology.externals {
+        let ports: Vec<String> = external.ports.iter().map(|p| format!("{}/{}", p.port, p.protocol)).collect();
+        text.push_str(&format!(
+            "  {:width$}  {:<16} {}  serves {}  (external)\n",
+            "external",
+            external.ip.to_string(),
+            external.netns,
+            ports.join(" ")
         ));
     }
     if let Some(api) = &lab.state().api {

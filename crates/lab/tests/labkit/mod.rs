@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -43,4 +44,23 @@ pub fn up(prefix: &str, cluster: &Cluster) -> Lab {
     // one with the same id from an aborted run of an older process might.
     let _ = Lab::down_by_id(&options.id, &options.state_dir);
     Lab::up(cluster, &options, &|| false).unwrap_or_else(|e| panic!("lab up {}: {e}", options.id))
+}
+
+/// [`up`] with an external endpoint for each of `externals` (addresses outside the cluster).
+pub fn up_with_externals(prefix: &str, cluster: &Cluster, externals: &[IpAddr]) -> Lab {
+    let options = options(prefix);
+    let _ = Lab::down_by_id(&options.id, &options.state_dir);
+    Lab::up_with_externals(cluster, externals, &options, &|| false)
+        .unwrap_or_else(|e| panic!("lab up {}: {e}", options.id))
+}
+
+/// The network namespaces of lab `id` that exist (`np-<id>-*`).
+pub fn namespaces(id: &str) -> Vec<String> {
+    let prefix = format!("np-{id}-");
+    let mut names: Vec<String> = std::fs::read_dir(netpol_lab::netns::NETNS_DIR)
+        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    names.retain(|n| n.starts_with(&prefix));
+    names.sort();
+    names
 }
