@@ -26,7 +26,8 @@
 //!
 //! Each poke is also checked against `Engine::allowed_connections` (the explained
 //! verdict must agree with the port set) and against the compiled matrix
-//! (`netpol_matrix::Compiled::allowed`). A disagreement with upstream is reported
+//! (`netpol_matrix::Compiled::allowed`), and, pod to pod, against the rendered
+//! nftables ruleset (`netpol_nft::Ruleset::evaluate` on the forward hook). A disagreement with upstream is reported
 //! with the manifests, the flow, both answers and netpol's explanation.
 //!
 //! Skipped: nothing. The suite uses no `domainNames` (the one kind of peer netpol
@@ -39,6 +40,7 @@ use netpol_engine::{explain, Engine, Flow, Options};
 use netpol_manifest::{load, LoadOptions};
 use netpol_matrix::Compiled;
 use netpol_model::{Cluster, PodKey, Protocol};
+use netpol_nft::{Hook, Packet, Ruleset};
 
 /// A table run on both tags: the v0.1.8 test and its v0.2.0 port.
 macro_rules! conformance {
@@ -162,7 +164,7 @@ fn cluster(manifests: &str) -> Result<Cluster, String> {
 
 /// What is wrong with one poke: `None` when netpol agrees with upstream, through
 /// the engine's explained verdict, its port sets, and the compiled matrix.
-fn disagreement(engine: &Engine, compiled: &Compiled, poke: &Poke) -> Option<String> {
+fn disagreement(engine: &Engine, compiled: &Compiled, ruleset: &Ruleset, poke: &Poke) -> Option<String> {
     let &Poke(from, to, protocol, port, should_connect) = poke;
     let flow = Flow::new(from.parse::<PodKey>().unwrap(), to.parse::<PodKey>().unwrap(), protocol, port);
     let decision = match engine.evaluate(&flow) {
@@ -185,6 +187,23 @@ fn disagreement(engine: &Engine, compiled: &Compiled, poke: &Poke) -> Option<Str
     let matrix = compiled.allowed(id(from), id(to), protocol, port);
     if matrix != should_connect {
         problems.push(format!("upstream: {}; the compiled matrix: {}", answer(should_connect), answer(matrix)));
+    }
+    // The kernel's view: a pod-to-pod connection crosses the forward hook once,
+    // egress and ingress chains both. (Towards a hostNetwork pod the path is the
+    // node's input hook: judged by the engine and the matrix only.)
+    let (src, dst) = (&decision.src, &decision.dst);
+    if let (Some(a), Some(b), netpol_engine::EndpointKind::Pod, netpol_engine::EndpointKind::Pod) =
+        (src.address, dst.address, src.kind, dst.kind)
+    {
+        let e = ruleset.evaluate(Hook::Forward, &Packet { src: a, dst: b, protocol, port });
+        if e.allowed != should_connect {
+            problems.push(format!(
+                "upstream: {}; nft: {} ({:?})",
+                answer(should_connect),
+                answer(e.allowed),
+                e.because
+            ));
+        }
     }
     if problems.is_empty() {
         return None;
@@ -214,8 +233,9 @@ pub fn check(version: Version, test: &Test) {
         };
         let engine = Engine::new(&cluster, Options::default());
         let compiled = Compiled::build(&cluster, netpol_matrix::Options::default());
+        let ruleset = netpol_nft::render(&cluster, &netpol_nft::RenderOptions::default());
         for poke in sub.pokes {
-            if let Some(why) = disagreement(&engine, &compiled, poke) {
+            if let Some(why) = disagreement(&engine, &compiled, &ruleset, poke) {
                 let Poke(from, to, protocol, port, _) = poke;
                 failures.push(format!("{at}\nflow: {from} -> {to} {port}/{protocol}\n{why}"));
             }

@@ -6,7 +6,14 @@
 //! its own port; the one that admits the client sorts last. All labs are up at
 //! once and measured in interleaved rounds (medians). Needs root, `ip`,
 //! `nft` and `iperf3`. Usage (see benches/lab.sh):
-//! `lab_bench [--policies 0,1000,10000] [--seconds 5] [--repeat 3]`
+//! `lab_bench [--policies 0,1000,10000] [--seconds 5] [--repeat 3] [--tiered]`
+//!
+//! `--tiered` (issue 11): a tenth of the N policies are AdminNetworkPolicies
+//! selecting the server (priorities 0-1000, each denying a peer label no pod has
+//! on its own port and passing another), the rest NetworkPolicies as above, plus
+//! a BaselineAdminNetworkPolicy denying every namespace: the client's connection
+//! passes the admin tier, is allowed by the last NetworkPolicy, and never reaches
+//! the baseline.
 
 use std::io::Read;
 use std::net::{SocketAddr, TcpStream};
@@ -14,8 +21,64 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use netpol_lab::{netns, Lab, LabOptions, ServerMode};
-use netpol_model::{Cluster, Protocol};
+use netpol_model::{
+    Action, Cluster, Direction, Order, Protocol, Subject, TieredKind, TieredPeer, TieredPolicy, TieredRule,
+    KUBE_ADMIN_TIER, KUBE_BASELINE_TIER,
+};
 use netpol_testkit::*;
+
+fn admin(i: usize, kind: TieredKind, rules: Vec<TieredRule>) -> TieredPolicy {
+    let baseline = kind == TieredKind::BaselineAdminNetworkPolicy;
+    TieredPolicy {
+        kind,
+        namespace: None,
+        name: if baseline { "default".into() } else { format!("a-{i:05}") },
+        tier: if baseline { KUBE_BASELINE_TIER } else { KUBE_ADMIN_TIER }.into(),
+        order: (!baseline).then_some(Order((i % 1001) as f64)),
+        subject: Subject::Pods { namespaces: sel!(), pods: sel!("app" => "server") },
+        types: vec![Direction::Ingress],
+        ingress: rules,
+        egress: vec![],
+        meta: Default::default(),
+        origin: None,
+    }
+}
+
+fn admin_rule(action: Action, peer: TieredPeer, port: Option<u16>) -> TieredRule {
+    TieredRule {
+        name: None,
+        action,
+        peers: vec![peer],
+        local: None,
+        protocol: None,
+        not_protocol: None,
+        ports: port.map(|p| vec![tcp(p)]).unwrap_or_default(),
+        not_ports: vec![],
+        origin: None,
+    }
+}
+
+/// The `--tiered` cluster: `policies` in all, a tenth of them admin ones.
+fn tiered_cluster(policies: usize) -> Cluster {
+    let admins = policies / 10;
+    let mut c = bench_cluster(policies.saturating_sub(admins + 1).max(usize::from(policies > 0)));
+    for i in 0..admins {
+        let peer = |p: String| TieredPeer::Pods { namespaces: sel!(), pods: sel!("app" => p.as_str()) };
+        c.tiered.push(admin(
+            i,
+            TieredKind::AdminNetworkPolicy,
+            vec![
+                admin_rule(Action::Deny, peer(format!("denied-{i}")), Some(1024 + (i % 60000) as u16)),
+                admin_rule(Action::Pass, peer(format!("passed-{i}")), None),
+            ],
+        ));
+    }
+    if policies > 0 {
+        let everyone = TieredPeer::Namespaces(sel!());
+        c.tiered.push(admin(0, TieredKind::BaselineAdminNetworkPolicy, vec![admin_rule(Action::Deny, everyone, None)]));
+    }
+    c
+}
 
 fn bench_cluster(policies: usize) -> Cluster {
     let mut c = cluster()
@@ -88,6 +151,8 @@ fn main() {
         arg("--policies", "0,1000,10000").split(',').map(|s| s.parse().expect("--policies")).collect();
     let seconds: u64 = arg("--seconds", "5").parse().expect("--seconds");
     let repeat: usize = arg("--repeat", "3").parse().expect("--repeat");
+    let tiered = std::env::args().any(|a| a == "--tiered");
+    let make = |n: usize| if tiered { tiered_cluster(n) } else { bench_cluster(n) };
     let mut baseline: Option<(f64, f64)> = None;
     // Every lab up at once (own namespaces, own node), then measured in
     // interleaved rounds, so a drift of the machine's load biases no size.
@@ -101,7 +166,7 @@ fn main() {
                 enforce: true,
                 api: None,
             };
-            let lab = Lab::up(&bench_cluster(n), &options, &|| false).expect("lab up");
+            let lab = Lab::up(&make(n), &options, &|| false).expect("lab up");
             let topo = lab.topology().expect("topology");
             // Applied once more to time it (up already applied the same ruleset).
             let apply = netpol_lab::enforce(&topo.cluster, &topo.node_netns).expect("enforce");

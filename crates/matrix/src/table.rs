@@ -104,6 +104,7 @@ impl Compiled {
     pub fn port_table(&self, protocol: Protocol, port: u16) -> PortTable {
         let n = self.classes.len();
         let mut named: HashMap<&str, Bitset> = HashMap::new();
+        let ctx = self.tiers.as_ref().map(|_| self.row_context(protocol, port));
         let mut egress = Vec::with_capacity(n);
         let mut ingress = Vec::with_capacity(n);
         for c in 0..n {
@@ -113,9 +114,9 @@ impl Compiled {
                 continue;
             }
             let (e, i) = (self.egress_row(c, protocol, port, &mut named), self.ingress_row(c, protocol, port));
-            if self.tiers.is_some() {
-                egress.push(self.tiered_row(Direction::Egress, c, protocol, port, &e));
-                ingress.push(self.tiered_row(Direction::Ingress, c, protocol, port, &i));
+            if let Some(ctx) = &ctx {
+                egress.push(self.tiered_row(Direction::Egress, c, &e, ctx));
+                ingress.push(self.tiered_row(Direction::Ingress, c, &i, ctx));
                 continue;
             }
             egress.push(e);

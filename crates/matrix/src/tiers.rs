@@ -67,6 +67,15 @@ struct LayerTier {
     entries: Vec<Entry>,
 }
 
+/// What the rows of one port table share ([`Compiled::row_context`]).
+pub(crate) struct RowContext {
+    /// Classes whose first IP is of no family, IPv4, IPv6: indexed like [`Variant`]
+    /// (a destination's family picks the variant of the source's address).
+    families: [Bitset; 3],
+    /// Per rule (by address in the layer), the destination classes its ports admit.
+    ports_ok: HashMap<*const LayerRule, Bitset>,
+}
+
 /// The ordered policies of a cluster, and what the layer needs to rebuild itself.
 #[derive(Clone, Debug)]
 pub(crate) struct TierLayer {
@@ -264,16 +273,9 @@ impl Compiled {
         allowed.union(&undecided)
     }
 
-    /// One row of a port table through the chain: for egress, the destination
-    /// classes `x` may send to; for ingress, the source classes that may send to `x`.
-    pub(crate) fn tiered_row(
-        &self,
-        direction: Direction,
-        x: ClassId,
-        protocol: Protocol,
-        port: u16,
-        v1_row: &Bitset,
-    ) -> Bitset {
+    /// What every row of one port table shares: the classes of each first-IP
+    /// family, and per rule the destination classes its ports admit.
+    pub(crate) fn row_context(&self, protocol: Protocol, port: u16) -> RowContext {
         let layer = self.tiers.as_ref().expect("the caller checked the layer");
         let n = self.classes.len();
         let live: Vec<ClassId> = self.live_classes().collect();
@@ -284,6 +286,28 @@ impl Compiled {
             }
             b
         };
+        let families = [by_family(None), by_family(Some(4)), by_family(Some(6))];
+        let mut ports_ok = HashMap::new();
+        for tier in &layer.tiers {
+            for entry in &tier.entries {
+                let Entry::Policy(p) = entry else { continue };
+                for r in p.ingress.iter().chain(&p.egress) {
+                    let mut b = Bitset::with_len(n);
+                    for &c in &live {
+                        b.set(c, self.tiered_rule_ports(&r.rule, c).contains(protocol, port));
+                    }
+                    ports_ok.insert(r as *const LayerRule, b);
+                }
+            }
+        }
+        RowContext { families, ports_ok }
+    }
+
+    /// One row of a port table through the chain: for egress, the destination
+    /// classes `x` may send to; for ingress, the source classes that may send to `x`.
+    pub(crate) fn tiered_row(&self, direction: Direction, x: ClassId, v1_row: &Bitset, ctx: &RowContext) -> Bitset {
+        let layer = self.tiers.as_ref().expect("the caller checked the layer");
+        let n = self.classes.len();
         let mut undecided = Bitset::full(n);
         let mut allowed = Bitset::with_len(n);
         for tier in &layer.tiers {
@@ -318,20 +342,14 @@ impl Compiled {
                                     }
                                     if let Some(l) = &r.local {
                                         let mut ok = Bitset::with_len(n);
-                                        for (f, v) in
-                                            [(None, Variant::First), (Some(4), Variant::V4), (Some(6), Variant::V6)]
-                                        {
+                                        for v in VARIANTS {
                                             if l[v as usize].contains(x) {
-                                                ok.union_with(&by_family(f));
+                                                ok.union_with(&ctx.families[v as usize]);
                                             }
                                         }
                                         hit.intersect_with(&ok);
                                     }
-                                    let mut ports_ok = Bitset::with_len(n);
-                                    for &c in &live {
-                                        ports_ok.set(c, self.tiered_rule_ports(&r.rule, c).contains(protocol, port));
-                                    }
-                                    hit.intersect_with(&ports_ok);
+                                    hit.intersect_with(&ctx.ports_ok[&(r as *const LayerRule)]);
                                 }
                                 Direction::Ingress => {
                                     let v_peer = self.source_variant(x);
@@ -340,7 +358,7 @@ impl Compiled {
                                     }
                                     let local_ok =
                                         r.local.as_ref().is_none_or(|l| l[Variant::First as usize].contains(x));
-                                    if !local_ok || !self.tiered_rule_ports(&r.rule, x).contains(protocol, port) {
+                                    if !local_ok || !ctx.ports_ok[&(r as *const LayerRule)].contains(x) {
                                         continue;
                                     }
                                 }

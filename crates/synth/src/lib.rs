@@ -28,6 +28,7 @@
 //! assert!(docs.iter().any(|d| d.text.contains("kind: NetworkPolicy")));
 //! ```
 
+mod admin;
 mod render;
 mod rng;
 
@@ -39,6 +40,7 @@ use netpol_model::{
     PolicyPort, Protocol, Requirement, Rule, WorkloadKind,
 };
 
+pub use admin::{add_admin_policies, render_admin};
 pub use render::{namespace as render_namespace, pod as render_pod, policy as render_policy};
 use rng::Rng;
 
@@ -63,11 +65,15 @@ pub struct Shape {
     pub replicas: Option<usize>,
     /// Distinct ipBlocks the CIDR rules draw from; 0: the three fixed ones.
     pub ip_blocks: usize,
+    /// AdminNetworkPolicies to add ([`add_admin_policies`]).
+    pub admin_policies: usize,
+    /// Add the BaselineAdminNetworkPolicy.
+    pub baseline: bool,
 }
 
 impl Shape {
     pub fn realistic() -> Self {
-        Shape { replicas: Some(20), ip_blocks: 300 }
+        Shape { replicas: Some(20), ip_blocks: 300, ..Shape::default() }
     }
 }
 
@@ -255,6 +261,9 @@ pub fn generate_shaped(spec: &Spec, shape: &Shape) -> Cluster {
         if names.insert((p.namespace.clone(), p.name.clone())) {
             cluster.policies.push(p);
         }
+    }
+    if shape.admin_policies > 0 || shape.baseline {
+        add_admin_policies(&mut cluster, spec.seed, shape.admin_policies, shape.baseline);
     }
     cluster
 }
@@ -468,6 +477,9 @@ pub fn documents(cluster: &Cluster) -> Vec<Document> {
         if !policies.is_empty() {
             docs.push(Document { path: format!("policies/{ns}.yaml"), text: policies });
         }
+    }
+    if !cluster.tiered.is_empty() {
+        docs.push(Document { path: "admin.yaml".into(), text: join(cluster.tiered.iter().map(render_admin)) });
     }
     docs.sort_by(|a, b| a.path.cmp(&b.path));
     docs

@@ -9,7 +9,7 @@ use netpol_model::{
 };
 
 /// A YAML scalar, quoted when YAML would read it as something else than this string.
-fn scalar(s: &str) -> String {
+pub(crate) fn scalar(s: &str) -> String {
     let plain = !s.is_empty()
         && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
         && !s.starts_with(['-', '.'])
@@ -37,7 +37,7 @@ fn labels(out: &mut String, indent: usize, key: &str, labels: &Labels) {
     }
 }
 
-fn selector(out: &mut String, indent: usize, key: &str, sel: &LabelSelector) {
+pub(crate) fn selector(out: &mut String, indent: usize, key: &str, sel: &LabelSelector) {
     let pad = " ".repeat(indent);
     if sel.is_empty() {
         let _ = writeln!(out, "{pad}{key}: {{}}");

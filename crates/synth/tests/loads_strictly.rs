@@ -19,8 +19,15 @@ fn normalise(mut c: Cluster) -> Cluster {
             r.origin = None;
         }
     }
+    for p in &mut c.tiered {
+        p.origin = None;
+        for r in p.ingress.iter_mut().chain(p.egress.iter_mut()) {
+            r.origin = None;
+        }
+    }
     c.pods.sort_by_key(|p| p.key());
     c.policies.sort_by_key(|p| p.key());
+    c.tiered.sort_by_key(|p| p.key());
     c
 }
 
@@ -31,6 +38,11 @@ fn synthetic_manifests_load_strictly_and_round_trip() {
         ("small", Spec { namespaces: 5, pods: 200, policies: 60, seed: 2 }, Shape::default()),
         ("wide", Spec { namespaces: 40, pods: 1500, policies: 400, seed: 3 }, Shape::default()),
         ("realistic", Spec { namespaces: 20, pods: 2000, policies: 400, seed: 4 }, Shape::realistic()),
+        (
+            "admin",
+            Spec { namespaces: 20, pods: 500, policies: 100, seed: 5 },
+            Shape { admin_policies: 30, baseline: true, ..Shape::realistic() },
+        ),
     ];
     for (name, spec, shape) in cases {
         let cluster = generate_shaped(&spec, &shape);

@@ -33,8 +33,14 @@ pub struct Args {
     /// Distinct ipBlocks in the policies' CIDR rules (overrides the shape's).
     #[arg(long, value_name = "N")]
     ip_blocks: Option<usize>,
+    /// Add N AdminNetworkPolicies (each guarding a team's namespaces; written to admin.yaml).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    admin_policies: usize,
+    /// Add the BaselineAdminNetworkPolicy (`default`).
+    #[arg(long)]
+    baseline: bool,
     /// Write files into this folder (`namespaces.yaml`, `pods/<ns>.yaml`,
-    /// `policies/<ns>.yaml`) instead of one YAML stream on stdout.
+    /// `policies/<ns>.yaml`, `admin.yaml`) instead of one YAML stream on stdout.
     #[arg(short = 'o', long = "output-dir", value_name = "DIR")]
     output_dir: Option<PathBuf>,
 }
@@ -53,6 +59,8 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     };
     shape.replicas = args.replicas.or(shape.replicas);
     shape.ip_blocks = args.ip_blocks.unwrap_or(shape.ip_blocks);
+    shape.admin_policies = args.admin_policies;
+    shape.baseline = args.baseline;
     let progress = Progress::start(&format!("generating {} pods, {} policies", spec.pods, spec.policies));
     let cluster = generate_shaped(&spec, &shape);
     let Some(dir) = args.output_dir else {

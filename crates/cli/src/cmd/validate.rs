@@ -50,7 +50,10 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
             let objects = loaded.cluster.policies.len()
                 + loaded.cluster.pods.len()
                 + loaded.cluster.services.len()
-                + loaded.cluster.namespaces.values().filter(|n| n.declared).count();
+                + loaded.cluster.namespaces.values().filter(|n| n.declared).count()
+                + loaded.cluster.tiered.len()
+                + loaded.cluster.tiers.len()
+                + loaded.cluster.nodes.len();
             out.push_str(&format!(
                 "{errors} error{}, {warnings} warning{} ({objects} object{} accepted; {} document{}, {} byte{} read)\n",
                 plural(errors),
