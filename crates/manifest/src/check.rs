@@ -151,6 +151,30 @@ const CORE_V1_KINDS: &[&str] = &[
     "List",
 ];
 
+/// The finding for an object's `apiVersion`, when it is missing or another than
+/// `served` (or one of `also`, other spellings that serve the kind).
+fn api_version_finding(kind: &str, api_version: Option<&str>, served: &str, also: &[&str]) -> Option<Finding> {
+    match api_version {
+        None => Some(
+            Finding::value(
+                d::MISSING_API_VERSION,
+                FieldPath::root(),
+                format!("`apiVersion` is missing for kind `{kind}`"),
+            )
+            .help(format!("add `apiVersion: {served}`")),
+        ),
+        Some(given) if given != served && !also.contains(&given) => Some(
+            Finding::value(
+                d::WRONG_API_VERSION,
+                FieldPath::root().key("apiVersion"),
+                format!("`{given}` does not serve kind `{kind}`"),
+            )
+            .help(wrong_version_help(kind, given, served)),
+        ),
+        Some(_) => None,
+    }
+}
+
 fn wrong_version_help(kind: &str, given: &str, served: &str) -> String {
     let removed = match given {
         "extensions/v1beta1" => " (`extensions/v1beta1` was removed in Kubernetes 1.16; the fields are the same)",
@@ -267,25 +291,7 @@ impl<'o> Checker<'o> {
             self.other_kind(obj, kind, api_version);
             return;
         };
-        match api_version {
-            None => findings.push(
-                Finding::value(
-                    d::MISSING_API_VERSION,
-                    FieldPath::root(),
-                    format!("`apiVersion` is missing for kind `{kind}`"),
-                )
-                .help(format!("add `apiVersion: {served}`")),
-            ),
-            Some(given) if given != served => findings.push(
-                Finding::value(
-                    d::WRONG_API_VERSION,
-                    FieldPath::root().key("apiVersion"),
-                    format!("`{given}` does not serve kind `{kind}`"),
-                )
-                .help(wrong_version_help(kind, given, served)),
-            ),
-            Some(_) => {}
-        }
+        findings.extend(api_version_finding(kind, api_version, served, &[]));
         duplicate_keys(doc, Walk::Root, &mut findings);
         let level = schema::root_level(kind);
         match kind {

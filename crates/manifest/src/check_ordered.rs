@@ -23,27 +23,9 @@ impl Checker<'_> {
         api_version: Option<&str>,
         mut findings: Vec<Finding>,
     ) {
-        match api_version {
-            None => findings.push(
-                Finding::value(
-                    d::MISSING_API_VERSION,
-                    FieldPath::root(),
-                    format!("`apiVersion` is missing for kind `{kind}`"),
-                )
-                .help(format!("add `apiVersion: {served}`")),
-            ),
-            Some(given) if given != served && !(given == "crd.projectcalico.org/v1" && served == tiered::CALICO_V3) => {
-                findings.push(
-                    Finding::value(
-                        d::WRONG_API_VERSION,
-                        FieldPath::root().key("apiVersion"),
-                        format!("`{given}` does not serve kind `{kind}`"),
-                    )
-                    .help(format!("{kind} is served as `apiVersion: {served}`")),
-                )
-            }
-            Some(_) => {}
-        }
+        // Calico's CRDs are also served as `crd.projectcalico.org/v1` (its storage version).
+        let also: &[&str] = if served == tiered::CALICO_V3 { &["crd.projectcalico.org/v1"] } else { &[] };
+        findings.extend(super::api_version_finding(kind, api_version, served, also));
         super::duplicate_keys(obj.doc, crate::node::Walk::Root, &mut findings);
         let level = schema::root_level_ordered(which);
         let origin_at = |p: &FieldPath| obj.origin_at(p);

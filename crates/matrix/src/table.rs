@@ -264,7 +264,15 @@ impl Compiled {
     }
 
     fn rule_connections(&self, rule: &CompiledRule, dst: ClassId) -> PortSet {
-        let Some(ports) = &rule.ports else { return PortSet::all() };
+        match &rule.ports {
+            None => PortSet::all(),
+            Some(ports) => self.ports_on(ports, dst),
+        }
+    }
+
+    /// Every (protocol, port) that one of `ports` stands for on a destination of
+    /// class `dst` (named ports resolved there).
+    pub(crate) fn ports_on(&self, ports: &[PolicyPort], dst: ClassId) -> PortSet {
         let mut out = PortSet::none();
         for p in ports {
             match &p.port {

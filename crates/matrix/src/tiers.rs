@@ -22,8 +22,8 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 use netpol_model::{
-    Action, Cluster, Direction, Labels, PeerEnd, PolicyPort, PortRange, PortRef, PortSet, Protocol, RuleProtocol,
-    TierDefault, TieredEnd, TieredPolicy, TieredRule, DEFAULT_TIER, V1_POLICY_ORDER,
+    Action, Cluster, Direction, Labels, PeerEnd, PortSet, Protocol, RuleProtocol, TierDefault, TieredEnd, TieredPolicy,
+    TieredRule, DEFAULT_TIER, V1_POLICY_ORDER,
 };
 
 use crate::bitset::Bitset;
@@ -186,26 +186,11 @@ impl Compiled {
             Some(RuleProtocol::Is(p)) => PortSet::all_of(*p),
             Some(RuleProtocol::Other(_)) => PortSet::none(),
         };
-        let of = |ports: &[PolicyPort]| {
-            let mut out = PortSet::none();
-            for p in ports {
-                match &p.port {
-                    None => out.insert(p.protocol, PortRange::all()),
-                    Some(PortRef::Number(lo)) => out.insert(p.protocol, PortRange::new(*lo, p.end_port.unwrap_or(*lo))),
-                    Some(PortRef::Name(name)) => {
-                        for port in self.class(dst).key.named_ports(name, p.protocol) {
-                            out.insert(p.protocol, PortRange::single(port));
-                        }
-                    }
-                }
-            }
-            out
-        };
         if !rule.ports.is_empty() {
-            set = set.intersection(&of(&rule.ports));
+            set = set.intersection(&self.ports_on(&rule.ports, dst));
         }
         if !rule.not_ports.is_empty() {
-            set = set.difference(&of(&rule.not_ports));
+            set = set.difference(&self.ports_on(&rule.not_ports, dst));
         }
         if let Some(RuleProtocol::Is(p)) = &rule.not_protocol {
             set = set.difference(&PortSet::all_of(*p));
