@@ -298,6 +298,7 @@ impl<'o> Loader<'o> {
             self.diagnostics.push((file_index, diag));
         }
         self.same_priority();
+        self.unknown_tiers();
         for finding in dns::check(&self.cluster) {
             let o = finding.origin;
             let file_index = self.first_use.get(&finding.namespace).map_or(0, |(i, _)| *i);
@@ -319,6 +320,35 @@ impl<'o> Loader<'o> {
             documents: self.documents,
             bytes: self.bytes,
         }
+    }
+
+    /// NP0062: a Calico policy in a tier neither declared nor built in, which
+    /// Calico refuses to create: refused here too (never evaluated as if absent).
+    fn unknown_tiers(&mut self) {
+        let known: Vec<String> = self.cluster.ordered_tiers().into_iter().map(|t| t.name).collect();
+        let mut kept = Vec::with_capacity(self.cluster.tiered.len());
+        for (i, p) in std::mem::take(&mut self.cluster.tiered).into_iter().enumerate() {
+            if known.contains(&p.tier) {
+                kept.push(p);
+                continue;
+            }
+            let Some(o) = p.origin.clone() else { continue };
+            let message = format!("{} is in tier `{}`, which no Tier declares", p.key(), p.tier);
+            let help = format!(
+                "declare it (`apiVersion: projectcalico.org/v3`, `kind: Tier`, `metadata.name: {}`) or use an existing tier; the tiers are: {}",
+                p.tier,
+                known.join(", ")
+            );
+            let diag = d::INVALID_ACTION.at(self.options.lenient, &o.file, o.line, o.column, message, Some(help));
+            self.diagnostics.push((self.tiered_files.get(&i).copied().unwrap_or(0), diag));
+            self.refused.push(Refused {
+                kind: Some(p.kind.as_str()),
+                file: o.file.to_string(),
+                line: o.line,
+                column: o.column,
+            });
+        }
+        self.cluster.tiered = kept;
     }
 
     /// NP0067: admin-tier policies at the same priority, whose order upstream leaves undefined.

@@ -209,6 +209,12 @@ fn cases() -> Vec<Case> {
             ("NP0062", Error, 9, 13),
         ),
         case("selector points inside", gnp("order: 1\nselector: app == web"), ("NP0063", Error, 7, 20)),
+        case("calico policy in an undeclared tier", gnp("order: 1\ntier: security"), ("NP0062", Error, 1, 1)),
+        case(
+            "selector on service accounts refused",
+            gnp("order: 1\nselector: projectcalico.org/serviceaccount == 'x'"),
+            ("NP0064", Error, 7, 13),
+        ),
         case(
             "http matching refused",
             gnp("order: 1\ningress:\n- action: Allow\n  http: {methods: [GET]}"),

@@ -13,8 +13,9 @@
 //!   and `projectcalico.org/orchestrator: k8s`; a namespace carries its labels plus
 //!   `projectcalico.org/name`;
 //! - Calico `selector` matches pods only, `notSelector` everything that is not a
-//!   matching pod; in a namespaced policy a `selector` without
-//!   `namespaceSelector` is confined to the policy's namespace;
+//!   matching pod; in a namespaced policy any selector field (`notSelector`
+//!   included) without `namespaceSelector` confines the entity to pods of the
+//!   policy's namespace;
 //! - an endpoint without an address matches neither `nets` nor `notNets`.
 
 use std::net::IpAddr;
@@ -103,7 +104,14 @@ impl CalicoEntity {
             return false;
         }
         let pod = end.pod.filter(|(p, _)| !p.host_network);
-        if self.selector.is_some() || self.namespace_selector.is_some() {
+        // Calico scopes an entity to pods as soon as any selector field is used in
+        // a namespaced policy, `notSelector` included (libcalico-go
+        // `updateprocessors/rules.go`); in a global one `notSelector` alone also
+        // matches what is no pod.
+        let scoped = self.selector.is_some()
+            || self.namespace_selector.is_some()
+            || (self.not_selector.is_some() && self.namespace.is_some());
+        if scoped {
             let Some((pod, ns_labels)) = pod else { return false };
             let in_scope = match &self.namespace_selector {
                 Some(s) => s.matches_labels(&calico_namespace_labels(pod.namespace, ns_labels)),
@@ -119,5 +127,40 @@ impl CalicoEntity {
             }
         }
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::CalicoSelector;
+
+    /// `notSelector` alone: confined to the policy's namespace in a namespaced
+    /// policy (Calico's rule conversion), anything not matching in a global one.
+    #[test]
+    fn not_selector_scope_table() {
+        let bad = Labels::from_iter([("role", "bad")]);
+        let good = Labels::from_iter([("role", "good")]);
+        let ns = Labels::new();
+        let pod = |namespace: &'static str, labels: &'static Labels| PodView { namespace, labels, host_network: false };
+        let (bad, good): (&'static Labels, &'static Labels) = (Box::leak(Box::new(bad)), Box::leak(Box::new(good)));
+        let entity = |namespace: Option<&str>| CalicoEntity {
+            not_selector: Some(CalicoSelector::parse("role == 'bad'").unwrap()),
+            namespace: namespace.map(str::to_string),
+            ..CalicoEntity::default()
+        };
+        let ext = PeerEnd::external("1.2.3.4".parse().unwrap());
+        let cases: Vec<(&str, Option<&str>, PeerEnd, bool)> = vec![
+            ("namespaced: good pod of its namespace", Some("shop"), PeerEnd::pod(pod("shop", good), &ns, None), true),
+            ("namespaced: bad pod of its namespace", Some("shop"), PeerEnd::pod(pod("shop", bad), &ns, None), false),
+            ("namespaced: good pod elsewhere", Some("shop"), PeerEnd::pod(pod("other", good), &ns, None), false),
+            ("namespaced: an external address", Some("shop"), ext, false),
+            ("global: good pod anywhere", None, PeerEnd::pod(pod("other", good), &ns, None), true),
+            ("global: bad pod", None, PeerEnd::pod(pod("other", bad), &ns, None), false),
+            ("global: an external address", None, ext, true),
+        ];
+        for (name, namespace, end, want) in cases {
+            assert_eq!(entity(namespace).matches(&end), want, "{name}");
+        }
     }
 }

@@ -130,7 +130,8 @@ pub(crate) struct AnpPort {
 
 #[derive(Deserialize)]
 pub(crate) struct AnpPortNumber {
-    pub protocol: String,
+    /// The CRD defaults it to TCP.
+    pub protocol: Option<String>,
     pub port: i64,
 }
 

@@ -36,7 +36,17 @@ fn parse_selector(text: &str, flavor: CalicoFlavor, path: FieldPath, out: &mut V
         text.to_string()
     };
     match CalicoSelector::parse(&text) {
-        Ok(s) => Some(s),
+        Ok(s) => {
+            let unmodelled = s
+                .keys()
+                .into_iter()
+                .find(|k| *k == "projectcalico.org/serviceaccount" || k.starts_with("pcns.") || k.starts_with("pcsa."));
+            if let Some(key) = unmodelled {
+                unsupported(path, &format!("a selector on `{key}` (service accounts and profile labels)"), out);
+                return None;
+            }
+            Some(s)
+        }
         Err(e) => {
             let mut f = Finding::value(
                 d::INVALID_SELECTOR,

@@ -113,7 +113,10 @@ fn anp_ports(ports: &[AnpPort], path: Walk<'_>, out: &mut Vec<Finding>) -> Vec<P
             continue;
         }
         if let Some(n) = &p.port_number {
-            let proto = protocol(&n.protocol, at.key("portNumber").key("protocol").path(), out);
+            let proto = match &n.protocol {
+                Some(p) => protocol(p, at.key("portNumber").key("protocol").path(), out),
+                None => Protocol::Tcp,
+            };
             v.push(PolicyPort::number(proto, port(n.port, at.key("portNumber").key("port").path(), out)));
         } else if let Some(name) = &p.named_port {
             // A named port carries no protocol: it matches the declared port on its own protocol.
