@@ -66,6 +66,8 @@ pub(crate) struct Checker<'o> {
     /// unknown and duplicate fields are reported (they do not depend on what the
     /// cut removed), and nothing is loaded.
     recovering: bool,
+    /// Set when a List's items are checked as objects (see [`Checker::list_head`]).
+    walked_items: bool,
     pub steps: Vec<Step>,
 }
 
@@ -223,12 +225,28 @@ workload!(batch::CronJob, CronJob, |s| s
 
 impl<'o> Checker<'o> {
     pub fn new(options: &'o LoadOptions, file: Arc<str>, recovering: bool) -> Self {
-        Checker { options, file, recovering, steps: Vec::new() }
+        Checker { options, file, recovering, walked_items: false, steps: Vec::new() }
     }
 
     pub fn document(&mut self, doc: &Node) {
         let file = self.file.clone();
         self.object(&Obj { file: &file, doc }, 0);
+    }
+
+    /// A List document cut at its items ([`crate::list`]) without them (its
+    /// `items` an empty sequence): checked as [`Checker::document`] checks it,
+    /// which reports nothing after its items. True when `document` would check
+    /// each item as an object: then the loader checks them with [`Checker::list_item`].
+    pub fn list_head(&mut self, doc: &Node) -> bool {
+        self.walked_items = false;
+        self.document(doc);
+        self.walked_items
+    }
+
+    /// An item of a List whose head [`Checker::list_head`] checked.
+    pub fn list_item(&mut self, item: &Node) {
+        let file = self.file.clone();
+        self.object(&Obj { file: &file, doc: item }, 1);
     }
 
     /// Emits an object's findings; true when any is an error (the object is rejected).
@@ -323,6 +341,7 @@ impl<'o> Checker<'o> {
         }
         match &items.value {
             Value::Seq(seq) => {
+                self.walked_items = true;
                 for item in seq {
                     self.object(&Obj { file: obj.file, doc: item }, depth + 1);
                 }

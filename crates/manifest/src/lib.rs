@@ -55,6 +55,7 @@ pub mod create;
 mod decode;
 mod diagnostic;
 mod dns;
+mod list;
 mod load;
 mod locate;
 mod node;

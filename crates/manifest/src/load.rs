@@ -19,6 +19,14 @@
 //! goes beyond a parser limit, is one NP0001 diagnostic, and the documents
 //! before and after it still load. Budgets (depth, aliases, scalar bytes) are
 //! per document, as the API server's limits are per object.
+//!
+//! A document of a chunk's size or more is a chunk of its own, and a `List`
+//! (what `kubectl get -o yaml` writes: one document, every object in its
+//! `items`) is cut at its items ([`crate::list`]): its head and runs of items
+//! are parsed and checked by the workers like chunks, and merged in order once
+//! all of them are in and the document as a whole is within budget; otherwise
+//! the document is parsed whole, as any other. So how input is split into
+//! files and documents does not change the rate it loads at.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -29,8 +37,9 @@ use netpol_model::{Cluster, Origin};
 use crate::check::{Category, Checker, Step, Upsert};
 use crate::diagnostic::{self as d, Diagnostic};
 use crate::dns;
+use crate::list::{self, Cut, Run};
 use crate::node::{parse_documents, Node, Value};
-use crate::parse::{self, Chunk};
+use crate::parse::{self, Chunk, Cost};
 use crate::{LoadOptions, Loaded, Refused};
 
 /// Below this many bytes per chunk, a thread costs more than it saves.
@@ -54,9 +63,28 @@ struct Seen {
     kind: &'static str,
 }
 
-/// What the workers made of one chunk: its steps and documents, or `None`
-/// when the fast path refused it (then serde-saphyr decides, document by document).
-type Checked = Option<(Vec<Step>, usize)>;
+/// What the workers made of one piece of work: its steps, or `None` when the
+/// fast path refused it (then serde-saphyr decides, document by document).
+type Checked = Option<Done>;
+
+struct Done {
+    steps: Vec<Step>,
+    /// Documents read (a List's head counts its document).
+    documents: usize,
+    cost: Cost,
+    /// For a List's head: whether its items are checked as objects.
+    items: bool,
+}
+
+/// A piece of the load's work, in load order.
+enum Work<'a> {
+    /// A run of whole documents.
+    Docs(Chunk<'a>),
+    /// A List cut at its items; the next `runs.len()` works are its runs.
+    Head(Cut<'a>),
+    /// A run of a List's items.
+    Items(Run<'a>),
+}
 
 /// Input this small, and nested at most [`INLINE_DEPTH`] deep, loads on the
 /// caller's thread: a thread with a big stack costs more than loading a small
@@ -92,68 +120,118 @@ fn load_here(sources: &[(&str, &str)], total: usize, options: &LoadOptions) -> L
     static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     let threads = *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let target = (total / (threads * CHUNKS_PER_THREAD).max(1)).clamp(MIN_CHUNK, MAX_CHUNK);
-    // (file index, chunk) in load order.
-    let chunks: Vec<(usize, Chunk<'_>)> = sources
-        .iter()
-        .enumerate()
-        .flat_map(|(i, (_, text))| parse::split(text, target).into_iter().map(move |c| (i, c)))
-        .collect();
-    let check = |(file, chunk): &(usize, Chunk<'_>)| -> Checked {
-        let (docs, cost) = parse::parse_fast(*chunk)?;
-        if !cost.within_budget(chunk.text.len()) {
-            return None;
+    // (file index, work) in load order.
+    let mut work: Vec<(usize, Work<'_>)> = Vec::new();
+    for (i, (_, text)) in sources.iter().enumerate() {
+        for chunk in parse::split(text, target) {
+            match (chunk.text.len() > target).then(|| list::cut(chunk, target)).flatten() {
+                Some(cut) => {
+                    let runs = cut.runs.clone();
+                    work.push((i, Work::Head(cut)));
+                    work.extend(runs.into_iter().map(|run| (i, Work::Items(run))));
+                }
+                None => work.push((i, Work::Docs(chunk))),
+            }
         }
+    }
+    let check = |(file, work): &(usize, Work<'_>)| -> Checked {
         let mut checker = Checker::new(options, files[*file].clone(), false);
-        for doc in &docs {
-            checker.document(doc);
+        match work {
+            Work::Docs(chunk) => {
+                let (docs, cost) = parse::parse_fast(*chunk)?;
+                if !cost.within_budget(chunk.text.len()) {
+                    return None;
+                }
+                for doc in &docs {
+                    checker.document(doc);
+                }
+                Some(Done { steps: checker.steps, documents: docs.len(), cost, items: false })
+            }
+            Work::Head(cut) => {
+                let skeleton = cut.skeleton();
+                let (doc, cost) = cut.head(&skeleton)?;
+                let items = checker.list_head(&doc);
+                Some(Done { steps: checker.steps, documents: 1, cost, items })
+            }
+            Work::Items(run) => {
+                let text = Cut::run_text(run);
+                let (seq, cost) = Cut::items(run, &text)?;
+                for item in seq.as_seq().unwrap_or_default() {
+                    checker.list_item(item);
+                }
+                Some(Done { steps: checker.steps, documents: 0, cost, items: false })
+            }
         }
-        Some((checker.steps, docs.len()))
     };
+    let check_at = |i: usize| check(&work[i]);
 
     let mut loader = Loader::new(options);
     loader.bytes = total;
-    // Merges chunk after chunk in load order; `result(i)` is chunk i's.
+    // Merges work after work in load order; `result(i)` is work i's.
     let mut merge = |result: &mut dyn FnMut(usize) -> Checked| {
         let mut i = 0;
         for (index, file) in files.iter().enumerate() {
-            while chunks.get(i).is_some_and(|(at, _)| *at == index) {
-                match result(i) {
-                    Some((steps, documents)) => {
-                        loader.documents += documents;
-                        loader.merge(steps);
+            while work.get(i).is_some_and(|(at, _)| *at == index) {
+                match &work[i].1 {
+                    Work::Docs(chunk) => match result(i) {
+                        Some(done) => {
+                            loader.documents += done.documents;
+                            loader.merge(done.steps);
+                        }
+                        None => loader.chunk(file, chunk),
+                    },
+                    Work::Head(cut) => {
+                        let parts: Vec<Checked> = (i..=i + cut.runs.len()).map(&mut *result).collect();
+                        i += cut.runs.len();
+                        match whole_list(parts, cut) {
+                            Some(steps) => {
+                                loader.documents += 1;
+                                for steps in steps {
+                                    loader.merge(steps);
+                                }
+                            }
+                            // Parsed whole: on the fast path if it takes it.
+                            None => match check(&(index, Work::Docs(cut.doc))) {
+                                Some(done) => {
+                                    loader.documents += done.documents;
+                                    loader.merge(done.steps);
+                                }
+                                None => loader.chunk(file, &cut.doc),
+                            },
+                        }
                     }
-                    None => loader.chunk(file, &chunks[i].1),
+                    // Merged with their List's head.
+                    Work::Items(_) => {}
                 }
                 i += 1;
             }
             loader.file_index += 1;
         }
     };
-    if threads <= 1 || chunks.len() <= 1 {
-        merge(&mut |i| check(&chunks[i]));
+    if threads <= 1 || work.len() <= 1 {
+        merge(&mut |i| check_at(i));
     } else {
-        // Workers check chunks in turn; this thread merges each as soon as it
-        // and every chunk before it are in, so the steps of a chunk are moved
+        // Workers check pieces of work in turn; this thread merges each as soon as it
+        // and every piece before it are in, so the steps of a chunk are moved
         // into the model (and their memory reused) while later chunks are
         // still being parsed: peak memory is the text and the model, not the
         // text, the model and every chunk's steps at once.
         let (sender, receiver) = mpsc::channel::<(usize, Checked)>();
         let next = AtomicUsize::new(0);
         std::thread::scope(|scope| {
-            for _ in 0..threads.min(chunks.len()) {
+            for _ in 0..threads.min(work.len()) {
                 let sender = sender.clone();
-                let (next, check, chunks) = (&next, &check, &chunks);
-                let work = move || loop {
+                let (next, check_at, len) = (&next, &check_at, work.len());
+                let run = move || loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(chunk) = chunks.get(i) else { break };
-                    if sender.send((i, check(chunk))).is_err() {
+                    if i >= len || sender.send((i, check_at(i))).is_err() {
                         break;
                     }
                 };
                 let worker = std::thread::Builder::new().name("netpol-load".into()).stack_size(STACK_BYTES);
-                if let Err(error) = worker.spawn_scoped(scope, work.clone()) {
+                if let Err(error) = worker.spawn_scoped(scope, run.clone()) {
                     drop(error);
-                    work();
+                    run();
                 }
             }
             drop(sender);
@@ -167,14 +245,26 @@ fn load_here(sources: &[(&str, &str)], total: usize, options: &LoadOptions) -> L
                     Ok((at, result)) => {
                         early.insert(at, result);
                     }
-                    // Every worker is gone without sending chunk i (one
+                    // Every worker is gone without sending work i (one
                     // panicked; the scope re-raises it): check it here.
-                    Err(_) => return check(&chunks[i]),
+                    Err(_) => return check_at(i),
                 }
             });
         });
     }
     loader.finish()
+}
+
+/// A List's steps from its head and runs of items (in order), when all of
+/// them took the fast path and the document as a whole is within budget.
+fn whole_list(parts: Vec<Checked>, cut: &Cut<'_>) -> Option<Vec<Vec<Step>>> {
+    let parts: Vec<Done> = parts.into_iter().collect::<Option<_>>()?;
+    let cost = parts.iter().fold(Cost::default(), |sum, part| sum.add(part.cost));
+    if !cost.within_budget(cut.doc.text.len()) {
+        return None;
+    }
+    let items = parts.first()?.items;
+    Some(parts.into_iter().enumerate().filter(|(i, _)| *i == 0 || items).map(|(_, part)| part.steps).collect())
 }
 
 struct Loader<'o> {
@@ -446,5 +536,88 @@ fn shift(doc: &mut Node<'_>, lines: u32) {
             }
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The load of one file through serde-saphyr alone, all of it at once.
+    fn slow(name: &str, text: &str, options: &LoadOptions) -> Loaded {
+        let mut loader = Loader::new(options);
+        loader.bytes = text.len();
+        loader.documents(&Arc::from(name), Chunk { text, line_offset: 0 });
+        loader.file_index += 1;
+        loader.finish()
+    }
+
+    fn pod(i: usize, eol: &str) -> String {
+        let ns = format!("ns-{}", i % 3);
+        [
+            format!("- apiVersion: v1  # pod {i}"),
+            "  kind: Pod".to_string(),
+            "  metadata:".to_string(),
+            format!("    name: web-{i}"),
+            format!("    namespace: {ns}"),
+            format!("    labels: {{app: web, 'tier': \"t{}\"}}", i % 7),
+            "    annotations:".to_string(),
+            "      note: |".to_string(),
+            "        ---".to_string(),
+            "        - not an item".to_string(),
+            "  spec:".to_string(),
+            "    containers:".to_string(),
+            "    - name: c".to_string(),
+            "      image: nginx".to_string(),
+            "      ports:".to_string(),
+            "      - containerPort: 80".to_string(),
+            "      - {containerPort: 53, protocol: UDP}".to_string(),
+            format!("  status: {{podIP: 10.0.{}.{}}}", i / 250, i % 250),
+            String::new(),
+        ]
+        .join(eol)
+    }
+
+    /// Lists larger than a chunk (so they are cut at their items), with
+    /// findings in their items: the same cluster and diagnostics as serde-saphyr
+    /// gives for the whole document (issue 12).
+    #[test]
+    fn issue_12_lists_cut_at_their_items_load_as_whole_documents() {
+        let policy = "- apiVersion: networking.k8s.io/v1\n  kind: NetworkPolicy\n  metadata: {name: p, namespace: ns-1}\n  spec:\n    podSelector: {}\n    ingress:\n    - ports:\n      - protoco: TCP\n        port: 80\n";
+        let pods = |eol: &str| (0..400).map(|i| pod(i, eol)).collect::<String>();
+        let body = pods("\n");
+        assert!(body.len() > 2 * MIN_CHUNK);
+        let cases = [
+            // kubectl's layout, a bad port, an unknown field, a duplicate pod.
+            format!("apiVersion: v1\nitems:\n{body}{}{policy}{}kind: List\nmetadata:\n  resourceVersion: \"\"\n", pod(7, "\n"), pod(9, "\n").replace("containerPort: 80", "containerPort: 70000")),
+            // No apiVersion (reported before the items), items indented, CRLF.
+            format!("kind: PodList\r\nitems:\r\n{}", pods("\r\n").lines().map(|l| format!("  {l}\r\n")).collect::<String>()),
+            // A syntax error in one item: the document is one NP0001, as whole.
+            format!("apiVersion: v1\nkind: List\nitems:\n{body}- a: [1\n{body}"),
+            // A tab where an indentation should be.
+            format!("apiVersion: v1\nkind: List\nitems:\n{body}-\tkind: Pod\n{body}"),
+            // Not a List: `items` are not objects then.
+            format!("apiVersion: v1\nkind: ConfigMap\nitems:\n{body}"),
+            // A stream: the List between other documents.
+            format!("apiVersion: v1\nkind: Namespace\nmetadata: {{name: ns-0}}\n---\napiVersion: v1\nkind: List\nitems:\n{body}---\napiVersion: v1\nkind: Namespace\nmetadata: {{name: ns-1}}\n"),
+        ];
+        for (i, text) in cases.iter().enumerate() {
+            for options in [LoadOptions::default(), LoadOptions { lenient: true }] {
+                let fast = load(&[("list.yaml", text)], &options);
+                let want = slow("list.yaml", text, &options);
+                assert_eq!(fast.diagnostics, want.diagnostics, "case {i}");
+                assert_eq!(fast, want, "case {i}");
+            }
+        }
+        // The first two are cut, into several runs, and every part takes the fast path.
+        for text in &cases[..2] {
+            let cut = list::cut(Chunk { text, line_offset: 0 }, MIN_CHUNK).unwrap();
+            assert!(cut.runs.len() > 1);
+            assert!(cut.head(&cut.skeleton()).is_some());
+            assert!(cut.runs.iter().all(|run| Cut::items(run, &Cut::run_text(run)).is_some()));
+        }
+        let loaded = load(&[("list.yaml", &cases[0])], &LoadOptions::default());
+        assert_eq!(loaded.cluster.pods.len(), 400);
+        assert_eq!(loaded.documents, 1);
     }
 }

@@ -18,14 +18,17 @@ use std::borrow::Cow;
 
 use serde_saphyr::granit_parser::{Event, Options, Parser, ScalarStyle, Span, StrInput};
 
-use crate::node::{Node, Value, FLOW_NESTING_LIMIT, MAX_DEPTH};
+use crate::node::{Node, Value, FLOW_NESTING_LIMIT, MAX_DEPTH, MAX_SCALAR_BYTES};
 
 /// Deeper than this, serde-saphyr's depth budget decides.
 const FAST_MAX_DEPTH: usize = MAX_DEPTH - 8;
 
-/// Larger chunks (one document this large) go through serde-saphyr, whose
-/// scalar budget decides.
-const FAST_MAX_BYTES: usize = 48 * 1024 * 1024;
+/// Scalar text the fast path takes in one chunk (and so in each of its
+/// documents). The fast path counts it as serde-saphyr's budget does (the text
+/// of every scalar event, keys included), so this could be
+/// [`MAX_SCALAR_BYTES`]; the margin is against serde-saphyr changing how it
+/// counts. Beyond it serde-saphyr decides, and refuses a document past 64 MiB.
+pub(crate) const FAST_MAX_SCALAR_BYTES: usize = MAX_SCALAR_BYTES - 4 * 1024 * 1024;
 
 /// A run of whole documents of a stream, and the line it starts on (0-based).
 #[derive(Clone, Copy, Debug)]
@@ -34,7 +37,9 @@ pub(crate) struct Chunk<'a> {
     pub line_offset: u32,
 }
 
-/// Cuts `text` before `---` lines into chunks of about `target` bytes. A stream
+/// Cuts `text` before `---` lines into chunks of about `target` bytes; a
+/// document of `target` bytes or more is a chunk of its own (a large `List` is
+/// then cut at its items, [`crate::list`]). A stream
 /// with directives (`%`) or a carriage return not followed by a line feed stays
 /// whole: cutting could change what it means or how its lines are counted
 /// (YAML counts a lone `\r` as a line break). CRLF line ends are cut as LF ones.
@@ -46,6 +51,8 @@ pub(crate) fn split(text: &str, target: usize) -> Vec<Chunk<'_>> {
     let bytes = text.as_bytes();
     let mut chunks = Vec::new();
     let (mut start, mut start_line) = (0usize, 0u32);
+    // The document being read: where it starts.
+    let (mut doc, mut doc_line) = (0usize, 0u32);
     let (mut pos, mut line) = (0usize, 0u32);
     while pos < bytes.len() {
         let end = memchr_newline(bytes, pos);
@@ -56,23 +63,35 @@ pub(crate) fn split(text: &str, target: usize) -> Vec<Chunk<'_>> {
         // A BOM may open any document (YAML 1.2 `l-document-prefix`): cut before it.
         let row = row.strip_prefix("\u{feff}".as_bytes()).unwrap_or(row);
         let marker = row.starts_with(b"---") && matches!(row.get(3), None | Some(b' ' | b'\t' | b'\r'));
-        if marker && pos > start && pos - start >= target {
-            chunks.push(Chunk { text: &text[start..pos], line_offset: start_line });
-            start = pos;
-            start_line = line;
+        if marker && pos > start {
+            if doc > start && pos - doc >= target {
+                chunks.push(Chunk { text: &text[start..doc], line_offset: start_line });
+                (start, start_line) = (doc, doc_line);
+            }
+            if pos - start >= target {
+                chunks.push(Chunk { text: &text[start..pos], line_offset: start_line });
+                (start, start_line) = (pos, line);
+            }
+        }
+        if marker {
+            (doc, doc_line) = (pos, line);
         }
         pos = end + 1;
         line = line.saturating_add(1);
+    }
+    if doc > start && text.len() - doc >= target {
+        chunks.push(Chunk { text: &text[start..doc], line_offset: start_line });
+        (start, start_line) = (doc, doc_line);
     }
     chunks.push(Chunk { text: &text[start..], line_offset: start_line });
     chunks
 }
 
-fn lone_carriage_return(bytes: &[u8]) -> bool {
+pub(crate) fn lone_carriage_return(bytes: &[u8]) -> bool {
     bytes.iter().enumerate().any(|(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
 }
 
-fn memchr_newline(bytes: &[u8], from: usize) -> usize {
+pub(crate) fn memchr_newline(bytes: &[u8], from: usize) -> usize {
     bytes[from..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |i| from + i)
 }
 
@@ -84,12 +103,21 @@ pub(crate) struct Cost {
 }
 
 impl Cost {
-    /// Whether a chunk of `len` bytes that cost this stays well inside the
-    /// budgets [`crate::node::parse_documents`] sets for each document in it
-    /// (events, nodes and documents scale with the input; scalar text is capped
-    /// at 64 MiB a document, so a chunk's sum below 48 MiB keeps every document below).
+    /// Whether a chunk of `len` bytes that cost this stays inside the budgets
+    /// [`crate::node::parse_documents`] sets for each document in it (events,
+    /// nodes and documents scale with the input; scalar text is capped at 64 MiB
+    /// a document, so a chunk's sum below [`FAST_MAX_SCALAR_BYTES`] keeps every
+    /// document below). Depth is checked as the chunk is parsed. The size of
+    /// the text itself is no limit: a 100 MB document takes the fast path.
     pub fn within_budget(&self, len: usize) -> bool {
-        len <= FAST_MAX_BYTES && self.events <= len.saturating_add(5_000) && self.scalar_bytes <= FAST_MAX_BYTES
+        self.events <= len.saturating_add(5_000) && self.scalar_bytes <= FAST_MAX_SCALAR_BYTES
+    }
+
+    pub fn add(self, other: Cost) -> Cost {
+        Cost {
+            events: self.events.saturating_add(other.events),
+            scalar_bytes: self.scalar_bytes.saturating_add(other.scalar_bytes),
+        }
     }
 }
 
