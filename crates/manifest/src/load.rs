@@ -184,14 +184,16 @@ fn load_here(sources: &[(&str, &str)], total: usize, options: &LoadOptions) -> L
                         let parts: Vec<Checked> = (i..=i + cut.runs.len()).map(&mut *result).collect();
                         i += cut.runs.len();
                         match whole_list(parts, cut) {
-                            Some(steps) => {
+                            Listed::Steps(steps) => {
                                 loader.documents += 1;
                                 for steps in steps {
                                     loader.merge(steps);
                                 }
                             }
+                            // As large parsed whole: serde-saphyr's budget decides.
+                            Listed::OverBudget => loader.chunk(file, &cut.doc),
                             // Parsed whole: on the fast path if it takes it.
-                            None => match check(&(index, Work::Docs(cut.doc))) {
+                            Listed::Refused => match check(&(index, Work::Docs(cut.doc))) {
                                 Some(done) => {
                                     loader.documents += done.documents;
                                     loader.merge(done.steps);
@@ -255,16 +257,24 @@ fn load_here(sources: &[(&str, &str)], total: usize, options: &LoadOptions) -> L
     loader.finish()
 }
 
-/// A List's steps from its head and runs of items (in order), when all of
-/// them took the fast path and the document as a whole is within budget.
-fn whole_list(parts: Vec<Checked>, cut: &Cut<'_>) -> Option<Vec<Vec<Step>>> {
-    let parts: Vec<Done> = parts.into_iter().collect::<Option<_>>()?;
+/// What became of a List cut at its items.
+enum Listed {
+    /// The steps of its head and runs of items, in order.
+    Steps(Vec<Vec<Step>>),
+    /// Every part took the fast path, but the document is past a budget.
+    OverBudget,
+    /// A part did not take the fast path.
+    Refused,
+}
+
+fn whole_list(parts: Vec<Checked>, cut: &Cut<'_>) -> Listed {
+    let Some(parts) = parts.into_iter().collect::<Option<Vec<Done>>>() else { return Listed::Refused };
     let cost = parts.iter().fold(Cost::default(), |sum, part| sum.add(part.cost));
     if !cost.within_budget(cut.doc.text.len()) {
-        return None;
+        return Listed::OverBudget;
     }
-    let items = parts.first()?.items;
-    Some(parts.into_iter().enumerate().filter(|(i, _)| *i == 0 || items).map(|(_, part)| part.steps).collect())
+    let items = parts.first().is_some_and(|head| head.items);
+    Listed::Steps(parts.into_iter().enumerate().filter(|(i, _)| *i == 0 || items).map(|(_, part)| part.steps).collect())
 }
 
 struct Loader<'o> {
