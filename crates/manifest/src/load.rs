@@ -72,8 +72,6 @@ struct Done {
     /// Documents read (a List's head counts its document).
     documents: usize,
     cost: Cost,
-    /// For a List's head: whether its items are checked as objects.
-    items: bool,
 }
 
 /// A piece of the load's work, in load order.
@@ -145,13 +143,17 @@ fn load_here(sources: &[(&str, &str)], total: usize, options: &LoadOptions) -> L
                 for doc in &docs {
                     checker.document(doc);
                 }
-                Some(Done { steps: checker.steps, documents: docs.len(), cost, items: false })
+                Some(Done { steps: checker.steps, documents: docs.len(), cost })
             }
             Work::Head(cut) => {
                 let skeleton = cut.skeleton();
                 let (doc, cost) = cut.head(&skeleton)?;
-                let items = checker.list_head(&doc);
-                Some(Done { steps: checker.steps, documents: 1, cost, items })
+                // Not a List whose items are objects (another kind with
+                // `items`, a `kind` that is not a string): checked whole.
+                if !checker.list_head(&doc) {
+                    return None;
+                }
+                Some(Done { steps: checker.steps, documents: 1, cost })
             }
             Work::Items(run) => {
                 let text = Cut::run_text(run);
@@ -159,7 +161,7 @@ fn load_here(sources: &[(&str, &str)], total: usize, options: &LoadOptions) -> L
                 for item in seq.as_seq().unwrap_or_default() {
                     checker.list_item(item);
                 }
-                Some(Done { steps: checker.steps, documents: 0, cost, items: false })
+                Some(Done { steps: checker.steps, documents: 0, cost })
             }
         }
     };
@@ -263,7 +265,7 @@ enum Listed {
     Steps(Vec<Vec<Step>>),
     /// Every part took the fast path, but the document is past a budget.
     OverBudget,
-    /// A part did not take the fast path.
+    /// A part did not take the fast path, or the document is not a List of objects.
     Refused,
 }
 
@@ -273,8 +275,7 @@ fn whole_list(parts: Vec<Checked>, cut: &Cut<'_>) -> Listed {
     if !cost.within_budget(cut.doc.text.len()) {
         return Listed::OverBudget;
     }
-    let items = parts.first().is_some_and(|head| head.items);
-    Listed::Steps(parts.into_iter().enumerate().filter(|(i, _)| *i == 0 || items).map(|(_, part)| part.steps).collect())
+    Listed::Steps(parts.into_iter().map(|part| part.steps).collect())
 }
 
 struct Loader<'o> {
@@ -608,6 +609,7 @@ mod tests {
             format!("apiVersion: v1\nkind: List\nitems:\n{body}-\tkind: Pod\n{body}"),
             // Not a List: `items` are not objects then.
             format!("apiVersion: v1\nkind: ConfigMap\nitems:\n{body}"),
+            format!("apiVersion: v1\nkind: Pod\nmetadata: {{name: a, namespace: ns-0}}\nitems:\n{body}"),
             // A stream: the List between other documents.
             format!("apiVersion: v1\nkind: Namespace\nmetadata: {{name: ns-0}}\n---\napiVersion: v1\nkind: List\nitems:\n{body}---\napiVersion: v1\nkind: Namespace\nmetadata: {{name: ns-1}}\n"),
         ];
