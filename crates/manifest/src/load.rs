@@ -589,6 +589,23 @@ mod tests {
         .join(eol)
     }
 
+    /// Comments, even a long run of them before an indented key: with
+    /// comments emitted (kube-client turns serde-saphyr's `comments` on in
+    /// netpol), 33 such lines were one NP0001 ("too many buffered comments").
+    #[test]
+    fn commented_manifests_load() {
+        let text = format!(
+            "# pods\n---\napiVersion: v1\nkind: Pod  # a pod\nmetadata:\n{}  name: a  # its name\n  namespace: ns-0\n",
+            "# off\n".repeat(40)
+        );
+        for options in [LoadOptions::default(), LoadOptions { lenient: true }] {
+            let loaded = load(&[("pod.yaml", &text)], &options);
+            assert_eq!(loaded.errors().count(), 0, "{:?}", loaded.diagnostics);
+            assert_eq!(loaded.cluster.pods.len(), 1);
+            assert_eq!(loaded, slow("pod.yaml", &text, &options));
+        }
+    }
+
     /// Lists larger than a chunk (so they are cut at their items), with
     /// findings in their items: the same cluster and diagnostics as serde-saphyr
     /// gives for the whole document (issue 12).

@@ -394,6 +394,10 @@ pub(crate) fn parse_documents(text: &str) -> Result<Vec<Node<'_>>, SyntaxError> 
     options.merge_keys = serde_saphyr::MergeKeyPolicy::Merge;
     options.legacy_octal_numbers = true;
     options.with_snippet = false;
+    // Comments are not read. Emitted, they would be buffered while the parser
+    // looks ahead, and 33 comment lines before an indented key are a syntax
+    // error ("too many buffered comments"); the fast path does not emit them either.
+    options.emit_comments = false;
     match serde_saphyr::from_multiple_with_options::<Node<'_>>(text, options) {
         Ok(docs) => Ok(docs.into_iter().filter(|d| !d.is_null()).collect()),
         Err(e) => {

@@ -121,9 +121,11 @@ impl Cost {
     }
 }
 
-/// The parser options serde-saphyr derives from the budget of `parse_documents`.
+/// The parser options serde-saphyr derives from the options of `parse_documents`,
+/// comments not emitted included.
 fn parser_options() -> Options {
     let mut options = Options::default();
+    options.set_emit_comments(false);
     options.simple_key_max_lookahead = serde_saphyr::budget::Budget::default().simple_key_max_lookahead;
     options.flow_nesting_limit = FLOW_NESTING_LIMIT;
     options.block_nesting_limit = options.block_nesting_limit.max(MAX_DEPTH + 1);
@@ -217,7 +219,12 @@ pub(crate) fn parse_fast(chunk: Chunk<'_>) -> Option<(Vec<Node<'_>>, Cost)> {
                 };
                 Node { line: open.line, column: open.column, value }
             }
-            Event::StreamStart | Event::StreamEnd | Event::DocumentStart(..) | Event::DocumentEnd => continue,
+            // Comments are not emitted (`parser_options`); were they, they are no nodes.
+            Event::StreamStart
+            | Event::StreamEnd
+            | Event::DocumentStart(..)
+            | Event::DocumentEnd
+            | Event::Comment(..) => continue,
             _ => return None,
         };
         if stack.is_empty() {
@@ -552,6 +559,39 @@ mod tests {
         assert_eq!(chunks.len(), 2);
         assert!(chunks.into_iter().all(|c| parse_fast(c).is_some()));
         assert!(parse_fast(Chunk { text: "a: 1e999\n", line_offset: 0 }).is_none());
+    }
+
+    /// Commented manifests: the fast path takes them, whole and cut before
+    /// every document, and gives serde-saphyr's trees.
+    #[test]
+    fn fast_path_takes_commented_yaml() {
+        struct Case {
+            name: &'static str,
+            given: String,
+        }
+        let case = |name, given: &str| Case { name, given: given.to_string() };
+        let cases = [
+            case("comment line before a key", "apiVersion: v1\nkind: Pod\n# who\nmetadata:\n  # the name\n  name: a\n"),
+            case(
+                "trailing comment after a value",
+                "kind: Pod # a pod\nmetadata: {name: a}  # flow\nspec:\n  ports: [80] #one\n  x: 'q' # c\n",
+            ),
+            case(
+                "comment inside a List",
+                "apiVersion: v1\nkind: List\nitems:  # pods\n# first\n- kind: Pod  # a pod\n  # name next\n  metadata: {name: a}\n# between\n- kind: Pod\n  metadata: {name: b}\n",
+            ),
+            case("comments around documents", "# head\n---\na: 1 # x\n--- # doc\nb: 2\n...\n# tail\n---\n# only a comment\n"),
+            // With comments emitted, serde-saphyr refuses this ("too many buffered comments").
+            case("40 comment lines before an indented key", &format!("metadata:\n{}  name: a\n", "# off\n".repeat(40))),
+        ];
+        for Case { name, given } in &cases {
+            for target in [usize::MAX, 0] {
+                for chunk in split(given, target) {
+                    assert!(parse_fast(chunk).is_some(), "{name}: target {target}, {chunk:?}");
+                }
+            }
+            same(given);
+        }
     }
 
     #[test]

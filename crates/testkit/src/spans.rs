@@ -19,7 +19,7 @@
 //! assert_eq!(docs[1].locate(&Seg::parse_path("spec.ingress[0].ports")), Some((5, 6, false)));
 //! ```
 
-use granit_parser::{Event, Parser, Span, StructureStyle};
+use granit_parser::{Event, Options, Parser, Span, StrInput, StructureStyle};
 
 /// One step of a field path: `spec.ingress[0]` is `[Key(spec), Key(ingress), Index(0)]`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -101,7 +101,11 @@ pub fn documents(text: &str) -> Result<Vec<Document>, String> {
     let mut docs = Vec::new();
     let mut doc: Option<Document> = None;
     let mut stack: Vec<Open> = Vec::new();
-    for next in Parser::new_from_str(text) {
+    // Comments are no nodes: not emitted, so that none is buffered either (a
+    // build that emits them refuses a long run of comment lines before a key).
+    let mut options = Options::default();
+    options.set_emit_comments(false);
+    for next in Parser::with_options(StrInput::new(text), options) {
         let (event, span) = next.map_err(|e| e.to_string())?;
         match event {
             Event::DocumentStart(..) => doc = Some(Document::default()),
