@@ -205,8 +205,11 @@ impl<'a> Cut<'a> {
         let mut text = String::with_capacity(run.items.text.len() + run.after.len() + 8);
         text.push_str("items:\n");
         text.push_str(run.items.text);
-        text.push_str(run.after);
-        text.push('\n');
+        // Not after the end of the file: a kept block scalar (`|+`) would keep one more line break.
+        if !run.after.is_empty() {
+            text.push_str(run.after);
+            text.push('\n');
+        }
         text
     }
 
@@ -316,6 +319,8 @@ mod tests {
             "kind: List\nitems:\n- [a, {b: c}]\n- {d: [e,\n    f]}\n- \"x\n  y\"\n".to_string(),
             "kind: List\nitems:\n- a\nitems:\n- b\n".to_string(),
             "kind: List\nitems:\n- a: 1\n  a: 2\n- 0127\n- 1e3\n- yes\n- ~\n".to_string(),
+            // A kept block scalar at the end of the file keeps the line breaks it has, no more.
+            "kind: List\nitems:\n- a\n- b: >+\n\n\n".to_string(),
         ];
         for (i, text) in cases.iter().enumerate() {
             for offset in [0, 7] {
@@ -378,7 +383,7 @@ mod tests {
         /// Lists of token-soup items: cut or not, the parts give serde-saphyr's tree.
         #[test]
         fn token_soup_lists_parse_the_same_both_ways(
-            items in proptest::collection::vec("([a-z]{1,4}|: |- |\\n  |\\n|\\n- |  |\\{|\\}|\\[|\\]|, |'|\"|[0-9]{1,3}|#|\\||>|\\t|---|items:|\\r\\n){0,14}", 1..6),
+            items in proptest::collection::vec("([a-z]{1,4}|: |- |\\n  |\\n|\\n- |  |\\{|\\}|\\[|\\]|, |'|\"|[0-9]{1,3}|#|\\||>|\\|\\+|>-|\\t|---|items:|\\r\\n){0,14}", 1..6),
             indent in 0usize..3,
         ) {
             let pad = " ".repeat(indent);
