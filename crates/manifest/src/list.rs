@@ -49,7 +49,8 @@ pub(crate) struct Cut<'a> {
 pub(crate) struct Run<'a> {
     pub items: Chunk<'a>,
     /// The next line up to its `-` when the next item follows, the next line
-    /// when the List's mapping goes on, or nothing at the document's end. It is
+    /// when the List's mapping goes on, `---` at the document's end when
+    /// another document follows it, or nothing at the end of the file. It is
     /// parsed after the run (and dropped): where a node that ends the run
     /// without text of its own (an empty block scalar) is placed depends on it.
     after: &'a str,
@@ -139,7 +140,7 @@ pub(crate) fn cut(doc: Chunk<'_>, target: usize) -> Option<Cut<'_>> {
             Line::Entry(n) if n > indent => {}
             Line::Entry(n) if n == indent => {
                 if at.0 - run >= target {
-                    let items = Chunk { text: &text[run..at.0], line_offset: line_at(run_line) };
+                    let items = Chunk { text: &text[run..at.0], line_offset: line_at(run_line), followed: false };
                     runs.push(Run { items, after: &text[at.0..=at.0 + indent] });
                     (run, run_line) = (at.0, i);
                 }
@@ -153,8 +154,13 @@ pub(crate) fn cut(doc: Chunk<'_>, target: usize) -> Option<Cut<'_>> {
         }
     }
     let (tail_start, tail_line) = end;
-    let after = &text[tail_start..parse::memchr_newline(bytes, tail_start)];
-    runs.push(Run { items: Chunk { text: &text[run..tail_start], line_offset: line_at(run_line) }, after });
+    // At the document's end: the `---` line of the document that follows, if one does.
+    let after = match tail_line {
+        None if doc.followed => "---",
+        _ => &text[tail_start..parse::memchr_newline(bytes, tail_start)],
+    };
+    let items = Chunk { text: &text[run..tail_start], line_offset: line_at(run_line), followed: false };
+    runs.push(Run { items, after });
     let blank_lines = match tail_line {
         Some(tail_line) => tail_line - first,
         None => bytes[start..].iter().filter(|&&b| b == b'\n').count(),
@@ -186,7 +192,7 @@ impl<'a> Cut<'a> {
     /// check reads where a sequence of objects starts), or `None` when the cut
     /// was wrong or serde-saphyr must decide.
     pub fn head<'s>(&self, skeleton: &'s str) -> Option<(Node<'s>, Cost)> {
-        let (mut docs, cost) = parse::parse_fast(Chunk { text: skeleton, line_offset: self.doc.line_offset })?;
+        let (mut docs, cost) = parse::parse_fast(Chunk { text: skeleton, ..self.doc })?;
         let mut doc = docs.pop().filter(|_| docs.is_empty())?;
         let Value::Map(entries) = &mut doc.value else { return None };
         let mut items = entries.iter_mut().filter(|(k, _)| k.as_str() == Some("items"));
@@ -219,7 +225,7 @@ impl<'a> Cut<'a> {
         let first = run.items.line_offset;
         // The line of what follows the run (1-based).
         let after = first.checked_add(u32::try_from(run.items.text.matches('\n').count()).ok()?)?.checked_add(1)?;
-        let (mut docs, cost) = parse::parse_fast(Chunk { text, line_offset: first.checked_sub(1)? })?;
+        let (mut docs, cost) = parse::parse_fast(Chunk { text, line_offset: first.checked_sub(1)?, followed: false })?;
         let doc = docs.pop().filter(|_| docs.is_empty())?;
         let Value::Map(mut entries) = doc.value else { return None };
         // What follows: a key of the List's mapping, or an empty item.
@@ -267,21 +273,31 @@ mod tests {
     use super::*;
     use crate::node::parse_documents;
 
-    /// Cuts `text` (one document, starting on line `offset` of its file) into
-    /// runs of every size, and checks the parts give serde-saphyr's tree.
-    /// Returns whether the cut took it.
+    /// Cuts `text` (one document, starting on line `offset` of its file, the
+    /// last of the file or followed by another) into runs of every size, and
+    /// checks the parts give serde-saphyr's tree of the file. Returns whether
+    /// the cut took it.
     fn same(text: &str, offset: u32) -> bool {
-        let padded = format!("{}{text}", "\n".repeat(offset as usize));
-        let slow = parse_documents(&padded);
-        let doc = Chunk { text, line_offset: offset };
         let mut took = false;
-        for target in [0, 1, 40, usize::MAX] {
-            let Some(cut) = cut(doc, target) else { continue };
-            let skeleton = cut.skeleton();
-            let runs: Vec<String> = cut.runs.iter().map(Cut::run_text).collect();
-            let Some(fast) = cut.assemble(&skeleton, &runs) else { continue };
-            took = true;
-            assert_eq!(slow.as_ref().ok().map(Vec::as_slice), Some(&[fast][..]), "target {target}: {text:?}");
+        for followed in [false, true] {
+            // `split` cuts a document followed by another after its last line break.
+            if followed && !text.ends_with('\n') {
+                continue;
+            }
+            let next = if followed { "---\nnext: 1\n" } else { "" };
+            let padded = format!("{}{text}{next}", "\n".repeat(offset as usize));
+            let slow = parse_documents(&padded);
+            // The document's tree, without the next document's.
+            let slow = slow.as_ref().ok().map(|docs| &docs[..docs.len().saturating_sub(usize::from(followed))]);
+            let doc = Chunk { text, line_offset: offset, followed };
+            for target in [0, 1, 40, usize::MAX] {
+                let Some(cut) = cut(doc, target) else { continue };
+                let skeleton = cut.skeleton();
+                let runs: Vec<String> = cut.runs.iter().map(Cut::run_text).collect();
+                let Some(fast) = cut.assemble(&skeleton, &runs) else { continue };
+                took = true;
+                assert_eq!(slow, Some(&[fast][..]), "target {target}, followed {followed}: {text:?}");
+            }
         }
         took
     }
@@ -321,6 +337,9 @@ mod tests {
             "kind: List\nitems:\n- a: 1\n  a: 2\n- 0127\n- 1e3\n- yes\n- ~\n".to_string(),
             // A kept block scalar at the end of the file keeps the line breaks it has, no more.
             "kind: List\nitems:\n- a\n- b: >+\n\n\n".to_string(),
+            // An empty block scalar at the document's end: placed on the line after it
+            // when another document follows (`same` tries both).
+            "kind: List\nitems:\n- a\n- |\n".to_string(),
         ];
         for (i, text) in cases.iter().enumerate() {
             for offset in [0, 7] {
@@ -362,19 +381,19 @@ mod tests {
         for text in cases {
             same(text, 3);
         }
-        assert!(cut(Chunk { text: "kind: List\nitems: [a, b]\n", line_offset: 0 }, 0).is_none());
-        assert!(cut(Chunk { text: "kind: List\nitems:\n  - a\n - b\n", line_offset: 0 }, 0).is_none());
+        assert!(cut(Chunk { text: "kind: List\nitems: [a, b]\n", line_offset: 0, followed: false }, 0).is_none());
+        assert!(cut(Chunk { text: "kind: List\nitems:\n  - a\n - b\n", line_offset: 0, followed: false }, 0).is_none());
     }
 
     #[test]
     fn runs_hold_whole_items_of_about_the_target_size() {
         let text = format!("apiVersion: v1\nkind: List\nitems:\n{POD}{POD}{POD}metadata: {{}}\n");
-        let c = cut(Chunk { text: &text, line_offset: 10 }, POD.len()).unwrap();
+        let c = cut(Chunk { text: &text, line_offset: 10, followed: false }, POD.len()).unwrap();
         let got: Vec<(usize, u32)> = c.runs.iter().map(|r| (r.items.text.len(), r.items.line_offset)).collect();
         let lines = u32::try_from(POD.lines().count()).unwrap();
         assert_eq!(got, [(POD.len(), 13), (POD.len(), 13 + lines), (POD.len(), 13 + 2 * lines)]);
         assert_eq!(c.skeleton().lines().count(), text.lines().count());
-        assert_eq!(cut(Chunk { text: &text, line_offset: 0 }, usize::MAX).unwrap().runs.len(), 1);
+        assert_eq!(cut(Chunk { text: &text, line_offset: 0, followed: false }, usize::MAX).unwrap().runs.len(), 1);
     }
 
     proptest::proptest! {

@@ -97,8 +97,10 @@ pub(crate) fn load(sources: &[(&str, &str)], options: &LoadOptions) -> Loaded {
     let total: usize = sources.iter().map(|(_, text)| text.len()).sum();
     // Only what the fast path takes: serde-saphyr, which parses the rest,
     // recurses far deeper per level and overflows a 2 MiB stack at 64 levels in debug builds.
-    let inline =
-        |text: &str| parse::shallow(text, INLINE_DEPTH) && parse::parse_fast(Chunk { text, line_offset: 0 }).is_some();
+    let inline = |text: &str| {
+        parse::shallow(text, INLINE_DEPTH)
+            && parse::parse_fast(Chunk { text, line_offset: 0, followed: false }).is_some()
+    };
     if total <= INLINE_BYTES && sources.iter().all(|(_, text)| inline(text)) {
         return load_here(sources, total, options);
     }
@@ -314,7 +316,7 @@ impl<'o> Loader<'o> {
     /// limit) is one diagnostic, and the documents around it still load.
     fn chunk(&mut self, file: &Arc<str>, chunk: &Chunk<'_>) {
         for doc in parse::split(chunk.text, 0) {
-            let doc = Chunk { text: doc.text, line_offset: doc.line_offset.saturating_add(chunk.line_offset) };
+            let doc = Chunk { line_offset: doc.line_offset.saturating_add(chunk.line_offset), ..doc };
             self.documents(file, doc);
         }
     }
@@ -558,7 +560,7 @@ mod tests {
     fn slow(name: &str, text: &str, options: &LoadOptions) -> Loaded {
         let mut loader = Loader::new(options);
         loader.bytes = text.len();
-        loader.documents(&Arc::from(name), Chunk { text, line_offset: 0 });
+        loader.documents(&Arc::from(name), Chunk { text, line_offset: 0, followed: false });
         loader.file_index += 1;
         loader.finish()
     }
@@ -640,7 +642,7 @@ mod tests {
         }
         // The first two are cut, into several runs, and every part takes the fast path.
         for text in &cases[..2] {
-            let cut = list::cut(Chunk { text, line_offset: 0 }, MIN_CHUNK).unwrap();
+            let cut = list::cut(Chunk { text, line_offset: 0, followed: false }, MIN_CHUNK).unwrap();
             assert!(cut.runs.len() > 1);
             assert!(cut.head(&cut.skeleton()).is_some());
             assert!(cut.runs.iter().all(|run| Cut::items(run, &Cut::run_text(run)).is_some()));

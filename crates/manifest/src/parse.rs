@@ -16,7 +16,7 @@
 
 use std::borrow::Cow;
 
-use serde_saphyr::granit_parser::{Event, Options, Parser, ScalarStyle, Span, StrInput};
+use serde_saphyr::granit_parser::{Event, Marker, Options, Parser, ScalarStyle, Span, StrInput};
 
 use crate::node::{Node, Value, FLOW_NESTING_LIMIT, MAX_DEPTH, MAX_SCALAR_BYTES};
 
@@ -30,11 +30,16 @@ const FAST_MAX_DEPTH: usize = MAX_DEPTH - 8;
 /// counts. Beyond it serde-saphyr decides, and refuses a document past 64 MiB.
 pub(crate) const FAST_MAX_SCALAR_BYTES: usize = MAX_SCALAR_BYTES - 4 * 1024 * 1024;
 
-/// A run of whole documents of a stream, and the line it starts on (0-based).
+/// A run of whole documents of a stream, the line it starts on (0-based), and
+/// whether another document follows it in its file.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Chunk<'a> {
     pub text: &'a str,
     pub line_offset: u32,
+    /// A `---` line follows the chunk ([`split`] cut there): an empty block
+    /// scalar that ends the chunk is placed on that line, as serde-saphyr
+    /// places it when it reads the file whole ([`parse_fast`]).
+    pub followed: bool,
 }
 
 /// Cuts `text` before `---` lines into chunks of about `target` bytes; a
@@ -44,7 +49,7 @@ pub(crate) struct Chunk<'a> {
 /// whole: cutting could change what it means or how its lines are counted
 /// (YAML counts a lone `\r` as a line break). CRLF line ends are cut as LF ones.
 pub(crate) fn split(text: &str, target: usize) -> Vec<Chunk<'_>> {
-    let whole = vec![Chunk { text, line_offset: 0 }];
+    let whole = vec![Chunk { text, line_offset: 0, followed: false }];
     if text.len() <= target || lone_carriage_return(text.as_bytes()) {
         return whole;
     }
@@ -65,11 +70,11 @@ pub(crate) fn split(text: &str, target: usize) -> Vec<Chunk<'_>> {
         let marker = row.starts_with(b"---") && matches!(row.get(3), None | Some(b' ' | b'\t' | b'\r'));
         if marker && pos > start {
             if doc > start && pos - doc >= target {
-                chunks.push(Chunk { text: &text[start..doc], line_offset: start_line });
+                chunks.push(Chunk { text: &text[start..doc], line_offset: start_line, followed: true });
                 (start, start_line) = (doc, doc_line);
             }
             if pos - start >= target {
-                chunks.push(Chunk { text: &text[start..pos], line_offset: start_line });
+                chunks.push(Chunk { text: &text[start..pos], line_offset: start_line, followed: true });
                 (start, start_line) = (pos, line);
             }
         }
@@ -80,10 +85,10 @@ pub(crate) fn split(text: &str, target: usize) -> Vec<Chunk<'_>> {
         line = line.saturating_add(1);
     }
     if doc > start && text.len() - doc >= target {
-        chunks.push(Chunk { text: &text[start..doc], line_offset: start_line });
+        chunks.push(Chunk { text: &text[start..doc], line_offset: start_line, followed: true });
         (start, start_line) = (doc, doc_line);
     }
-    chunks.push(Chunk { text: &text[start..], line_offset: start_line });
+    chunks.push(Chunk { text: &text[start..], line_offset: start_line, followed: false });
     chunks
 }
 
@@ -141,10 +146,24 @@ struct Open {
     start: usize,
 }
 
-fn position(span: &Span, line_offset: u32) -> (u32, u32) {
-    let line = u32::try_from(span.start.line()).unwrap_or(u32::MAX).saturating_add(line_offset);
-    let column = u32::try_from(span.start.col().saturating_add(1)).unwrap_or(u32::MAX);
+fn position(at: &Marker, line_offset: u32) -> (u32, u32) {
+    let line = u32::try_from(at.line()).unwrap_or(u32::MAX).saturating_add(line_offset);
+    let column = u32::try_from(at.col().saturating_add(1)).unwrap_or(u32::MAX);
     (line, column)
+}
+
+/// Where serde-saphyr, reading the whole file, places a scalar of `chunk`.
+/// granit-parser starts a block scalar at its first content line, or, when it
+/// has none, where its scan stopped: at the chunk's end, the indicator (`|`),
+/// but in the file the next line, the `---` that follows the chunk. So an
+/// empty block scalar (nothing but line breaks kept) that the chunk's end
+/// closes is placed at that end when a document follows. `None`: not sure.
+fn scalar_start<'s>(chunk: &Chunk<'_>, span: &'s Span, text: &str, style: ScalarStyle) -> Option<&'s Marker> {
+    let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
+    if !(chunk.followed && block && text.bytes().all(|b| b == b'\n')) {
+        return Some(&span.start);
+    }
+    Some(if span.end.byte_offset()? == chunk.text.len() { &span.end } else { &span.start })
 }
 
 /// Whether every tree of `text` is at most `depth` deep, by its events alone
@@ -190,7 +209,7 @@ pub(crate) fn parse_fast(chunk: Chunk<'_>) -> Option<(Vec<Node<'_>>, Cost)> {
                 if expecting_key && style == ScalarStyle::Plain && text == "<<" {
                     return None;
                 }
-                let (line, column) = position(&span, chunk.line_offset);
+                let (line, column) = position(scalar_start(&chunk, &span, &text, style)?, chunk.line_offset);
                 Node { line, column, value: scalar(text, style)? }
             }
             Event::SequenceStart(_, anchor, ref tag) | Event::MappingStart(_, anchor, ref tag) => {
@@ -198,7 +217,7 @@ pub(crate) fn parse_fast(chunk: Chunk<'_>) -> Option<(Vec<Node<'_>>, Cost)> {
                 if anchor != 0 || tag.is_some() || stack.len() >= FAST_MAX_DEPTH || expecting_key {
                     return None;
                 }
-                let (line, column) = position(&span, chunk.line_offset);
+                let (line, column) = position(&span.start, chunk.line_offset);
                 stack.push(Open { line, column, map: matches!(event, Event::MappingStart(..)), start: items.len() });
                 continue;
             }
@@ -558,18 +577,22 @@ mod tests {
         let chunks = split(text, 0);
         assert_eq!(chunks.len(), 2);
         assert!(chunks.into_iter().all(|c| parse_fast(c).is_some()));
-        assert!(parse_fast(Chunk { text: "a: 1e999\n", line_offset: 0 }).is_none());
+        assert!(parse_fast(Chunk { text: "a: 1e999\n", line_offset: 0, followed: false }).is_none());
     }
 
-    /// Commented manifests: the fast path takes them, whole and cut before
-    /// every document, and gives serde-saphyr's trees.
+    /// Commented manifests, and documents that end in an empty block scalar
+    /// where a cut at `---` ends a chunk: the fast path takes them, whole and
+    /// cut before every document, and gives serde-saphyr's trees.
     #[test]
-    fn fast_path_takes_commented_yaml() {
+    fn fast_path_takes_commented_yaml_and_empty_block_scalars() {
         struct Case {
             name: &'static str,
             given: String,
         }
         let case = |name, given: &str| Case { name, given: given.to_string() };
+        // Found by token_soup_parses_the_same_both_ways: serde-saphyr places the empty
+        // scalar on line 2 (the `---`), the chunk cut before the `---` on line 1 (its `|`).
+        let found = "|  \n---\n\t.#  &a ]port~[[-\t- '- port";
         let cases = [
             case("comment line before a key", "apiVersion: v1\nkind: Pod\n# who\nmetadata:\n  # the name\n  name: a\n"),
             case(
@@ -583,6 +606,11 @@ mod tests {
             case("comments around documents", "# head\n---\na: 1 # x\n--- # doc\nb: 2\n...\n# tail\n---\n# only a comment\n"),
             // With comments emitted, serde-saphyr refuses this ("too many buffered comments").
             case("40 comment lines before an indented key", &format!("metadata:\n{}  name: a\n", "# off\n".repeat(40))),
+            case("proptest: empty block scalar before ---", found),
+            case("empty block scalars before ---", "a: |\n---\nb: >+\n\n\n---\n- |-\n  \n---\n? |\n---\nc:\n  d: >2\n--- e\n"),
+            case("empty block scalar before --- (CRLF)", "a: |\r\n---\r\nb: 1\r\n"),
+            case("empty block scalar and a comment before ---", "a: |  # none\n# x\n---\nb: 1\n"),
+            case("block scalars with text before ---", "a: |\n  x\n\n---\nb: >-\n  y\n---\n|+\n z\n\n"),
         ];
         for Case { name, given } in &cases {
             for target in [usize::MAX, 0] {
@@ -592,14 +620,20 @@ mod tests {
             }
             same(given);
         }
+        let (docs, _) = parse_fast(split(found, 0)[0]).unwrap();
+        assert_eq!((docs[0].line, docs[0].column, &docs[0].value), (2, 1, &Value::Str("".into())));
     }
 
     #[test]
     fn chunks_start_at_document_markers_and_count_lines() {
         let text = "a: 1\n---\nb: 2\n--- c\n----\n---\t\nd: 3\n";
         let chunks = split(text, 0);
-        let got: Vec<(&str, u32)> = chunks.iter().map(|c| (c.text, c.line_offset)).collect();
-        assert_eq!(got, [("a: 1\n", 0), ("---\nb: 2\n", 1), ("--- c\n----\n", 3), ("---\t\nd: 3\n", 5)]);
+        let got: Vec<(&str, u32, bool)> = chunks.iter().map(|c| (c.text, c.line_offset, c.followed)).collect();
+        assert_eq!(
+            got,
+            [("a: 1\n", 0, true), ("---\nb: 2\n", 1, true), ("--- c\n----\n", 3, true), ("---\t\nd: 3\n", 5, false)]
+        );
+        assert!(!split(text, usize::MAX)[0].followed);
         assert_eq!(split("%YAML 1.2\n---\na: 1\n---\nb: 2\n", 0).len(), 1);
         let crlf = split("a: 1\r\n---\r\nb: 2\r\n", 0);
         let got: Vec<(&str, u32)> = crlf.iter().map(|c| (c.text, c.line_offset)).collect();
