@@ -107,6 +107,12 @@ const KNOWN: &[(&str, usize, Kind, &str)] = &[
     ("crates/cli/tests/data/diagnostics/NP0066-do-not-track.yaml", 1, Kind::ServerRejects, "CRD not installed"),
     ("crates/cli/tests/data/diagnostics/NP0067-same-priority.yaml", 1, Kind::ServerRejects, "CRD not installed"),
     ("crates/cli/tests/data/diagnostics/NP0067-same-priority.yaml", 10, Kind::ServerRejects, "CRD not installed"),
+    (
+        "crates/cli/tests/data/diagnostics/NP0069-empty-ports.yaml",
+        1,
+        Kind::ElsewhereThanTheServer,
+        "CRD not installed: the server refuses the kind, netpol the field",
+    ),
     // kubectl turns YAML into JSON before sending it and keeps the last of two equal keys, so the
     // server never sees the duplicate; sent as YAML, the API server itself refuses it at netpol's
     // line ("strict decoding error: yaml: unmarshal errors: line 9: key \"policyTypes\" already set in map").

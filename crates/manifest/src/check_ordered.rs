@@ -73,9 +73,10 @@ impl Checker<'_> {
                 )
             }
             Which::Calico(flavor) => {
-                let Some(o) = self.typed::<tiered::Calico>(obj, level, &mut findings) else {
+                let Some(mut o) = self.typed::<tiered::Calico>(obj, level, &mut findings) else {
                     return self.refuse(obj, findings, kind_label(flavor));
                 };
+                tiered::foreign_fields(&mut o, flavor, self.options.lenient, &mut findings);
                 let namespaced = flavor == tiered::CalicoFlavor::Namespaced;
                 let name = validate::object_meta(&o.metadata, NameRule::Subdomain, namespaced, &mut findings);
                 let namespace = namespaced.then(|| effective_namespace(&o.metadata));

@@ -200,6 +200,7 @@ code_table! {
     HOST_ENDPOINT_ONLY = "NP0066", Warning, "a doNotTrack or preDNAT Calico policy: it applies to host endpoints only, so to no pod; skipped";
     SAME_PRIORITY = "NP0067", Warning, "two admin-tier policies at the same priority: upstream leaves their order undefined, netpol evaluates them by name";
     CALICO_V1 = "NP0068", Note, "a Calico v1 (`calicoctl`) policy, read as Calico's v1-to-v3 conversion reads it (`netpol convert` prints the v3 form)";
+    EMPTY_LIST = "NP0069", Error, "an empty list where an ordered policy's schema requires an item (`ports: []`, `protocols: []`, `networks: []`, `domainNames: []`): the API server rejects it";
 }
 
 /// The single code table, in code order.

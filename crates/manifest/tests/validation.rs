@@ -29,6 +29,22 @@ fn gnp(spec: &str) -> String {
     indented("apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata:\n  name: a\nspec:\n", spec)
 }
 
+/// A ClusterNetworkPolicy `a` whose `spec:` is on line 5.
+fn cnp(spec: &str) -> String {
+    indented(
+        "apiVersion: policy.networking.k8s.io/v1alpha2\nkind: ClusterNetworkPolicy\nmetadata:\n  name: a\nspec:\n",
+        spec,
+    )
+}
+
+/// A Calico (namespaced) NetworkPolicy `prod/a` whose `spec:` is on line 6.
+fn calico_np(spec: &str) -> String {
+    indented(
+        "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata:\n  name: a\n  namespace: prod\nspec:\n",
+        spec,
+    )
+}
+
 fn indented(head: &str, spec: &str) -> String {
     let mut text = head.to_string();
     for line in spec.lines() {
@@ -228,6 +244,36 @@ fn cases() -> Vec<Case> {
             ("NP0067", Warning, 10, 1),
         ),
         case("calico v1 policy", "apiVersion: v1\nkind: policy\nmetadata: {name: a}\nspec: {order: 1}\n".into(), ("NP0068", Note, 2, 7)),
+        case(
+            "empty ports",
+            anp("priority: 1\nsubject: {namespaces: {}}\ningress:\n- action: Allow\n  from: [{namespaces: {}}]\n  ports: []"),
+            ("NP0069", Error, 11, 12),
+        ),
+        case(
+            "empty protocols",
+            cnp("tier: Admin\npriority: 1\nsubject: {namespaces: {}}\negress:\n- action: Accept\n  to: [{namespaces: {}}]\n  protocols: []"),
+            ("NP0069", Error, 12, 16),
+        ),
+        case(
+            "empty networks",
+            anp("priority: 1\nsubject: {namespaces: {}}\negress:\n- action: Allow\n  to: [{networks: []}]"),
+            ("NP0069", Error, 10, 21),
+        ),
+        case(
+            "a bare address in networks",
+            anp("priority: 1\nsubject: {namespaces: {}}\negress:\n- action: Allow\n  to: [{networks: [10.0.0.1]}]"),
+            ("NP0032", Error, 10, 22),
+        ),
+        case(
+            "namespaceSelector in a namespaced Calico policy",
+            calico_np("order: 1\nnamespaceSelector: all()"),
+            ("NP0010", Error, 8, 3),
+        ),
+        case(
+            "v1 net in a v3 policy",
+            gnp("order: 1\negress:\n- action: Deny\n  destination: {net: 8.8.8.8/32}"),
+            ("NP0010", Error, 9, 19),
+        ),
         case("configmap", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n".into(), ("NP0008", Note, 2, 7)),
         case("unknown field", policy("podSelector: {}\npodselector: {}"), ("NP0010", Error, 8, 3)),
         case("duplicate field", policy("podSelector: {}\npolicyTypes: [Ingress]\npolicyTypes: [Egress]"), ("NP0011", Error, 9, 3)),

@@ -7,6 +7,7 @@
 
 mod api;
 mod calico;
+mod calico_fields;
 mod upstream;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
@@ -18,6 +19,7 @@ use crate::validate::Finding;
 
 pub(crate) use api::{AnpSpec, BanpSpec, Calico, CalicoTier, CnpSpec, Upstream};
 pub(crate) use calico::{calico_policy, calico_tier, CalicoFlavor};
+pub(crate) use calico_fields::foreign_fields;
 pub(crate) use upstream::{anp, banp, cnp};
 
 /// Which ordered kind a document is, from its `kind` and `apiVersion`.

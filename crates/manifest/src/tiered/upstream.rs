@@ -93,11 +93,34 @@ fn egress_peer(p: &EgressPeer, path: Walk<'_>, out: &mut Vec<Finding>) -> Tiered
     }
     if let Some(nets) = &p.networks {
         let at = path.key("networks");
-        return TieredPeer::Networks(
-            nets.iter().enumerate().filter_map(|(i, n)| cidr(n, at.index(i).path(), out)).collect(),
+        non_empty(nets, "networks", "a CIDR, e.g. `10.0.0.0/8`", at.path(), out);
+        let nets = nets.iter().enumerate().filter_map(|(i, n)| {
+            if !n.contains('/') && n.parse::<std::net::IpAddr>().is_ok() {
+                // Unlike Calico's `nets`, the CRD's CIDR format wants the prefix length.
+                let one = if n.contains(':') { "128" } else { "32" };
+                out.push(
+                    Finding::value(d::INVALID_CIDR, at.index(i).path(), format!("`{n}` is an address, not a CIDR"))
+                        .help(format!("write `{n}/{one}` for this one address")),
+                );
+                return None;
+            }
+            cidr(n, at.index(i).path(), out)
+        });
+        return TieredPeer::Networks(nets.collect());
+    }
+    let names = p.domain_names.clone().unwrap_or_default();
+    non_empty(&names, "domainNames", "a domain name, e.g. `*.example.com`", path.key("domainNames").path(), out);
+    TieredPeer::DomainNames(names)
+}
+
+/// A list the CRD's schema requires at least one item of (`minItems: 1`).
+fn non_empty<T>(list: &[T], key: &str, item: &str, path: FieldPath, out: &mut Vec<Finding>) {
+    if list.is_empty() {
+        out.push(
+            Finding::value(d::EMPTY_LIST, path, format!("`{key}` is an empty list"))
+                .help(format!("list at least one item ({item}), or leave `{key}` out")),
         );
     }
-    TieredPeer::DomainNames(p.domain_names.clone().unwrap_or_default())
 }
 
 fn anp_ports(ports: &[AnpPort], path: Walk<'_>, out: &mut Vec<Finding>) -> Vec<PolicyPort> {
@@ -284,6 +307,9 @@ fn anp_rules(
         .map(|(i, r)| {
             let at = ing.index(i);
             let peers = r.from.iter().enumerate().map(|(j, p)| ingress_peer(p, at.key("from").index(j), out)).collect();
+            if let Some(ports) = &r.ports {
+                non_empty(ports, "ports", "a portNumber, namedPort or portRange", at.key("ports").path(), out);
+            }
             let ports = anp_ports(r.ports.as_deref().unwrap_or(&[]), at.key("ports"), out);
             let named = r.ports.iter().flatten().any(|p| p.named_port.is_some());
             rule(&r.name, &r.action, actions, peers, ports, named, at, origin_at, out)
@@ -296,6 +322,9 @@ fn anp_rules(
         .map(|(i, r)| {
             let at = eg.index(i);
             let peers = r.to.iter().enumerate().map(|(j, p)| egress_peer(p, at.key("to").index(j), out)).collect();
+            if let Some(ports) = &r.ports {
+                non_empty(ports, "ports", "a portNumber, namedPort or portRange", at.key("ports").path(), out);
+            }
             let ports = anp_ports(r.ports.as_deref().unwrap_or(&[]), at.key("ports"), out);
             let named = r.ports.iter().flatten().any(|p| p.named_port.is_some());
             rule(&r.name, &r.action, actions, peers, ports, named, at, origin_at, out)
@@ -397,6 +426,15 @@ pub(crate) fn cnp(
         .map(|(i, r)| {
             let at = ing.index(i);
             let peers = r.from.iter().enumerate().map(|(j, p)| ingress_peer(p, at.key("from").index(j), out)).collect();
+            if let Some(protocols) = &r.protocols {
+                non_empty(
+                    protocols,
+                    "protocols",
+                    "tcp, udp, sctp or destinationNamedPort",
+                    at.key("protocols").path(),
+                    out,
+                );
+            }
             let ports = cnp_ports(r.protocols.as_deref().unwrap_or(&[]), at.key("protocols"), out);
             let named = r.protocols.iter().flatten().any(|p| p.destination_named_port.is_some());
             rule(&r.name, &r.action, CNP_ACTIONS, peers, ports, named, at, origin_at, out)
@@ -411,6 +449,15 @@ pub(crate) fn cnp(
         .map(|(i, r)| {
             let at = eg.index(i);
             let peers = r.to.iter().enumerate().map(|(j, p)| egress_peer(p, at.key("to").index(j), out)).collect();
+            if let Some(protocols) = &r.protocols {
+                non_empty(
+                    protocols,
+                    "protocols",
+                    "tcp, udp, sctp or destinationNamedPort",
+                    at.key("protocols").path(),
+                    out,
+                );
+            }
             let ports = cnp_ports(r.protocols.as_deref().unwrap_or(&[]), at.key("protocols"), out);
             let named = r.protocols.iter().flatten().any(|p| p.destination_named_port.is_some());
             rule(&r.name, &r.action, CNP_ACTIONS, peers, ports, named, at, origin_at, out)
