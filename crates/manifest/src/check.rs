@@ -73,6 +73,25 @@ pub(crate) struct Checker<'o> {
     /// Set when a List's items are checked as objects (see [`Checker::list_head`]).
     walked_items: bool,
     pub steps: Vec<Step>,
+    /// The text the checked documents come from, for positions inside scalars.
+    source: Source<'o>,
+}
+
+/// A file's text, or the part of it from line `line_offset + 1` on.
+#[derive(Clone, Copy)]
+pub(crate) struct Source<'t> {
+    pub text: &'t str,
+    pub line_offset: u32,
+}
+
+impl Source<'_> {
+    /// True when the file has a quote (`'` or `"`) at 1-based `line`, `column`.
+    fn quote_at(&self, line: u32, column: u32) -> bool {
+        let Some(index) = line.checked_sub(self.line_offset + 1) else { return false };
+        let Some(text) = self.text.split('\n').nth(index as usize) else { return false };
+        let at = text.chars().nth(column.saturating_sub(1) as usize);
+        matches!(at, Some('\'' | '"'))
+    }
 }
 
 /// One object being checked: its file and root node.
@@ -139,8 +158,8 @@ workload!(batch::CronJob, CronJob, |s| s
     .map(|j| (&j.template, &["spec", "jobTemplate", "spec", "template"][..])));
 
 impl<'o> Checker<'o> {
-    pub fn new(options: &'o LoadOptions, file: Arc<str>, recovering: bool) -> Self {
-        Checker { options, file, recovering, walked_items: false, steps: Vec::new() }
+    pub fn new(options: &'o LoadOptions, file: Arc<str>, source: Source<'o>, recovering: bool) -> Self {
+        Checker { options, file, recovering, walked_items: false, steps: Vec::new(), source }
     }
 
     pub fn document(&mut self, doc: &Node) {
@@ -172,7 +191,11 @@ impl<'o> Checker<'o> {
                 continue;
             }
             let (line, column) = obj.position(&f.path, f.at);
-            let column = column + f.shift;
+            // Inside a scalar (a selector expression): past its opening quote, if any.
+            let column = match f.shift {
+                Some(shift) => column + shift + u32::from(self.source.quote_at(line, column)),
+                None => column,
+            };
             let diag = f.code.at(self.options.lenient, obj.file, line, column, f.message, f.help);
             rejected |= diag.is_error();
             self.steps.push(Step::Diagnostic(diag));

@@ -34,7 +34,7 @@ use std::sync::{mpsc, Arc};
 
 use netpol_model::{Cluster, Origin};
 
-use crate::check::{Category, Checker, Step, Upsert};
+use crate::check::{Category, Checker, Source, Step, Upsert};
 use crate::diagnostic::{self as d, Diagnostic};
 use crate::dns;
 use crate::list::{self, Cut, Run};
@@ -135,7 +135,8 @@ fn load_here(sources: &[(&str, &str)], total: usize, options: &LoadOptions) -> L
         }
     }
     let check = |(file, work): &(usize, Work<'_>)| -> Checked {
-        let mut checker = Checker::new(options, files[*file].clone(), false);
+        let source = Source { text: sources[*file].1, line_offset: 0 };
+        let mut checker = Checker::new(options, files[*file].clone(), source, false);
         match work {
             Work::Docs(chunk) => {
                 let (docs, cost) = parse::parse_fast(*chunk)?;
@@ -324,7 +325,8 @@ impl<'o> Loader<'o> {
     fn documents(&mut self, file: &Arc<str>, chunk: Chunk<'_>) {
         match parse_documents(chunk.text) {
             Ok(mut docs) => {
-                let mut checker = Checker::new(self.options, file.clone(), false);
+                let source = Source { text: chunk.text, line_offset: chunk.line_offset };
+                let mut checker = Checker::new(self.options, file.clone(), source, false);
                 for doc in &mut docs {
                     shift(doc, chunk.line_offset);
                     checker.document(doc);
@@ -361,7 +363,8 @@ impl<'o> Loader<'o> {
         }
         let prefix: String = chunk.text.split_inclusive('\n').take(keep).collect();
         if let Ok(mut docs) = parse_documents(&prefix) {
-            let mut checker = Checker::new(self.options, file.clone(), true);
+            let source = Source { text: &prefix, line_offset: chunk.line_offset };
+            let mut checker = Checker::new(self.options, file.clone(), source, true);
             for doc in &mut docs {
                 shift(doc, chunk.line_offset);
                 checker.document(doc);

@@ -225,6 +225,8 @@ fn cases() -> Vec<Case> {
             ("NP0062", Error, 9, 13),
         ),
         case("selector points inside", gnp("order: 1\nselector: app == web"), ("NP0063", Error, 7, 20)),
+        case("quoted selector points inside", gnp("order: 1\nselector: \"app == web\""), ("NP0063", Error, 7, 21)),
+        case("single-quoted selector points inside", gnp("order: 1\nselector: 'app == web'"), ("NP0063", Error, 7, 21)),
         case("calico policy in an undeclared tier", gnp("order: 1\ntier: security"), ("NP0062", Error, 1, 1)),
         case(
             "selector on service accounts refused",

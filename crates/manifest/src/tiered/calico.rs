@@ -53,7 +53,7 @@ fn parse_selector(text: &str, flavor: CalicoFlavor, path: FieldPath, out: &mut V
                 path,
                 format!("invalid selector `{text}`: {} (at character {})", e.message, e.offset + 1),
             );
-            f.shift = e.offset as u32;
+            f.shift = Some(e.offset as u32);
             if let Some(h) = e.hint {
                 f = f.help(h);
             }

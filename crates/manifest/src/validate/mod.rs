@@ -42,17 +42,18 @@ pub(crate) struct Finding {
     pub at: At,
     pub message: String,
     pub help: Option<String>,
-    /// Columns right of the value's start (a position inside a selector expression).
-    pub shift: u32,
+    /// A position inside the value (a selector expression): characters into its
+    /// content, past the opening quote of a quoted scalar; `None`: the value's start.
+    pub shift: Option<u32>,
 }
 
 impl Finding {
     pub fn value(code: CodeInfo, path: FieldPath, message: impl Into<String>) -> Self {
-        Finding { code, path, at: At::Value, message: message.into(), help: None, shift: 0 }
+        Finding { code, path, at: At::Value, message: message.into(), help: None, shift: None }
     }
 
     pub fn key(code: CodeInfo, path: FieldPath, message: impl Into<String>) -> Self {
-        Finding { code, path, at: At::Key, message: message.into(), help: None, shift: 0 }
+        Finding { code, path, at: At::Key, message: message.into(), help: None, shift: None }
     }
 
     pub fn help(mut self, help: impl Into<String>) -> Self {
