@@ -156,11 +156,20 @@ pub fn dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("data/network-policy-api")
 }
 
+/// `(name, text)` of `base.yaml` alone: the cluster before any subtest.
+pub fn base() -> Vec<(String, String)> {
+    read(&["base.yaml"])
+}
+
 /// `(name, text)` of `base.yaml` and of `manifests` (a path under [`dir`], as
 /// [`Version::path`] gives it), for `netpol_manifest::load`. Panics on a missing file.
 pub fn sources(manifests: &str) -> Vec<(String, String)> {
+    read(&["base.yaml", manifests])
+}
+
+fn read(files: &[&str]) -> Vec<(String, String)> {
     let dir = dir();
-    ["base.yaml", manifests]
+    files
         .iter()
         .map(|f| (f.to_string(), std::fs::read_to_string(dir.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"))))
         .collect()
