@@ -74,7 +74,7 @@ pub struct Connection {
     pub resolution: Option<Resolution>,
     /// The address connected to (after DNS and the Service's targetPort), when there was one.
     pub address: Option<SocketAddr>,
-    /// The lab pod at that address.
+    /// The lab pod at that address (a hostNetwork pod's: its node's).
     pub dst: Option<PodKey>,
     /// Whether that address is one of the lab's externals (outside the cluster).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -161,7 +161,8 @@ pub fn connect(topology: &Topology, src: &PodKey, target: &Target, timeout: Dura
     let port = port_override.unwrap_or(target.port);
     let address = SocketAddr::new(ip, port);
     connection.address = Some(address);
-    connection.dst = topology.pods.iter().find(|p| p.ips.contains(&ip)).map(|p| p.key.clone());
+    let pod_at = topology.pods.iter().find(|p| p.ips.contains(&ip)).map(|p| &p.key);
+    connection.dst = pod_at.or(topology.host_network_pod(ip).map(|h| &h.key)).cloned();
     connection.external = topology.external(ip).is_some();
     let protocol = target.protocol;
     connection.outcome = Some(netns::run_in(&pod.netns, move || probe::attempt(address, protocol, timeout))?);

@@ -147,6 +147,9 @@ impl Lab {
             enforce(&topology.cluster, &node)?;
             self.state.enforced = true;
         }
+        for (ip, _) in topology.host_network_addresses() {
+            netns::add_local(&node, ip)?;
+        }
         for pod in &topology.pods {
             check()?;
             self.create_netns(&pod.netns)?;

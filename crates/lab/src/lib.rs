@@ -15,8 +15,10 @@
 //! probe targets is a lab pod's or a lab external's: an address outside the
 //! cluster (`8.8.8.8`, [`Lab::up_with_externals`]) that the lab stands up in
 //! a namespace of its own behind the node, so that egress to it crosses the
-//! same `forward` hook. The state file ([`state`]) records what was
-//! made, so `down` (or a failed `up`) removes all of it.
+//! same `forward` hook. A hostNetwork pod is served at its node's address in
+//! the node namespace itself, so connections to it cross the `input` hook.
+//! The state file ([`state`]) records what was made, so `down` (or a failed
+//! `up`) removes all of it.
 //!
 //! Planning is pure and runs anywhere; building needs root, `ip` and `nft`:
 //! ```

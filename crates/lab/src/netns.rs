@@ -112,6 +112,12 @@ pub fn wire(node: &str, netns: &str, node_if: &str, ips: &[IpAddr]) -> Result<()
     Ok(())
 }
 
+/// Gives `node` the local address `ip` (on `lo`): a hostNetwork pod's, its node's.
+pub fn add_local(node: &str, addr: IpAddr) -> Result<(), LabError> {
+    let (cidr, family) = if addr.is_ipv4() { (format!("{addr}/32"), "-4") } else { (format!("{addr}/128"), "-6") };
+    ip(&["-n", node, family, "addr", "add", &cidr, "dev", "lo"]).map(|_| ())
+}
+
 /// Moves the calling thread into `netns`. Only use on threads made for it:
 /// the thread stays there, and sockets it opens belong to that namespace.
 pub fn enter(netns: &str) -> Result<(), LabError> {

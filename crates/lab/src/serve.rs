@@ -1,7 +1,9 @@
 //! The servers inside lab pods: one thread per pod, inside the pod's network
 //! namespace, listening on every declared containerPort (TCP and UDP; SCTP
 //! cannot be opened on this kernel and is skipped); and one per external,
-//! inside its namespace, on its ports.
+//! inside its namespace, on its ports; and one per address of hostNetwork
+//! pods, inside the node namespace, on their ports, bound to that address (a
+//! UDP reply must leave from the address the probe was sent to).
 //!
 //! Design: each thread enters its namespace, binds its sockets (dual-stack
 //! `[::]`, or `0.0.0.0` when IPv6 is off), reports success or failure once on
@@ -12,7 +14,7 @@
 //! shared [`DnsTable`] that `apply` can replace while the servers run.
 
 use std::io::{Read, Write};
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -47,6 +49,8 @@ struct Host {
     ports: Vec<ContainerPort>,
     /// Answers DNS on port 53 (the DNS pod).
     dns: bool,
+    /// Binds this address only (hostNetwork pods); `None`: every address.
+    bind: Option<IpAddr>,
 }
 
 impl Host {
@@ -56,14 +60,23 @@ impl Host {
             netns: p.netns.clone(),
             ports: p.ports.clone(),
             dns: p.dns,
+            bind: None,
         });
         let externals = topology.externals.iter().map(|e| Host {
             name: format!("external {}", e.ip),
             netns: e.netns.clone(),
             ports: e.ports.clone(),
             dns: false,
+            bind: None,
         });
-        pods.chain(externals).collect()
+        let host_network = topology.host_network_addresses().into_iter().map(|(ip, ports)| Host {
+            name: format!("hostNetwork {ip}"),
+            netns: topology.node_netns.clone(),
+            ports,
+            dns: false,
+            bind: Some(ip),
+        });
+        pods.chain(externals).chain(host_network).collect()
     }
 }
 
@@ -209,8 +222,11 @@ fn bind_all(pod: &Host) -> Result<Vec<Socket>, LabError> {
     for port in &pod.ports {
         let what = format!("bind {}/{}", port.port, port.protocol);
         let err = |source| LabError::Socket { netns: pod.netns.clone(), what: what.clone(), source };
-        let addrs = |port: u16| {
-            [SocketAddr::from((Ipv6Addr::UNSPECIFIED, port)), SocketAddr::from((Ipv4Addr::UNSPECIFIED, port))]
+        let addrs = |port: u16| match pod.bind {
+            Some(ip) => vec![SocketAddr::new(ip, port)],
+            None => {
+                vec![SocketAddr::from((Ipv6Addr::UNSPECIFIED, port)), SocketAddr::from((Ipv4Addr::UNSPECIFIED, port))]
+            }
         };
         match port.protocol {
             Protocol::Tcp => {

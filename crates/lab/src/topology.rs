@@ -13,6 +13,13 @@
 //! in a namespace of its own, wired to the node like a pod, so that a pod's
 //! egress to it crosses the node's `forward` hook as pod-to-pod traffic does.
 //! It is not in the cluster: the engine sees it as an IP (`Endpoint::Ip`).
+//!
+//! A hostNetwork pod ([`HostNetworkPod`]) gets no namespace: its address is
+//! its node's, so the lab puts that address on the node namespace's loopback
+//! and serves the pod's ports there. A pod's connection to it is then local
+//! delivery in the node namespace, through the `input` hook, as a pod's
+//! connection to a node is in a cluster. (One node namespace holds every
+//! node's address: enough for the rules, which match addresses.)
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr};
@@ -57,6 +64,16 @@ impl LabPod {
     }
 }
 
+/// A hostNetwork pod: no namespace of its own; its addresses (its node's) are
+/// the node namespace's (on `lo`), where its ports are served. A destination
+/// only: probes and connections reach it through the node's `input` hook.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostNetworkPod {
+    pub key: PodKey,
+    pub ips: Vec<IpAddr>,
+    pub ports: Vec<ContainerPort>,
+}
+
 /// Ports every external serves, on TCP and UDP, besides the port numbers any
 /// lab pod declares: DNS, HTTP and HTTPS, what pods usually reach outside.
 pub const EXTERNAL_PORTS: [u16; 3] = [53, 80, 443];
@@ -87,6 +104,9 @@ pub struct Topology {
     /// Addresses outside the cluster that the lab stands up (empty unless asked).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub externals: Vec<LabExternal>,
+    /// hostNetwork pods with an address, served in the node namespace.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub host_network: Vec<HostNetworkPod>,
     pub cluster: Cluster,
     /// What the plan changed or skipped, for the user (e.g. "added kube-system/kube-dns").
     pub notes: Vec<String>,
@@ -139,9 +159,6 @@ impl Topology {
         check_id(id)?;
         let mut cluster = cluster.clone();
         let mut notes = Vec::new();
-        for pod in cluster.pods.iter().filter(|p| p.host_network) {
-            notes.push(format!("{} is hostNetwork (node traffic): no namespace of its own", pod.key()));
-        }
         if !cluster.pods.iter().any(is_dns_pod) {
             cluster.pods.push(default_dns_pod());
             notes.push(format!(
@@ -161,6 +178,12 @@ impl Topology {
                 if let Some(first) = owner.insert(*ip, pod.key()) {
                     return Err(LabError::DuplicateIp { first, second: pod.key(), ip: *ip });
                 }
+            }
+        }
+        let host_network = host_network_pods(&cluster, &owner, &mut notes)?;
+        for host in &host_network {
+            for ip in &host.ips {
+                owner.entry(*ip).or_insert_with(|| host.key.clone());
             }
         }
         let mut next = 1u32;
@@ -218,6 +241,7 @@ impl Topology {
             node_netns: node_netns_name(id),
             pods,
             externals: Vec::new(),
+            host_network,
             cluster,
             notes,
         })
@@ -285,6 +309,29 @@ impl Topology {
         self.externals.iter().find(|e| e.ip == ip)
     }
 
+    /// The hostNetwork pod at `ip` (the first, when several share their node's address).
+    pub fn host_network_pod(&self, ip: IpAddr) -> Option<&HostNetworkPod> {
+        self.host_network.iter().find(|h| h.ips.contains(&ip))
+    }
+
+    /// Every address of a hostNetwork pod, once, with the ports served on it
+    /// (those of every hostNetwork pod at that address, TCP and UDP, once each).
+    pub fn host_network_addresses(&self) -> Vec<(IpAddr, Vec<ContainerPort>)> {
+        let mut by_ip: BTreeMap<IpAddr, BTreeSet<(u16, Protocol)>> = BTreeMap::new();
+        for host in &self.host_network {
+            for ip in &host.ips {
+                by_ip.entry(*ip).or_default().extend(host.ports.iter().map(|p| (p.port, p.protocol)));
+            }
+        }
+        by_ip
+            .into_iter()
+            .map(|(ip, ports)| {
+                let ports = ports.into_iter().map(|(port, protocol)| ContainerPort { name: None, port, protocol });
+                (ip, ports.collect())
+            })
+            .collect()
+    }
+
     /// The pod serving DNS (there is always one).
     pub fn dns_pod(&self) -> Option<&LabPod> {
         self.pods.iter().find(|p| p.dns)
@@ -293,8 +340,10 @@ impl Topology {
     /// Whether `other` has the same pods, addresses and ports (then only rules
     /// and DNS records need to change).
     pub fn same_pods(&self, other: &Topology) -> Result<(), LabError> {
-        let shape =
-            |t: &Topology| t.pods.iter().map(|p| (p.key.clone(), p.ips.clone(), p.ports.clone())).collect::<Vec<_>>();
+        let shape = |t: &Topology| {
+            let hosts = t.host_network.iter().map(|h| (h.key.clone(), h.ips.clone(), h.ports.clone()));
+            t.pods.iter().map(|p| (p.key.clone(), p.ips.clone(), p.ports.clone())).chain(hosts).collect::<Vec<_>>()
+        };
         let (a, b) = (shape(self), shape(other));
         if a == b {
             return Ok(());
@@ -310,6 +359,44 @@ impl Topology {
         }
         Err(LabError::PodsChanged(what.join(", ")))
     }
+}
+
+/// The hostNetwork pods of `cluster` (sorted) that the lab serves: those with
+/// an address that no other pod has and that can stand for a node (not
+/// loopback, unspecified, multicast or link-local: the lab's gateways are
+/// link-local). The others get a note.
+fn host_network_pods(
+    cluster: &Cluster,
+    owner: &BTreeMap<IpAddr, PodKey>,
+    notes: &mut Vec<String>,
+) -> Result<Vec<HostNetworkPod>, LabError> {
+    let mut hosts = Vec::new();
+    for pod in cluster.pods.iter().filter(|p| p.host_network) {
+        if let Some((ip, other)) = pod.ips.iter().find_map(|ip| owner.get(ip).map(|o| (*ip, o))) {
+            return Err(LabError::DuplicateIp { first: other.clone(), second: pod.key(), ip });
+        }
+        let special = |ip: &IpAddr| match ip {
+            IpAddr::V4(v4) => v4.is_loopback() || v4.is_unspecified() || v4.is_multicast() || v4.is_link_local(),
+            IpAddr::V6(v6) => {
+                v6.is_loopback() || v6.is_unspecified() || v6.is_multicast() || v6.is_unicast_link_local()
+            }
+        };
+        let ips: Vec<IpAddr> = pod.ips.iter().copied().filter(|ip| !special(ip)).collect();
+        if ips.is_empty() {
+            notes.push(format!("{} is hostNetwork without a node address: not reachable in the lab", pod.key()));
+            continue;
+        }
+        let shown: Vec<String> = ips.iter().map(IpAddr::to_string).collect();
+        notes.push(format!(
+            "{} is hostNetwork (node traffic): {} served in the node namespace",
+            pod.key(),
+            shown.join(", ")
+        ));
+        let mut seen = BTreeSet::new();
+        let ports = pod.ports.iter().filter(|p| seen.insert((p.port, p.protocol))).cloned().collect();
+        hosts.push(HostNetworkPod { key: pod.key(), ips, ports });
+    }
+    Ok(hosts)
 }
 
 fn is_dns_pod(pod: &Pod) -> bool {
@@ -463,6 +550,58 @@ mod tests {
         assert_eq!(serde_json::from_str::<Topology>(&json).unwrap(), topo);
         let plain = Topology::plan("t1", &cluster).unwrap();
         assert!(!serde_json::to_string(&plain).unwrap().contains("externals"));
+    }
+
+    #[test]
+    fn host_network_pods_are_served_at_their_node_address() {
+        let host = |name: &str, ips: &[&str], port: u16| {
+            let mut p = pod("h", name, ips);
+            p.host_network = true;
+            p.ports = vec![ContainerPort { name: Some("web".into()), port, protocol: Protocol::Tcp }];
+            p
+        };
+        let cluster = Cluster {
+            pods: vec![
+                pod("a", "x", &[]),
+                host("one", &["10.250.0.1"], 80),
+                host("two", &["10.250.0.1"], 81),
+                host("three", &["172.18.0.3"], 80),
+                host("none", &[], 80),
+            ],
+            ..Cluster::default()
+        };
+        let topo = Topology::plan("t1", &cluster).unwrap();
+        let hosts: Vec<String> = topo.host_network.iter().map(|h| format!("{} {:?}", h.key, h.ips)).collect();
+        assert_eq!(hosts, ["h/one [10.250.0.1]", "h/three [172.18.0.3]", "h/two [10.250.0.1]"]);
+        // No namespace of their own; a pod without an address does not get theirs.
+        assert!(topo.pods.iter().all(|p| p.key.namespace != "h"));
+        assert_eq!(topo.pod(&PodKey::new("a", "x")).unwrap().ips, [ip("10.250.0.2")]);
+        let served: Vec<String> = topo
+            .host_network_addresses()
+            .iter()
+            .map(|(ip, ports)| {
+                let ports: Vec<String> = ports.iter().map(|p| format!("{}/{}", p.port, p.protocol)).collect();
+                format!("{ip} {}", ports.join(","))
+            })
+            .collect();
+        assert_eq!(served, ["10.250.0.1 80/TCP,81/TCP", "172.18.0.3 80/TCP"]);
+        assert_eq!(topo.host_network_pod(ip("10.250.0.1")).map(|h| h.key.to_string()), Some("h/one".into()));
+        assert!(topo
+            .notes
+            .iter()
+            .any(|n| n == "h/none is hostNetwork without a node address: not reachable in the lab"));
+        // A hostNetwork pod at a pod's address is refused; a new one changes the pods.
+        let clash =
+            Cluster { pods: vec![pod("a", "x", &["10.0.0.1"]), host("h", &["10.0.0.1"], 80)], ..Cluster::default() };
+        assert!(Topology::plan("t1", &clash).unwrap_err().to_string().contains("both have the address 10.0.0.1"));
+        let mut more = cluster.clone();
+        more.pods.push(host("four", &["172.18.0.4"], 80));
+        let err = topo.same_pods(&Topology::plan("t1", &more).unwrap()).unwrap_err();
+        assert!(err.to_string().contains("new pod h/four"), "{err}");
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
     }
 
     #[test]

@@ -39,7 +39,9 @@
 //! a field an API server names, [`http`], a plain HTTP/1.0 client for the
 //! agent's endpoints, [`proxy`], a TCP proxy a test can cut,
 //! [`scenarios`], the seed 000 walkthrough and the policy churn as data that
-//! several tests replay through their own paths, and for the benchmarks
+//! several tests replay through their own paths, [`network_policy_api`], the
+//! upstream network-policy-api conformance suite's pokes and manifests (replayed
+//! by the engine's tests and the lab's), and for the benchmarks
 //! [`latency`]: the kernel's nftables commits heard in a namespace, and
 //! percentiles.
 
@@ -71,6 +73,7 @@ pub use netpol_model as __model;
 pub use netpol_controlplane as control_plane;
 pub use netpol_controlplane::http;
 pub mod latency;
+pub mod network_policy_api;
 pub mod privileged;
 pub mod proxy;
 pub mod random;

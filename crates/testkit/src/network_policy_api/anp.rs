@@ -22,20 +22,28 @@ pub const ALL: &[&Test] = &[
     &PRIORITY_FIELD,
 ];
 
-conformance! {
-    EGRESS_NAMED_PORT => admin_network_policy_egress_named_port, cnp_admin_tier_egress_named_port;
-    EGRESS_NODE_PEERS => admin_network_policy_egress_node_peers, cnp_admin_tier_egress_node_peers;
-    INGRESS_NAMED_PORT => admin_network_policy_ingress_named_port, cnp_admin_tier_ingress_named_port;
-    EGRESS_INLINE_CIDR_PEERS => admin_network_policy_egress_inline_cidr_peers, cnp_admin_tier_egress_inline_cidr_peers;
-    EGRESS_SCTP => admin_network_policy_egress_sctp, cnp_admin_tier_egress_sctp;
-    EGRESS_TCP => admin_network_policy_egress_tcp, cnp_admin_tier_egress_tcp;
-    EGRESS_UDP => admin_network_policy_egress_udp, cnp_admin_tier_egress_udp;
-    GRESS => admin_network_policy_gress, cnp_admin_tier_gress;
-    INGRESS_SCTP => admin_network_policy_ingress_sctp, cnp_admin_tier_ingress_sctp;
-    INGRESS_TCP => admin_network_policy_ingress_tcp, cnp_admin_tier_ingress_tcp;
-    INGRESS_UDP => admin_network_policy_ingress_udp, cnp_admin_tier_ingress_udp;
-    INTEGRATION => admin_network_policy_integration, cnp_admin_tier_integration;
-    PRIORITY_FIELD => admin_network_policy_priority_field, cnp_admin_tier_priority_field;
+/// The `#[test]` of each table at each tag (see [`network_policy_api_tests!`](crate::network_policy_api_tests)).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __network_policy_api_anp_tests {
+    ($check:path) => {
+        $crate::__network_policy_api_tables! {
+            $check, anp;
+            EGRESS_NAMED_PORT => admin_network_policy_egress_named_port, cnp_admin_tier_egress_named_port;
+            EGRESS_NODE_PEERS => admin_network_policy_egress_node_peers, cnp_admin_tier_egress_node_peers;
+            INGRESS_NAMED_PORT => admin_network_policy_ingress_named_port, cnp_admin_tier_ingress_named_port;
+            EGRESS_INLINE_CIDR_PEERS => admin_network_policy_egress_inline_cidr_peers, cnp_admin_tier_egress_inline_cidr_peers;
+            EGRESS_SCTP => admin_network_policy_egress_sctp, cnp_admin_tier_egress_sctp;
+            EGRESS_TCP => admin_network_policy_egress_tcp, cnp_admin_tier_egress_tcp;
+            EGRESS_UDP => admin_network_policy_egress_udp, cnp_admin_tier_egress_udp;
+            GRESS => admin_network_policy_gress, cnp_admin_tier_gress;
+            INGRESS_SCTP => admin_network_policy_ingress_sctp, cnp_admin_tier_ingress_sctp;
+            INGRESS_TCP => admin_network_policy_ingress_tcp, cnp_admin_tier_ingress_tcp;
+            INGRESS_UDP => admin_network_policy_ingress_udp, cnp_admin_tier_ingress_udp;
+            INTEGRATION => admin_network_policy_integration, cnp_admin_tier_integration;
+            PRIORITY_FIELD => admin_network_policy_priority_field, cnp_admin_tier_priority_field;
+        }
+    };
 }
 
 pub const EGRESS_NAMED_PORT: Test = Test {

@@ -20,18 +20,26 @@ pub const ALL: &[&Test] = &[
     &INGRESS_UDP,
 ];
 
-conformance! {
-    EGRESS_NAMED_PORT => baseline_admin_network_policy_egress_named_port, cnp_baseline_tier_egress_named_port;
-    EGRESS_NODE_PEERS => baseline_admin_network_policy_egress_node_peers, cnp_baseline_tier_egress_node_peers;
-    INGRESS_NAMED_PORT => baseline_admin_network_policy_ingress_named_port, cnp_baseline_tier_ingress_named_port;
-    EGRESS_INLINE_CIDR_PEERS => baseline_admin_network_policy_egress_inline_cidr_peers, cnp_baseline_tier_egress_inline_cidr_peers;
-    EGRESS_SCTP => baseline_admin_network_policy_egress_sctp, cnp_baseline_tier_egress_sctp;
-    EGRESS_TCP => baseline_admin_network_policy_egress_tcp, cnp_baseline_tier_egress_tcp;
-    EGRESS_UDP => baseline_admin_network_policy_egress_udp, cnp_baseline_tier_egress_udp;
-    GRESS => baseline_admin_network_policy_gress, cnp_baseline_tier_gress;
-    INGRESS_SCTP => baseline_admin_network_policy_ingress_sctp, cnp_baseline_tier_ingress_sctp;
-    INGRESS_TCP => baseline_admin_network_policy_ingress_tcp, cnp_baseline_tier_ingress_tcp;
-    INGRESS_UDP => baseline_admin_network_policy_ingress_udp, cnp_baseline_tier_ingress_udp;
+/// The `#[test]` of each table at each tag (see [`network_policy_api_tests!`](crate::network_policy_api_tests)).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __network_policy_api_banp_tests {
+    ($check:path) => {
+        $crate::__network_policy_api_tables! {
+            $check, banp;
+            EGRESS_NAMED_PORT => baseline_admin_network_policy_egress_named_port, cnp_baseline_tier_egress_named_port;
+            EGRESS_NODE_PEERS => baseline_admin_network_policy_egress_node_peers, cnp_baseline_tier_egress_node_peers;
+            INGRESS_NAMED_PORT => baseline_admin_network_policy_ingress_named_port, cnp_baseline_tier_ingress_named_port;
+            EGRESS_INLINE_CIDR_PEERS => baseline_admin_network_policy_egress_inline_cidr_peers, cnp_baseline_tier_egress_inline_cidr_peers;
+            EGRESS_SCTP => baseline_admin_network_policy_egress_sctp, cnp_baseline_tier_egress_sctp;
+            EGRESS_TCP => baseline_admin_network_policy_egress_tcp, cnp_baseline_tier_egress_tcp;
+            EGRESS_UDP => baseline_admin_network_policy_egress_udp, cnp_baseline_tier_egress_udp;
+            GRESS => baseline_admin_network_policy_gress, cnp_baseline_tier_gress;
+            INGRESS_SCTP => baseline_admin_network_policy_ingress_sctp, cnp_baseline_tier_ingress_sctp;
+            INGRESS_TCP => baseline_admin_network_policy_ingress_tcp, cnp_baseline_tier_ingress_tcp;
+            INGRESS_UDP => baseline_admin_network_policy_ingress_udp, cnp_baseline_tier_ingress_udp;
+        }
+    };
 }
 
 pub const EGRESS_NAMED_PORT: Test = Test {
