@@ -140,7 +140,7 @@ impl<'c> Engine<'c> {
             .unwrap_or_default()
     }
 
-    fn resolve(&self, endpoint: &Endpoint) -> Result<(Option<&'c Pod>, Option<IpAddr>), EngineError> {
+    pub(crate) fn resolve(&self, endpoint: &Endpoint) -> Result<(Option<&'c Pod>, Option<IpAddr>), EngineError> {
         match endpoint {
             Endpoint::Pod(key) => match self.pods_by_key.get(&(key.namespace.as_str(), key.name.as_str())) {
                 Some(pod) => Ok((Some(pod), None)),

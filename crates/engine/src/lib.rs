@@ -73,6 +73,6 @@ pub use error::EngineError;
 pub use evaluate::{Engine, Options};
 pub use explain::explain;
 pub use exposure::{Candidate, Exposure, Grant, Limit, NamespaceScope, OtherSide, PolicyOf, Ports, Reach, RuleOf};
-pub use tiers::{StepAction, TierStep};
+pub use tiers::{PeerKey, StepAction, TierStep};
 // What `allowed_connections` returns: defined in the model, shared with the matrix.
 pub use netpol_model::{PortRange, PortSet, MAX_PORT, MIN_PORT};

@@ -15,15 +15,25 @@
 //! computes the same for every port at once, as port-set algebra. A test holds
 //! them equal.
 
+use std::net::IpAddr;
+
 use netpol_model::{
-    Action, Direction, Labels, Node, PeerEnd, PodView, Protocol, RuleProtocol, Tier, TierDefault, TieredEnd,
-    TieredPolicy, TieredRule, DEFAULT_TIER, V1_POLICY_ORDER,
+    Action, ContainerPort, Direction, Labels, Node, PeerEnd, PodView, Protocol, RuleProtocol, Tier, TierDefault,
+    TieredEnd, TieredPolicy, TieredRule, WorkloadKind, DEFAULT_TIER, V1_POLICY_ORDER,
 };
 use serde::Serialize;
 
 use crate::evaluate::Side;
 use crate::port::port_set;
-use crate::{Engine, PortSet};
+use crate::{Endpoint, Engine, PortSet};
+
+/// What a verdict towards an address depends on besides the address: see
+/// [`Engine::peer_key`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PeerKey<'c> {
+    pod: Option<(&'c str, &'c Labels, &'c [ContainerPort], bool, WorkloadKind)>,
+    node: Option<&'c str>,
+}
 
 /// What one step of the chain did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -143,6 +153,21 @@ impl<'c> Engine<'c> {
             out.push((tier, entries));
         }
         out
+    }
+
+    /// Everything about the endpoint at `peer` that [`Engine::direction_connections`]
+    /// reads, but the address itself: the pod there (its namespace, labels,
+    /// declared ports, hostNetwork, kind; not its name or node) and the Node it
+    /// is. Two addresses with equal keys that no CIDR of any policy tells apart
+    /// get equal port sets for the same direction and subject: what lets the nft
+    /// renderer ask once per key instead of once per address.
+    pub fn peer_key(&self, peer: IpAddr) -> PeerKey<'c> {
+        let pod = self.resolve(&Endpoint::Ip(peer)).ok().and_then(|(pod, _)| pod);
+        let side = Side { endpoint: Endpoint::Ip(peer), pod, addr: Some(peer) };
+        PeerKey {
+            pod: pod.map(|p| (p.namespace.as_str(), &p.labels, p.ports.as_slice(), p.host_network, p.kind)),
+            node: self.node_of(&side).map(|n| n.name.as_str()),
+        }
     }
 
     /// The other side as an ordered policy's peer sees it.

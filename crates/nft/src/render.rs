@@ -117,6 +117,8 @@ struct Renderer<'a> {
     named_everywhere: BTreeMap<(String, Protocol, Family), Vec<(AddrRange, PortRange)>>,
     /// Pods a peer matches, by (policy, direction, rule, peer).
     peer_cache: BTreeMap<(String, Direction, usize, usize), Vec<&'a Pod>>,
+    /// The address segments of each family for ordered chains (computed once).
+    segments: BTreeMap<Family, std::rc::Rc<[ordered::Segment]>>,
     sets: BTreeMap<String, Arc<Set>>,
     chains: Vec<Chain>,
     warnings: Vec<String>,
@@ -152,6 +154,7 @@ impl<'a> Renderer<'a> {
             namespace_labels,
             named_everywhere: BTreeMap::new(),
             peer_cache: BTreeMap::new(),
+            segments: BTreeMap::new(),
             sets: BTreeMap::new(),
             chains: Vec::new(),
             warnings: Vec::new(),

@@ -10,12 +10,16 @@
 //! ([`netpol_engine::Engine::direction_connections`], the reference), evaluated
 //! once per *address segment*: the address space cut at every pod and node
 //! address and every CIDR edge any policy names, so every address of a segment
-//! meets every peer the same way. Cost: groups x segments engine evaluations.
+//! meets every peer the same way. The engine is asked once per group and
+//! distinct (peer key, CIDR region) of the segments ([`netpol_engine::PeerKey`]:
+//! the pod or node at the address, without its name and address), so that
+//! replicas with the same labels cost one evaluation, not one each.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
+use std::rc::Rc;
 
-use netpol_engine::Engine;
+use netpol_engine::{Engine, PeerKey};
 use netpol_model::{Direction, PeerEnd, Pod, PodView, PortRange, PortSet, Protocol};
 
 use super::groups::{everything, peer_field};
@@ -44,6 +48,15 @@ fn top(family: Family) -> u128 {
         Family::V4 => u128::from(u32::MAX),
         Family::V6 => u128::MAX,
     }
+}
+
+/// Addresses `first..=last` of a family, and the index of the region between
+/// two CIDR edges of the policies they lie in.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Segment {
+    first: u128,
+    last: u128,
+    region: usize,
 }
 
 impl<'a> Renderer<'a> {
@@ -101,9 +114,19 @@ impl<'a> Renderer<'a> {
         members
     }
 
-    /// The segments of one family: every pod and node address alone, cut at
-    /// every CIDR edge the policies name; each as (first, last).
-    fn segments(&self, family: Family) -> Vec<(u128, u128)> {
+    /// The segments of one family (computed once per render).
+    fn segments(&mut self, family: Family) -> Rc<[Segment]> {
+        if let Some(s) = self.segments.get(&family) {
+            return s.clone();
+        }
+        let s: Rc<[Segment]> = self.compute_segments(family).into();
+        self.segments.insert(family, s.clone());
+        s
+    }
+
+    /// Every pod and node address alone, cut at every CIDR edge the policies
+    /// name; each with its region (which CIDR edges it lies between).
+    fn compute_segments(&self, family: Family) -> Vec<Segment> {
         let mut cuts: BTreeSet<u128> = BTreeSet::from([0]);
         let mut point = |start: u128, end: u128| {
             cuts.insert(start);
@@ -142,15 +165,23 @@ impl<'a> Renderer<'a> {
                 }
             }
         }
+        let regions: Vec<u128> = cuts.iter().copied().collect();
         let addrs =
             self.cluster.pods.iter().flat_map(|p| &p.ips).chain(self.cluster.nodes.iter().flat_map(|n| &n.addresses));
         for a in addrs.filter(|a| Family::of(**a) == family) {
-            point(num(*a), num(*a));
+            cuts.insert(num(*a));
+            if num(*a) < top(family) {
+                cuts.insert(num(*a) + 1);
+            }
         }
         let cuts: Vec<u128> = cuts.into_iter().collect();
         cuts.iter()
             .enumerate()
-            .map(|(i, &start)| (start, cuts.get(i + 1).map_or(top(family), |next| next - 1)))
+            .map(|(i, &first)| Segment {
+                first,
+                last: cuts.get(i + 1).map_or(top(family), |next| next - 1),
+                region: regions.partition_point(|&edge| edge <= first),
+            })
             .collect()
     }
 
@@ -183,13 +214,20 @@ impl<'a> Renderer<'a> {
                     }
                 }
             };
-            for (lo, hi) in self.segments(family) {
+            // Addresses with the same peer key in the same region get the same set
+            // (`Engine::peer_key`): the engine is asked once per (key, region).
+            let mut known: HashMap<(PeerKey<'_>, usize), PortSet> = HashMap::new();
+            for &Segment { first: lo, last: hi, region } in self.segments(family).iter() {
                 // Members share every input of the chain; a pod reaching itself passes
                 // in the base chain, and `direction_connections` judges a member's own
                 // address as any peer's.
                 let at = ip(family, lo);
-                let set =
-                    engine.direction_connections(direction, &members[0].key(), at).unwrap_or_else(|_| PortSet::none());
+                let set = known
+                    .entry((engine.peer_key(at), region))
+                    .or_insert_with(|| {
+                        engine.direction_connections(direction, &members[0].key(), at).unwrap_or_else(|_| PortSet::none())
+                    })
+                    .clone();
                 match &mut last {
                     Some((_, end, prev)) if *prev == set && *end + 1 == lo => *end = hi,
                     _ => {
