@@ -186,8 +186,22 @@ impl Source for FolderSource {
                 ("Pod", cluster.pods.len()),
                 ("Service", cluster.services.len()),
                 ("NetworkPolicy", cluster.policies.len()),
+                ("Node", cluster.nodes.len()),
+                ("Tier", cluster.tiers.len()),
             ] {
                 metrics.set_objects(kind, u64::try_from(count).unwrap_or(u64::MAX));
+            }
+            // The ordered kinds, by the names the API source labels them with.
+            use netpol_model::TieredKind as T;
+            for kind in [
+                T::AdminNetworkPolicy,
+                T::BaselineAdminNetworkPolicy,
+                T::ClusterNetworkPolicy,
+                T::GlobalNetworkPolicy,
+                T::CalicoNetworkPolicy,
+            ] {
+                let count = cluster.tiered.iter().filter(|p| p.kind == kind).count();
+                metrics.set_objects(kind.as_str(), u64::try_from(count).unwrap_or(u64::MAX));
             }
             metrics.set_source_ready(true);
         }

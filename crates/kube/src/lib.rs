@@ -3,8 +3,10 @@
 //! [`connect`] resolves the configuration as kubectl does (`--kubeconfig`,
 //! `$KUBECONFIG`, `~/.kube/config`, then the in-cluster service account) and
 //! [`Connection::read`] lists, at cluster scope and paginated, everything
-//! netpol models. The objects go to `netpol_manifest::api`, the one place
-//! where API objects become model types.
+//! netpol models: the required kinds, and the optional ones ([`Kind`] says
+//! which are which; Nodes and the ordered-policy kinds, read as dynamic
+//! objects, since their CRDs are often not installed). The objects go to
+//! `netpol_manifest::api`, the one place where API objects become model types.
 //!
 //! Failures are data ([`Error`]) with what a user needs: the address and the
 //! OS error when the server is unreachable, the TLS or credential problem,
@@ -21,18 +23,20 @@ use std::time::Duration;
 use k8s_openapi::api::networking::v1 as net;
 use kube::api::{Api, ListParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::core::{DynamicObject, TypeMeta};
 use kube::{Client, Config};
 use netpol_manifest::api::Objects;
 use serde::de::DeserializeOwned;
 
 mod decode;
 mod error;
+mod kind;
 pub mod projection;
 mod watch;
 
 pub use error::Error;
-pub use projection::Kind;
-pub use watch::{run_agent, skipped_event, ApiSource, Counters, Note, WatchOptions, FIRST_LISTS};
+pub use kind::{Kind, KINDS};
+pub use watch::{run_agent, skipped_event, Absence, ApiSource, Counters, Note, WatchOptions, FIRST_LISTS};
 
 /// Where the cluster is: kubectl's `--kubeconfig` and `--context`.
 #[derive(Clone, Debug, Default)]
@@ -96,6 +100,46 @@ pub fn connect(source: &Source) -> Result<Connection, Error> {
     Ok(Connection { client, runtime, server, namespace })
 }
 
+/// The optional kinds [`Connection::read`] went on without, for its notes.
+#[derive(Debug, Default)]
+struct Absent {
+    not_served: Vec<&'static str>,
+    forbidden: Vec<&'static str>,
+}
+
+impl Absent {
+    /// The items listed, or none (noted) when the server does not serve the
+    /// kind or RBAC refuses it; another error stops the read.
+    fn note<K>(&mut self, kind: Kind, listed: Result<Vec<K>, Error>) -> Result<Vec<K>, Error> {
+        match listed {
+            Ok(items) => Ok(items),
+            Err(Error::NotServed { .. }) => {
+                self.not_served.push(kind.resource());
+                Ok(Vec::new())
+            }
+            Err(Error::Forbidden { .. }) => {
+                self.forbidden.push(kind.resource());
+                Ok(Vec::new())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn notes(self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if !self.forbidden.is_empty() {
+            notes.push(format!(
+                "cannot list {} at cluster scope (forbidden by RBAC); going on without them",
+                self.forbidden.join(", ")
+            ));
+        }
+        if !self.not_served.is_empty() {
+            notes.push(format!("{} not served; treating as none", self.not_served.join(", ")));
+        }
+        notes
+    }
+}
+
 /// The message of an error and of every error under it.
 pub(crate) fn chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
@@ -123,8 +167,10 @@ const PAGE: u32 = 500;
 
 impl Connection {
     /// Lists every Namespace, Pod and NetworkPolicy (required: an error stops
-    /// the read), and Services and workloads (optional: a refusal is a note,
-    /// since without them netpol still answers for the pods that exist).
+    /// the read), and Services, workloads, Nodes and the ordered-policy kinds
+    /// (optional: a refusal is a note, since without them netpol still answers
+    /// for the pods and policies that exist; the ordered kinds the server does
+    /// not serve, their CRDs not installed, are one note together).
     /// `progress` gets a line after every page.
     pub fn read(&self, progress: &mut dyn FnMut(&str)) -> Result<Read, Error> {
         self.runtime.block_on(async {
@@ -140,6 +186,24 @@ impl Connection {
             o.replica_sets = self.optional("replicasets", &mut read.notes, progress).await?;
             o.jobs = self.optional("jobs", &mut read.notes, progress).await?;
             o.cron_jobs = self.optional("cronjobs", &mut read.notes, progress).await?;
+            let mut absent = Absent::default();
+            o.nodes = absent.note(Kind::Nodes, self.list("nodes", progress).await)?;
+            for kind in Kind::ORDERED {
+                let resource = kind.api_resource();
+                let api: Api<DynamicObject> = Api::all_with(self.client.clone(), &resource);
+                for mut item in absent.note(kind, self.list_from(api, kind.resource(), progress).await)? {
+                    // List items may come without their type.
+                    let types = TypeMeta { api_version: resource.api_version.clone(), kind: resource.kind.clone() };
+                    item.types.get_or_insert(types);
+                    let value = serde_json::to_value(&item).map_err(|e| Error::Other {
+                        verb: "list".into(),
+                        resource: kind.resource().into(),
+                        message: e.to_string(),
+                    })?;
+                    o.ordered.push((kind.resource().to_string(), value));
+                }
+            }
+            read.notes.extend(absent.notes());
             Ok(read)
         })
     }
@@ -171,7 +235,14 @@ impl Connection {
         K: kube::Resource + Clone + DeserializeOwned + Debug,
         K::DynamicType: Default,
     {
-        let api: Api<K> = Api::all(self.client.clone());
+        self.list_from(Api::all(self.client.clone()), resource, progress).await
+    }
+
+    /// [`Connection::list`] through `api` (a dynamic one, say).
+    async fn list_from<K>(&self, api: Api<K>, resource: &str, progress: &mut dyn FnMut(&str)) -> Result<Vec<K>, Error>
+    where
+        K: kube::Resource + Clone + DeserializeOwned + Debug,
+    {
         let mut items = Vec::new();
         let mut token: Option<String> = None;
         let mut restarts = 0;
@@ -239,6 +310,31 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains("/nonexistent/kubeconfig"), "{text}");
         assert!(matches!(err, Error::Config(_)), "{err:?}");
+    }
+
+    #[test]
+    fn absent_optional_kinds_are_one_note_each_way() {
+        let mut absent = Absent::default();
+        let not_served = || Error::NotServed { resource: "x".into(), message: "404".into() };
+        let forbidden = || Error::Forbidden {
+            verb: "list".into(),
+            resource: "x".into(),
+            scope: String::new(),
+            message: String::new(),
+        };
+        assert_eq!(absent.note(Kind::Nodes, Ok(vec![1])).unwrap(), [1]);
+        assert!(absent.note::<u8>(Kind::AdminNetworkPolicies, Err(not_served())).unwrap().is_empty());
+        assert!(absent.note::<u8>(Kind::CalicoNetworkPolicies, Err(not_served())).unwrap().is_empty());
+        assert!(absent.note::<u8>(Kind::Tiers, Err(forbidden())).unwrap().is_empty());
+        let unreachable = Error::Unreachable { server: "s".into(), reason: "r".into() };
+        assert!(absent.note::<u8>(Kind::Nodes, Err(unreachable)).is_err(), "any other error stops the read");
+        assert_eq!(
+            absent.notes(),
+            [
+                "cannot list tiers at cluster scope (forbidden by RBAC); going on without them",
+                "adminnetworkpolicies, networkpolicies.projectcalico.org not served; treating as none",
+            ]
+        );
     }
 
     #[test]

@@ -2,14 +2,16 @@
 //! watch event at a time.
 //!
 //! Design (model, goals, implementation):
-//! - Model: one [`Projection`] holds the model objects of three watched
-//!   kinds (Namespaces, Pods, NetworkPolicies), already converted (the API
+//! - Model: one [`Projection`] holds the model objects of every watched
+//!   kind ([`Kind`]: Namespaces, Pods, NetworkPolicies, Nodes and the
+//!   ordered-policy kinds), already converted (the API
 //!   objects are dropped as soon as they arrive: memory follows the model, not
 //!   the API's JSON), and the [`Cluster`] the sync loop renders.
 //! - Goals: never expose a partial list. A kind counts as known once its
 //!   watcher delivered a whole list (`Init`, `InitApply`..., `InitDone`); until
 //!   every kind is known the projection is not [`Projection::ready`] and the
-//!   agent applies nothing. A relist (after `410 Gone` or a lost watch) is
+//!   agent applies nothing. An optional kind the server does not serve, or
+//!   RBAC refuses, is known and empty instead ([`Change::Absent`]). A relist (after `410 Gone` or a lost watch) is
 //!   buffered and replaces the kind's objects in one step at its `InitDone`, so
 //!   objects deleted while the watch was down go away then, and the rules in
 //!   place stay until then.
@@ -17,49 +19,19 @@
 //!   from key to position makes an upsert or a delete O(log n)
 //!   ([`Keyed`]); namespaces are the cluster's map. A namespace some pod or
 //!   policy uses but the API has not (yet) shown is added as implicit at read
-//!   time, as a load of files does.
+//!   time, as a load of files does (Calico NetworkPolicies count as users).
+//!   The ordered kinds share the cluster's `tiered` list, keyed by kind too.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use netpol_model::{Cluster, Namespace, NetworkPolicy, Pod};
+use netpol_model::{Cluster, Namespace, NetworkPolicy, Node, Pod, Tier, TieredPolicy};
 
-/// `(namespace, name)`; `("", name)` for a Namespace.
+pub use crate::kind::Kind;
+use crate::kind::KINDS;
+
+/// `(namespace, name)`; `("", name)` for a cluster-scoped object.
 pub type Key = (String, String);
-
-/// The kinds the agent watches.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Kind {
-    Namespaces,
-    Pods,
-    NetworkPolicies,
-}
-
-impl Kind {
-    pub const ALL: [Kind; 3] = [Kind::Namespaces, Kind::Pods, Kind::NetworkPolicies];
-
-    /// The resource's plural name, as kubectl and RBAC spell it.
-    pub fn resource(self) -> &'static str {
-        match self {
-            Kind::Namespaces => "namespaces",
-            Kind::Pods => "pods",
-            Kind::NetworkPolicies => "networkpolicies",
-        }
-    }
-
-    /// The kind's name, as the metrics label objects (`netpol_objects{kind}`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::Namespaces => "Namespace",
-            Kind::Pods => "Pod",
-            Kind::NetworkPolicies => "NetworkPolicy",
-        }
-    }
-
-    fn index(self) -> usize {
-        self as usize
-    }
-}
 
 /// One object as the model holds it.
 #[derive(Clone, Debug, PartialEq)]
@@ -67,6 +39,10 @@ pub enum Object {
     Namespace(Namespace),
     Pod(Pod),
     Policy(NetworkPolicy),
+    Node(Node),
+    Tier(Tier),
+    /// An ordered policy (of the kind its `kind` says).
+    Tiered(TieredPolicy),
 }
 
 /// What a watcher reported, already converted.
@@ -83,17 +59,29 @@ pub enum Change {
     /// version, if any, stays (it is not taken for deleted at `InitDone`).
     InitKeep(Key),
     InitDone,
+    /// An optional kind the server does not serve (404) or RBAC refuses
+    /// (403): known from now on; `empty` drops its objects (not served: they
+    /// went with their CRD), otherwise what was listed before stays.
+    Absent {
+        empty: bool,
+    },
 }
 
 /// A kind's objects in one of the cluster's lists, by key.
-#[derive(Debug, Default)]
-struct Keyed {
-    position: BTreeMap<Key, usize>,
+#[derive(Debug)]
+struct Keyed<K = Key> {
+    position: BTreeMap<K, usize>,
 }
 
-impl Keyed {
+impl<K> Default for Keyed<K> {
+    fn default() -> Self {
+        Keyed { position: BTreeMap::new() }
+    }
+}
+
+impl<K: Ord + Clone + std::fmt::Debug> Keyed<K> {
     /// Inserts or replaces `item` under `key` in `list`; true when it changed.
-    fn upsert<T: PartialEq>(&mut self, list: &mut Vec<T>, key: Key, item: T, key_of: impl Fn(&T) -> Key) -> bool {
+    fn upsert<T: PartialEq>(&mut self, list: &mut Vec<T>, key: K, item: T, key_of: impl Fn(&T) -> K) -> bool {
         match self.position.get(&key) {
             Some(&at) if list[at] == item => false,
             Some(&at) => {
@@ -110,7 +98,7 @@ impl Keyed {
     }
 
     /// Removes `key` from `list`; true when it was there.
-    fn remove<T>(&mut self, list: &mut Vec<T>, key: &Key, key_of: impl Fn(&T) -> Key) -> bool {
+    fn remove<T>(&mut self, list: &mut Vec<T>, key: &K, key_of: impl Fn(&T) -> K) -> bool {
         let Some(at) = self.position.remove(key) else { return false };
         list.swap_remove(at);
         if let Some(moved) = list.get(at) {
@@ -119,7 +107,7 @@ impl Keyed {
         true
     }
 
-    fn keys(&self) -> Vec<Key> {
+    fn keys(&self) -> Vec<K> {
         self.position.keys().cloned().collect()
     }
 }
@@ -132,18 +120,35 @@ fn policy_key(p: &NetworkPolicy) -> Key {
     (p.namespace.clone(), p.name.clone())
 }
 
+fn node_key(n: &Node) -> Key {
+    (String::new(), n.name.clone())
+}
+
+fn tier_key(t: &Tier) -> Key {
+    (String::new(), t.name.clone())
+}
+
+/// The ordered kinds share one list: their keys carry the kind.
+fn tiered_key(p: &TieredPolicy) -> (Kind, Key) {
+    (Kind::of_tiered(p.kind), (p.namespace.clone().unwrap_or_default(), p.name.clone()))
+}
+
 /// The watched state, converted, and the cluster built from it.
 #[derive(Debug, Default)]
 pub struct Projection {
     cluster: Cluster,
     pods: Keyed,
     policies: Keyed,
+    nodes: Keyed,
+    tiers: Keyed,
+    tiered: Keyed<(Kind, Key)>,
     /// Namespaces added as implicit (used, not shown by the API).
     implicit: Vec<String>,
-    /// Per kind: a whole list was delivered at least once.
-    known: [bool; 3],
+    /// Per kind: a whole list was delivered at least once (or, for an
+    /// optional kind, the server said it has none to give).
+    known: [bool; KINDS],
     /// Per kind: a relist in progress, buffered until its `InitDone`.
-    relist: [Option<BTreeMap<Key, Object>>; 3],
+    relist: [Option<BTreeMap<Key, Object>>; KINDS],
     /// Bumped whenever a pod or namespace changes ([`netpol_agent::Snapshot::pods_version`]).
     pods_version: u64,
     /// Something changed since the last [`Projection::take_change`], first seen then.
@@ -183,6 +188,9 @@ impl Projection {
             Kind::Namespaces => self.cluster.namespaces.values().filter(|n| n.declared).count(),
             Kind::Pods => self.cluster.pods.len(),
             Kind::NetworkPolicies => self.cluster.policies.len(),
+            Kind::Nodes => self.cluster.nodes.len(),
+            Kind::Tiers => self.cluster.tiers.len(),
+            ordered => self.cluster.tiered.iter().filter(|p| Some(p.kind) == ordered.tiered()).count(),
         }
     }
 
@@ -229,6 +237,13 @@ impl Projection {
                 self.known[kind.index()] = true;
                 self.replace(kind, listed) || first
             }
+            Change::Absent { empty } => {
+                self.relist[kind.index()] = None;
+                let first = !self.known[kind.index()];
+                self.known[kind.index()] = true;
+                let emptied = (empty || first) && self.replace(kind, BTreeMap::new());
+                emptied || first
+            }
         };
         if changed {
             self.changed_at.get_or_insert(at);
@@ -245,6 +260,13 @@ impl Projection {
             Kind::NetworkPolicies => {
                 self.policies.position.get(key).map(|&at| Object::Policy(self.cluster.policies[at].clone()))
             }
+            Kind::Nodes => self.nodes.position.get(key).map(|&at| Object::Node(self.cluster.nodes[at].clone())),
+            Kind::Tiers => self.tiers.position.get(key).map(|&at| Object::Tier(self.cluster.tiers[at].clone())),
+            ordered => self
+                .tiered
+                .position
+                .get(&(ordered, key.clone()))
+                .map(|&at| Object::Tiered(self.cluster.tiered[at].clone())),
         }
     }
 
@@ -260,6 +282,9 @@ impl Projection {
                 .collect(),
             Kind::Pods => self.pods.keys(),
             Kind::NetworkPolicies => self.policies.keys(),
+            Kind::Nodes => self.nodes.keys(),
+            Kind::Tiers => self.tiers.keys(),
+            ordered => self.tiered.keys().into_iter().filter(|(k, _)| *k == ordered).map(|(_, key)| key).collect(),
         };
         let mut changed = false;
         for key in current {
@@ -289,6 +314,9 @@ impl Projection {
                     _ => false,
                 }
             }
+            // Few objects: any change looks at the namespaces again.
+            Kind::CalicoNetworkPolicies => true,
+            _ => false,
         };
         let changed = match (kind, object) {
             (Kind::Namespaces, Some(Object::Namespace(ns))) => {
@@ -312,13 +340,23 @@ impl Projection {
                 self.policies.upsert(&mut self.cluster.policies, key, np, policy_key)
             }
             (Kind::NetworkPolicies, None) => self.policies.remove(&mut self.cluster.policies, &key, policy_key),
+            (Kind::Nodes, Some(Object::Node(node))) => self.nodes.upsert(&mut self.cluster.nodes, key, node, node_key),
+            (Kind::Nodes, None) => self.nodes.remove(&mut self.cluster.nodes, &key, node_key),
+            (Kind::Tiers, Some(Object::Tier(tier))) => self.tiers.upsert(&mut self.cluster.tiers, key, tier, tier_key),
+            (Kind::Tiers, None) => self.tiers.remove(&mut self.cluster.tiers, &key, tier_key),
+            (kind, Some(Object::Tiered(p))) if kind.tiered() == Some(p.kind) => {
+                self.tiered.upsert(&mut self.cluster.tiered, (kind, key), p, tiered_key)
+            }
             (kind, Some(other)) => {
                 debug_assert!(false, "{kind:?} watcher sent {other:?}");
                 false
             }
+            // Every other kind left is an ordered one.
+            (kind, None) => self.tiered.remove(&mut self.cluster.tiered, &(kind, key), tiered_key),
         };
         if changed {
-            if kind != Kind::NetworkPolicies {
+            // Nodes matter only to ordered policies, which are rendered whole.
+            if matches!(kind, Kind::Namespaces | Kind::Pods) {
                 self.pods_version += 1;
             }
             self.stale_namespaces |= namespaces_may_change;
@@ -336,7 +374,12 @@ impl Projection {
         // As `Cluster::add_implicit_namespaces`, without a String per pod:
         // this runs after every pod change.
         let cluster = &mut self.cluster;
-        let used = cluster.pods.iter().map(|p| &p.namespace).chain(cluster.policies.iter().map(|p| &p.namespace));
+        let used = cluster
+            .pods
+            .iter()
+            .map(|p| &p.namespace)
+            .chain(cluster.policies.iter().map(|p| &p.namespace))
+            .chain(cluster.tiered.iter().filter_map(|p| p.namespace.as_ref()));
         let missing: std::collections::BTreeSet<&String> =
             used.filter(|ns| !cluster.namespaces.contains_key(ns.as_str())).collect();
         let missing: Vec<String> = missing.into_iter().cloned().collect();
@@ -348,247 +391,5 @@ impl Projection {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use netpol_testkit::{namespace, pod, policy};
-
-    fn at() -> Instant {
-        Instant::now()
-    }
-
-    fn pod_obj(ns: &str, name: &str, ip: &str) -> (Key, Option<Object>) {
-        ((ns.into(), name.into()), Some(Object::Pod(pod(ns, name).ip(ip).build())))
-    }
-
-    fn list(p: &mut Projection, kind: Kind, objects: Vec<(Key, Option<Object>)>) {
-        p.apply(kind, Change::Init, at());
-        for (key, object) in objects {
-            p.apply(kind, Change::InitApply(key, object), at());
-        }
-        p.apply(kind, Change::InitDone, at());
-    }
-
-    fn names(p: &mut Projection) -> Vec<String> {
-        let mut v: Vec<String> = p.cluster().pods.iter().map(|p| format!("{}/{}", p.namespace, p.name)).collect();
-        v.sort();
-        v
-    }
-
-    #[test]
-    fn not_ready_until_every_kind_listed_once() {
-        let mut p = Projection::new();
-        assert_eq!(p.waiting_for(), Kind::ALL);
-        list(&mut p, Kind::Pods, vec![pod_obj("a", "x", "10.0.0.1")]);
-        list(&mut p, Kind::Namespaces, vec![]);
-        assert!(!p.ready());
-        assert_eq!(p.waiting_for(), [Kind::NetworkPolicies]);
-        list(&mut p, Kind::NetworkPolicies, vec![]);
-        assert!(p.ready());
-        // An empty first list is still a change: the first apply must happen.
-        assert!(p.take_change().is_some());
-        // The pod's namespace was never shown: implicit, as in a load of files.
-        assert!(p.cluster().namespaces.get("a").is_some_and(|n| !n.declared));
-    }
-
-    #[test]
-    fn a_relist_is_buffered_and_replaces_the_kind_at_init_done() {
-        let mut p = Projection::new();
-        for kind in Kind::ALL {
-            list(&mut p, kind, vec![]);
-        }
-        list(&mut p, Kind::Pods, vec![pod_obj("a", "x", "10.0.0.1"), pod_obj("a", "y", "10.0.0.2")]);
-        p.take_change();
-        let version = p.pods_version();
-        // A relist that lost `x` and changed `y`: nothing moves until InitDone.
-        p.apply(Kind::Pods, Change::Init, at());
-        let (key, object) = pod_obj("a", "y", "10.0.0.9");
-        p.apply(Kind::Pods, Change::InitApply(key, object), at());
-        assert_eq!(names(&mut p), ["a/x", "a/y"]);
-        assert!(p.take_change().is_none());
-        p.apply(Kind::Pods, Change::InitDone, at());
-        assert_eq!(names(&mut p), ["a/y"]);
-        assert_eq!(p.cluster().pods[0].ips, ["10.0.0.9".parse::<std::net::IpAddr>().unwrap()]);
-        assert!(p.take_change().is_some());
-        assert!(p.pods_version() > version);
-    }
-
-    #[test]
-    fn events_upsert_and_delete_in_any_order_like_a_rebuild() {
-        // The same final state through events in two orders equals one list of it.
-        let events = vec![
-            (Kind::Pods, Change::Apply(("a".into(), "x".into()), pod_obj("a", "x", "10.0.0.1").1)),
-            (Kind::Pods, Change::Apply(("a".into(), "y".into()), pod_obj("a", "y", "10.0.0.2").1)),
-            (Kind::Pods, Change::Apply(("a".into(), "z".into()), pod_obj("a", "z", "10.0.0.3").1)),
-            (Kind::Pods, Change::Delete(("a".into(), "x".into()))),
-            (Kind::Pods, Change::Apply(("a".into(), "z".into()), None)),
-            (
-                Kind::NetworkPolicies,
-                Change::Apply(("a".into(), "deny".into()), Some(Object::Policy(policy("a", "deny").build()))),
-            ),
-            (
-                Kind::Namespaces,
-                Change::Apply(("".into(), "a".into()), Some(Object::Namespace(namespace("a").label("t", "1").build()))),
-            ),
-        ];
-        let mut forward = Projection::new();
-        let mut backward = Projection::new();
-        for kind in Kind::ALL {
-            list(&mut forward, kind, vec![]);
-            list(&mut backward, kind, vec![]);
-        }
-        for (kind, change) in events.iter().cloned() {
-            forward.apply(kind, change, at());
-        }
-        // Per key the order matters; across keys it does not: apply key groups reversed.
-        let mut groups: Vec<Vec<(Kind, Change)>> = Vec::new();
-        for (kind, change) in events {
-            let key = match &change {
-                Change::Apply(k, _) | Change::Delete(k) => k.clone(),
-                _ => unreachable!(),
-            };
-            match groups.iter_mut().find(|g| match &g[0].1 {
-                Change::Apply(k, _) | Change::Delete(k) => *k == key && g[0].0 == kind,
-                _ => false,
-            }) {
-                Some(g) => g.push((kind, change)),
-                None => groups.push(vec![(kind, change)]),
-            }
-        }
-        for group in groups.into_iter().rev() {
-            for (kind, change) in group {
-                backward.apply(kind, change, at());
-            }
-        }
-        let mut rebuilt = Projection::new();
-        list(&mut rebuilt, Kind::Pods, vec![pod_obj("a", "y", "10.0.0.2")]);
-        list(
-            &mut rebuilt,
-            Kind::NetworkPolicies,
-            vec![(("a".into(), "deny".into()), Some(Object::Policy(policy("a", "deny").build())))],
-        );
-        list(
-            &mut rebuilt,
-            Kind::Namespaces,
-            vec![(("".into(), "a".into()), Some(Object::Namespace(namespace("a").label("t", "1").build())))],
-        );
-        for p in [&mut forward, &mut backward] {
-            assert_eq!(names(p), ["a/y"]);
-            assert_eq!(p.cluster().namespaces, rebuilt.cluster().namespaces);
-            assert_eq!(p.cluster().policies, rebuilt.cluster().policies);
-        }
-    }
-
-    #[test]
-    fn an_undecodable_object_in_a_relist_keeps_its_last_good_version() {
-        let mut p = Projection::new();
-        for kind in Kind::ALL {
-            list(&mut p, kind, vec![]);
-        }
-        list(&mut p, Kind::Pods, vec![pod_obj("a", "x", "10.0.0.1"), pod_obj("a", "y", "10.0.0.2")]);
-        p.apply(Kind::Pods, Change::Init, at());
-        p.apply(Kind::Pods, Change::InitKeep(("a".into(), "x".into())), at());
-        p.apply(Kind::Pods, Change::InitKeep(("a".into(), "never-seen".into())), at());
-        p.apply(Kind::Pods, Change::InitDone, at());
-        // x stays (undecodable now, good before); y was not listed: deleted.
-        assert_eq!(names(&mut p), ["a/x"]);
-    }
-
-    #[test]
-    fn an_unchanged_object_is_no_change() {
-        let mut p = Projection::new();
-        for kind in Kind::ALL {
-            list(&mut p, kind, vec![]);
-        }
-        let (key, object) = pod_obj("a", "x", "10.0.0.1");
-        p.apply(Kind::Pods, Change::Apply(key.clone(), object.clone()), at());
-        assert!(p.take_change().is_some());
-        let version = p.pods_version();
-        p.apply(Kind::Pods, Change::Apply(key, object), at());
-        assert!(p.take_change().is_none());
-        assert_eq!(p.pods_version(), version);
-    }
-
-    /// The projection's namespaces against a fresh projection listing the same objects.
-    fn same_namespaces_as_a_rebuild(p: &mut Projection, step: &str) {
-        let objects = |kind: Kind, p: &mut Projection| -> Vec<(Key, Option<Object>)> {
-            let c = p.cluster();
-            match kind {
-                Kind::Namespaces => c
-                    .namespaces
-                    .values()
-                    .filter(|n| n.declared)
-                    .map(|n| ((String::new(), n.name.clone()), Some(Object::Namespace(n.clone()))))
-                    .collect(),
-                Kind::Pods => c.pods.iter().map(|x| (pod_key(x), Some(Object::Pod(x.clone())))).collect(),
-                Kind::NetworkPolicies => {
-                    c.policies.iter().map(|x| (policy_key(x), Some(Object::Policy(x.clone())))).collect()
-                }
-            }
-        };
-        let mut rebuilt = Projection::new();
-        for kind in Kind::ALL {
-            list(&mut rebuilt, kind, objects(kind, p));
-        }
-        assert_eq!(p.cluster().namespaces, rebuilt.cluster().namespaces, "after {step}");
-    }
-
-    #[test]
-    fn implicit_namespaces_follow_pods_and_policies_like_a_rebuild() {
-        // Issue 10: implicit namespaces are looked at again only when an object
-        // enters or leaves one; a pod changed in place (at 100,000 pods, most
-        // changes) no longer rescans every pod and policy. Same result as a rebuild.
-        let mut p = Projection::new();
-        for kind in Kind::ALL {
-            list(&mut p, kind, vec![]);
-        }
-        let ns = |name: &str| ((String::new(), name.to_string()), namespace(name).label("team", "x").build());
-        let deny = |ns: &str| ((ns.to_string(), "deny".to_string()), Object::Policy(policy(ns, "deny").build()));
-        let relabelled = Object::Pod(pod("a", "x").ip("10.0.0.1").label("v", "2").build());
-        let put = |(key, object): (Key, Option<Object>)| Change::Apply(key, object);
-        let steps: Vec<(&str, Kind, Change)> = vec![
-            ("a pod in a new namespace", Kind::Pods, put(pod_obj("a", "x", "10.0.0.1"))),
-            ("a policy in another", Kind::NetworkPolicies, Change::Apply(deny("b").0, Some(deny("b").1))),
-            ("the pod relabelled in place", Kind::Pods, Change::Apply(("a".into(), "x".into()), Some(relabelled))),
-            ("a second pod in a third namespace", Kind::Pods, put(pod_obj("c", "y", "10.0.0.2"))),
-            ("that pod finished", Kind::Pods, Change::Apply(("c".into(), "y".into()), None)),
-            (
-                "the first namespace declared",
-                Kind::Namespaces,
-                Change::Apply(ns("a").0, Some(Object::Namespace(ns("a").1))),
-            ),
-            ("its pod deleted", Kind::Pods, Change::Delete(("a".into(), "x".into()))),
-            ("the declared namespace deleted", Kind::Namespaces, Change::Delete(ns("a").0)),
-            (
-                "a policy in a declared-then-deleted namespace",
-                Kind::NetworkPolicies,
-                Change::Apply(deny("a").0, Some(deny("a").1)),
-            ),
-            ("the other policy deleted", Kind::NetworkPolicies, Change::Delete(deny("b").0)),
-        ];
-        for (step, kind, change) in steps {
-            p.apply(kind, change, at());
-            same_namespaces_as_a_rebuild(&mut p, step);
-        }
-        let names: Vec<&String> = p.cluster().namespaces.keys().collect();
-        assert_eq!(names, ["a"], "only the last policy's namespace is left, implicit");
-        assert!(!p.cluster().namespaces["a"].declared);
-    }
-
-    #[test]
-    fn a_declared_namespace_replaces_the_implicit_one_and_its_deletion_restores_it() {
-        let mut p = Projection::new();
-        for kind in Kind::ALL {
-            list(&mut p, kind, vec![]);
-        }
-        let (key, object) = pod_obj("a", "x", "10.0.0.1");
-        p.apply(Kind::Pods, Change::Apply(key, object), at());
-        assert!(!p.cluster().namespaces["a"].declared);
-        let ns = Object::Namespace(namespace("a").label("team", "x").build());
-        p.apply(Kind::Namespaces, Change::Apply(("".into(), "a".into()), Some(ns)), at());
-        assert!(p.cluster().namespaces["a"].declared);
-        assert_eq!(p.count(Kind::Namespaces), 1);
-        p.apply(Kind::Namespaces, Change::Delete(("".into(), "a".into())), at());
-        assert!(!p.cluster().namespaces["a"].declared);
-        assert_eq!(p.count(Kind::Namespaces), 0);
-    }
-}
+#[path = "projection_tests.rs"]
+mod tests;

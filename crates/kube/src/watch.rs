@@ -1,6 +1,7 @@
 //! The Kubernetes API as the agent's [`Source`]: kube-rs watchers on
-//! Namespaces, Pods and NetworkPolicies, projected into the model as they
-//! arrive.
+//! Namespaces, Pods and NetworkPolicies (required), Nodes and the
+//! ordered-policy kinds (optional: [`Kind`]), projected into the model as
+//! they arrive.
 //!
 //! Design (model, goals, implementation, threads):
 //! - Model: [`ApiSource`] owns a [`Projection`] (the converted objects and the
@@ -19,9 +20,18 @@
 //!   Kubernetes Event on the object where RBAC allows) and never replace the
 //!   last good version of the object; one never seen good is left out
 //!   (docs/enforcement.md, "The agent on Kubernetes", says what that means for
-//!   each kind).
+//!   each kind). An ordered-policy object is converted by the manifest
+//!   loader's strict path ([`api::ordered`]); one it refuses is skipped the
+//!   same way.
+//! - An optional kind the server does not serve (its CRD is not installed)
+//!   or RBAC refuses counts as known and empty, with one log line
+//!   ([`Note::Absent`]) and no watch-restart count; its watcher keeps
+//!   retrying with backoff, and the first whole list after a CRD is
+//!   installed (or a grant given) replaces the empty set. A kind refused
+//!   after it was listed keeps what was listed (fail static); one no longer
+//!   served is emptied (its objects went with its CRD).
 //! - Threads: one thread runs a single-threaded tokio runtime driving the
-//!   three watchers; it converts each object to the model at once (the API's
+//!   watchers; it converts each object to the model at once (the API's
 //!   JSON is dropped there) and sends it over a std channel. The agent's
 //!   thread folds what arrived into the projection in [`Source::wait`] (no
 //!   I/O) and renders from it. Dropping the source stops the watch thread.
@@ -35,6 +45,7 @@ use std::time::{Duration, Instant};
 use futures::stream::{BoxStream, StreamExt};
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::api::networking::v1 as net;
+use kube::core::{DynamicObject, TypeMeta};
 use kube::runtime::events::{Event as KubeEvent, EventType, Recorder, Reporter};
 use kube::runtime::utils::Backoff;
 use kube::runtime::watcher::{self, watcher, Event as WatchEvent};
@@ -44,6 +55,7 @@ use netpol_agent::{Metrics, Snapshot, Source, Wait};
 use netpol_manifest::api;
 
 use crate::decode::Decoded;
+use crate::kind::KINDS;
 use crate::projection::{Change, Key, Kind, Object, Projection};
 use crate::{chain, Connection, Error};
 
@@ -84,16 +96,47 @@ enum Update {
     /// An object that could not be decoded (skipped; its last good version
     /// stays), and whether it came in a (re)list.
     Invalid(Kind, Key, String, bool),
+    /// An optional kind is not served or refused; the watcher backs off and
+    /// tries again.
+    Absent(Kind, Absence),
+}
+
+/// Why an optional kind has nothing to give.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Absence {
+    /// 404: the server does not serve the resource (its CRD is not installed).
+    NotServed,
+    /// 403: RBAC refuses `verb` on the resource.
+    Forbidden { verb: &'static str },
+}
+
+impl Absence {
+    /// The absence a failed list or watch means, if it means one.
+    fn of(e: &watcher::Error) -> Option<Absence> {
+        let (verb, code) = match e {
+            watcher::Error::InitialListFailed(kube::Error::Api(s)) => ("list", s.code),
+            watcher::Error::WatchStartFailed(kube::Error::Api(s))
+            | watcher::Error::WatchFailed(kube::Error::Api(s)) => ("watch", s.code),
+            watcher::Error::WatchError(s) => ("watch", s.code),
+            _ => return None,
+        };
+        match code {
+            404 => Some(Absence::NotServed),
+            403 => Some(Absence::Forbidden { verb }),
+            _ => None,
+        }
+    }
 }
 
 /// Counts, for tests (shared with the watch thread); objects skipped
 /// are counted by the metrics (`netpol_objects_skipped_total`).
 #[derive(Debug, Default)]
 pub struct Counters {
-    /// Failed lists or watches, per kind (each is followed by a retry).
-    pub restarts: [AtomicU64; 3],
+    /// Failed lists or watches, per kind (each is followed by a retry; an
+    /// optional kind not served or refused counts too).
+    pub restarts: [AtomicU64; KINDS],
     /// Lists started, per kind (the first list, then each relist).
-    pub lists: [AtomicU64; 3],
+    pub lists: [AtomicU64; KINDS],
 }
 
 impl Counters {
@@ -115,6 +158,10 @@ pub enum Note {
     Invalid { resource: &'static str, object: String, error: String },
     /// A relist (after an expired or lost watch) completed.
     Relisted { resource: &'static str },
+    /// An optional kind is not served or RBAC refuses it (once, until that changes).
+    Absent { resource: &'static str, group_version: String, absence: Absence, kept: bool },
+    /// An optional kind not served or refused before was listed whole.
+    Present { resource: &'static str },
 }
 
 impl std::fmt::Display for Note {
@@ -127,6 +174,18 @@ impl std::fmt::Display for Note {
                 write!(f, "{resource} {object} cannot be decoded, skipped (its last good version stays): {error}")
             }
             Note::Relisted { resource } => write!(f, "relisted {resource}: the watch had expired or was lost"),
+            Note::Absent { resource, group_version, absence, kept } => {
+                match absence {
+                    Absence::NotServed => write!(f, "{resource} ({group_version}) not served; treating as none")?,
+                    Absence::Forbidden { verb } => write!(
+                        f,
+                        "cannot {verb} {resource} ({group_version}) at cluster scope: forbidden by RBAC; {}",
+                        if *kept { "keeping what was listed before" } else { "treating as none" }
+                    )?,
+                }
+                write!(f, " (retrying with backoff: listed once it is served and allowed)")
+            }
+            Note::Present { resource } => write!(f, "listed {resource}: served and allowed now"),
         }
     }
 }
@@ -134,6 +193,8 @@ impl std::fmt::Display for Note {
 /// The Kubernetes API as the agent's desired state.
 pub struct ApiSource {
     projection: Projection,
+    /// Per kind: the absence last noted (so that a retry logs nothing).
+    absent: [Option<Absence>; KINDS],
     updates: mpsc::Receiver<Update>,
     counters: Arc<Counters>,
     metrics: Option<Arc<Metrics>>,
@@ -164,6 +225,7 @@ impl ApiSource {
             .map_err(|e| Error::Config(format!("cannot start the watch thread: {e}")))?;
         Ok(ApiSource {
             projection: Projection::new(),
+            absent: Default::default(),
             updates,
             counters,
             metrics: None,
@@ -220,7 +282,10 @@ impl ApiSource {
             Update::Change(kind, change, at) => {
                 let change = *change;
                 // The first whole list of a kind is no relist.
-                if matches!(change, Change::InitDone) && self.projection.known(kind) {
+                if matches!(change, Change::InitDone) && self.absent[kind.index()].take().is_some() {
+                    let note = Note::Present { resource: kind.resource() };
+                    tracing::info!(event = "present", resource = kind.resource(), "{note}");
+                } else if matches!(change, Change::InitDone) && self.projection.known(kind) {
                     let note = Note::Relisted { resource: kind.resource() };
                     tracing::info!(event = "relisted", resource = kind.resource(), "{note}");
                 }
@@ -233,6 +298,20 @@ impl ApiSource {
                     m.watch_restart(kind.name());
                     m.error("watch");
                 }
+            }
+            Update::Absent(kind, absence) => {
+                let kept = matches!(absence, Absence::Forbidden { .. }) && self.projection.known(kind);
+                if self.absent[kind.index()].as_ref() != Some(&absence) {
+                    let (group, version) = kind.group_version();
+                    let group_version =
+                        if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
+                    let note =
+                        Note::Absent { resource: kind.resource(), group_version, absence: absence.clone(), kept };
+                    tracing::info!(event = "absent", resource = kind.resource(), "{note}");
+                }
+                let empty = absence == Absence::NotServed;
+                self.absent[kind.index()] = Some(absence);
+                self.projection.apply(kind, Change::Absent { empty }, Instant::now());
             }
             Update::Invalid(kind, key, error, in_list) => {
                 if in_list {
@@ -343,7 +422,11 @@ pub fn run_agent(
         source = source.with_metrics(Arc::clone(metrics));
     }
     let node = config.render.node.as_deref().map(|n| format!(" for node {n}")).unwrap_or_default();
-    tracing::info!(event = "watching", server = %server, "watching namespaces, pods and networkpolicies at {server}{node}");
+    tracing::info!(
+        event = "watching",
+        server = %server,
+        "watching namespaces, pods and networkpolicies, and where served and allowed nodes and the ordered-policy kinds, at {server}{node}"
+    );
     if config.once && !source.wait_ready(FIRST_LISTS) {
         return Err(Error::FirstLists { server, waited: FIRST_LISTS });
     }
@@ -385,15 +468,22 @@ async fn watch_all(
 ) {
     let reporter = Reporter { controller: options.reporter.clone(), instance: options.instance.clone() };
     let recorder = Recorder::new(client.clone(), reporter);
-    let streams: Vec<BoxStream<'static, Update>> = vec![
-        kind_stream::<core::Namespace>(&client, Kind::Namespaces, &options, &counters, &recorder, |ns| {
-            Some(Object::Namespace(api::namespace(ns)))
+    let typed = |kind: Kind| Watched { kind, options: &options, counters: &counters, recorder: &recorder };
+    let mut streams: Vec<BoxStream<'static, Update>> = vec![
+        typed(Kind::Namespaces).stream::<core::Namespace>(Api::all(client.clone()), (), |ns| {
+            Ok(Some(Object::Namespace(api::namespace(ns))))
         }),
-        kind_stream::<core::Pod>(&client, Kind::Pods, &options, &counters, &recorder, |p| api::pod(p).map(Object::Pod)),
-        kind_stream::<net::NetworkPolicy>(&client, Kind::NetworkPolicies, &options, &counters, &recorder, |np| {
-            Some(Object::Policy(api::network_policy(np)))
+        typed(Kind::Pods).stream::<core::Pod>(Api::all(client.clone()), (), |p| Ok(api::pod(p).map(Object::Pod))),
+        typed(Kind::NetworkPolicies).stream::<net::NetworkPolicy>(Api::all(client.clone()), (), |np| {
+            Ok(Some(Object::Policy(api::network_policy(np))))
         }),
+        typed(Kind::Nodes).stream::<core::Node>(Api::all(client.clone()), (), |n| Ok(Some(Object::Node(api::node(n))))),
     ];
+    for kind in Kind::ORDERED {
+        let resource = kind.api_resource();
+        let api = Api::all_with(client.clone(), &resource);
+        streams.push(typed(kind).stream::<DynamicObject>(api, resource.clone(), move |o| ordered(kind, &resource, o)));
+    }
     let mut all = futures::stream::select_all(streams);
     loop {
         tokio::select! {
@@ -414,60 +504,93 @@ fn key_of(meta: &kube::core::ObjectMeta) -> Key {
     (meta.namespace.clone().unwrap_or_default(), meta.name.clone().unwrap_or_default())
 }
 
-/// One kind's watcher, its objects converted by `convert` as they arrive.
-fn kind_stream<K>(
-    client: &Client,
+/// One ordered-policy object, by the manifest loader's strict path
+/// ([`api::ordered`]); `Err` says why it is left out.
+fn ordered(kind: Kind, resource: &kube::core::ApiResource, o: &DynamicObject) -> Result<Option<Object>, String> {
+    let mut value = serde_json::to_value(o).map_err(|e| e.to_string())?;
+    if o.types.is_none() {
+        // List items may come without their type.
+        let types = TypeMeta { api_version: resource.api_version.clone(), kind: resource.kind.clone() };
+        let map = value.as_object_mut().ok_or("not an object")?;
+        map.insert("apiVersion".into(), types.api_version.into());
+        map.insert("kind".into(), types.kind.into());
+    }
+    Ok(Some(match api::ordered(kind.resource(), &value)? {
+        api::Ordered::Tier(tier) if kind == Kind::Tiers => Object::Tier(tier),
+        api::Ordered::Policy(p) if kind.tiered() == Some(p.kind) => Object::Tiered(*p),
+        _ => return Err(format!("not a {} object", kind.name())),
+    }))
+}
+
+/// What every kind's watcher shares.
+struct Watched<'a> {
     kind: Kind,
-    options: &WatchOptions,
-    counters: &Arc<Counters>,
-    recorder: &Recorder,
-    convert: fn(&K) -> Option<Object>,
-) -> BoxStream<'static, Update>
-where
-    K: Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + Debug + Send + Sync + 'static,
-{
-    let api: Api<Decoded<K>> = Api::all(client.clone());
-    let config = watcher::Config::default().page_size(options.page_size);
-    let backoff = Doubling { min: options.backoff_min, max: options.backoff_max, next: options.backoff_min };
-    let counters = Arc::clone(counters);
-    let recorder = recorder.clone();
-    watcher(api, config)
-        .backoff(backoff)
-        .map(move |event| {
-            let object = |guarded: Decoded<K>| -> Result<(Key, Option<Object>), (Key, String)> {
-                let key = key_of(guarded.meta());
-                match &guarded.0 {
-                    Ok(k) => Ok((key, convert(k))),
-                    Err(invalid) => {
-                        report_invalid(&recorder, &guarded, &invalid.error);
-                        Err((key, invalid.error.clone()))
+    options: &'a WatchOptions,
+    counters: &'a Arc<Counters>,
+    recorder: &'a Recorder,
+}
+
+impl Watched<'_> {
+    /// The kind's watcher on `api`, its objects converted by `convert` as
+    /// they arrive (`Err`: left out as undecodable, with its reason).
+    fn stream<K>(
+        &self,
+        api: Api<Decoded<K>>,
+        dt: K::DynamicType,
+        convert: impl Fn(&K) -> Result<Option<Object>, String> + Send + 'static,
+    ) -> BoxStream<'static, Update>
+    where
+        K: Resource + Clone + serde::de::DeserializeOwned + Debug + Send + Sync + 'static,
+        K::DynamicType: Clone + Send + Sync + 'static,
+    {
+        let kind = self.kind;
+        let config = watcher::Config::default().page_size(self.options.page_size);
+        let (min, max) = (self.options.backoff_min, self.options.backoff_max);
+        let backoff = Doubling { min, max, next: min };
+        let counters = Arc::clone(self.counters);
+        let recorder = self.recorder.clone();
+        watcher(api, config)
+            .backoff(backoff)
+            .map(move |event| {
+                let object = |guarded: Decoded<K>| -> Result<(Key, Option<Object>), (Key, String)> {
+                    let key = key_of(guarded.meta());
+                    let converted = match &guarded.0 {
+                        Ok(k) => convert(k),
+                        Err(invalid) => Err(invalid.error.clone()),
+                    };
+                    converted.map(|object| (key.clone(), object)).map_err(|error| {
+                        report_invalid(&recorder, &guarded, &dt, &error);
+                        (key, error)
+                    })
+                };
+                let now = Instant::now();
+                match event {
+                    Ok(WatchEvent::Apply(o)) => match object(o) {
+                        Ok((key, object)) => Update::Change(kind, Box::new(Change::Apply(key, object)), now),
+                        Err((key, error)) => Update::Invalid(kind, key, error, false),
+                    },
+                    Ok(WatchEvent::InitApply(o)) => match object(o) {
+                        Ok((key, object)) => Update::Change(kind, Box::new(Change::InitApply(key, object)), now),
+                        // Not decodable in a relist: its last good version stays (skipped).
+                        Err((key, error)) => Update::Invalid(kind, key, error, true),
+                    },
+                    Ok(WatchEvent::Delete(o)) => Update::Change(kind, Box::new(Change::Delete(key_of(o.meta()))), now),
+                    Ok(WatchEvent::Init) => {
+                        counters.lists[kind.index()].fetch_add(1, Ordering::Relaxed);
+                        Update::Change(kind, Box::new(Change::Init), now)
+                    }
+                    Ok(WatchEvent::InitDone) => Update::Change(kind, Box::new(Change::InitDone), now),
+                    Err(e) => {
+                        counters.restarts[kind.index()].fetch_add(1, Ordering::Relaxed);
+                        match Absence::of(&e).filter(|_| !kind.required()) {
+                            Some(absence) => Update::Absent(kind, absence),
+                            None => Update::Failed(kind, chain(&e)),
+                        }
                     }
                 }
-            };
-            let now = Instant::now();
-            match event {
-                Ok(WatchEvent::Apply(o)) => match object(o) {
-                    Ok((key, object)) => Update::Change(kind, Box::new(Change::Apply(key, object)), now),
-                    Err((key, error)) => Update::Invalid(kind, key, error, false),
-                },
-                Ok(WatchEvent::InitApply(o)) => match object(o) {
-                    Ok((key, object)) => Update::Change(kind, Box::new(Change::InitApply(key, object)), now),
-                    // Not decodable in a relist: its last good version stays (skipped).
-                    Err((key, error)) => Update::Invalid(kind, key, error, true),
-                },
-                Ok(WatchEvent::Delete(o)) => Update::Change(kind, Box::new(Change::Delete(key_of(o.meta()))), now),
-                Ok(WatchEvent::Init) => {
-                    counters.lists[kind as usize].fetch_add(1, Ordering::Relaxed);
-                    Update::Change(kind, Box::new(Change::Init), now)
-                }
-                Ok(WatchEvent::InitDone) => Update::Change(kind, Box::new(Change::InitDone), now),
-                Err(e) => {
-                    counters.restarts[kind as usize].fetch_add(1, Ordering::Relaxed);
-                    Update::Failed(kind, chain(&e))
-                }
-            }
-        })
-        .boxed()
+            })
+            .boxed()
+    }
 }
 
 /// The Warning Event the agent publishes on an object it skipped.
@@ -488,11 +611,8 @@ pub fn skipped_event(error: &str) -> KubeEvent {
 
 /// A Warning Event on an object netpol could not decode, published in the
 /// background; refused (no RBAC for events) or failed, it is only logged.
-fn report_invalid<K>(recorder: &Recorder, object: &Decoded<K>, error: &str)
-where
-    K: Resource<DynamicType = ()>,
-{
-    let reference = object.object_ref(&());
+fn report_invalid<K: Resource>(recorder: &Recorder, object: &Decoded<K>, dt: &K::DynamicType, error: &str) {
+    let reference = object.object_ref(dt);
     let recorder = recorder.clone();
     let event = skipped_event(error);
     tokio::spawn(async move {
@@ -528,5 +648,32 @@ mod tests {
         );
         let invalid = Note::Invalid { resource: "networkpolicies", object: "a/b".into(), error: "bad".into() };
         assert!(invalid.to_string().contains("networkpolicies a/b cannot be decoded"), "{invalid}");
+        let absent = |absence, kept| Note::Absent {
+            resource: "adminnetworkpolicies",
+            group_version: "policy.networking.k8s.io/v1alpha1".into(),
+            absence,
+            kept,
+        };
+        let cases = [
+            (
+                absent(Absence::NotServed, false),
+                "adminnetworkpolicies (policy.networking.k8s.io/v1alpha1) not served; treating as none \
+                 (retrying with backoff: listed once it is served and allowed)",
+            ),
+            (
+                absent(Absence::Forbidden { verb: "list" }, false),
+                "cannot list adminnetworkpolicies (policy.networking.k8s.io/v1alpha1) at cluster scope: \
+                 forbidden by RBAC; treating as none (retrying with backoff: listed once it is served and allowed)",
+            ),
+            (
+                absent(Absence::Forbidden { verb: "watch" }, true),
+                "cannot watch adminnetworkpolicies (policy.networking.k8s.io/v1alpha1) at cluster scope: \
+                 forbidden by RBAC; keeping what was listed before (retrying with backoff: listed once it is \
+                 served and allowed)",
+            ),
+        ];
+        for (note, want) in cases {
+            assert_eq!(note.to_string(), want);
+        }
     }
 }

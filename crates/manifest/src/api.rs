@@ -27,6 +27,9 @@ use netpol_model::{Cluster, Origin, WorkloadKind};
 use crate::check::Workload;
 use crate::convert::{self, PodParts};
 
+mod ordered;
+pub use ordered::{node, ordered, Ordered};
+
 /// Everything netpol reads from a cluster, as the API returns it.
 #[derive(Clone, Debug, Default)]
 pub struct Objects {
@@ -40,6 +43,10 @@ pub struct Objects {
     pub replica_sets: Vec<apps::ReplicaSet>,
     pub jobs: Vec<batch::Job>,
     pub cron_jobs: Vec<batch::CronJob>,
+    pub nodes: Vec<core::Node>,
+    /// Objects of the ordered kinds ([`ordered`]): each with its resource
+    /// (`adminnetworkpolicies`, ...), as the server sent it.
+    pub ordered: Vec<(String, serde_json::Value)>,
 }
 
 /// The workload a live pod descends from: (kind, namespace, name), followed
@@ -150,6 +157,20 @@ pub fn from_api(objects: &Objects) -> Live {
     for svc in &objects.services {
         let (namespace, name) = names(&svc.metadata);
         live.cluster.services.push(convert::service(svc, &namespace, &name, origin("services", &namespace, &name)));
+    }
+    for n in &objects.nodes {
+        live.cluster.nodes.push(node(n));
+    }
+    for (resource, object) in &objects.ordered {
+        match ordered(resource, object) {
+            Ok(Ordered::Tier(tier)) => live.cluster.tiers.push(tier),
+            Ok(Ordered::Policy(policy)) => live.cluster.tiered.push(*policy),
+            Err(error) => {
+                let meta = &object["metadata"];
+                let name = [&meta["namespace"], &meta["name"]].iter().filter_map(|v| v.as_str()).collect::<Vec<_>>();
+                live.notes.push(format!("{resource} {} left out: {error}", name.join("/")));
+            }
+        }
     }
     live.cluster.add_implicit_namespaces();
     live

@@ -2,7 +2,7 @@
 //! validation ([`crate::tiered`]), and the model objects they become.
 
 use k8s_openapi::api::core::v1 as core;
-use netpol_model::{Node, TieredKind};
+use netpol_model::TieredKind;
 
 use super::{effective_namespace, Category, Checker, Insert, Obj};
 use crate::diagnostic as d;
@@ -134,19 +134,7 @@ impl Checker<'_> {
         }
         let rejected = self.emit(obj, findings);
         let Some(n) = node.filter(|_| !rejected) else { return };
-        let addresses = n
-            .status
-            .iter()
-            .flat_map(|s| s.addresses.iter().flatten())
-            .filter(|a| a.type_ == "InternalIP" || a.type_ == "ExternalIP")
-            .filter_map(|a| a.address.parse().ok())
-            .collect();
-        let model = Node {
-            name: name.clone(),
-            labels: crate::convert::labels(n.metadata.labels.as_ref()),
-            addresses,
-            origin: Some(obj.origin()),
-        };
+        let model = crate::convert::node(&n, &name, obj.origin());
         self.upsert(obj, Category::Node, "Node", String::new(), name, Insert::Node(model));
     }
 }

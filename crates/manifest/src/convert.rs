@@ -46,6 +46,24 @@ pub(crate) fn selector(sel: &meta::LabelSelector) -> LabelSelector {
     }
 }
 
+/// A Node: its labels and its InternalIP and ExternalIP addresses (what
+/// `nodes` peers of the ordered kinds match).
+pub(crate) fn node(n: &core::Node, name: &str, origin: Origin) -> netpol_model::Node {
+    let addresses = n
+        .status
+        .iter()
+        .flat_map(|s| s.addresses.iter().flatten())
+        .filter(|a| a.type_ == "InternalIP" || a.type_ == "ExternalIP")
+        .filter_map(|a| a.address.parse().ok())
+        .collect();
+    netpol_model::Node {
+        name: name.to_string(),
+        labels: labels(n.metadata.labels.as_ref()),
+        addresses,
+        origin: Some(origin),
+    }
+}
+
 pub(crate) fn namespace(ns: &core::Namespace, name: &str, origin: Origin) -> netpol_model::Namespace {
     let mut out = netpol_model::Namespace::new(name, labels(ns.metadata.labels.as_ref()));
     out.origin = Some(origin);
