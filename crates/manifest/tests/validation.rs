@@ -346,3 +346,23 @@ fn errors_reject_the_object_and_every_finding_is_collected() {
     assert_eq!(codes, ["NP0023", "NP0040", "NP0030", "NP0035", "NP0039"]);
     assert!(loaded.cluster.policies.is_empty());
 }
+
+/// Fields the ordered kinds' APIs have and netpol does not read are no findings:
+/// `status` (as `kubectl get -o yaml` prints it), Calico's `performanceHints`,
+/// and a refused field (`http`) is refused once, not also called unknown.
+#[test]
+fn fields_the_api_has_are_known_even_when_unread() {
+    let status = "status:\n  conditions:\n  - {type: Ready, status: \"True\", reason: x}\n";
+    let anp = format!("{}{status}", anp("priority: 1\nsubject: {namespaces: {}}"));
+    let cnp = format!("{}{status}", cnp("tier: Admin\npriority: 1\nsubject: {namespaces: {}}"));
+    let tier = "apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {name: sec}\nspec: {order: 10}\nstatus: {}\n";
+    let hints = gnp("order: 1\nperformanceHints: [AssumeNeededOnEveryNode]");
+    for (name, text) in [("anp", anp.as_str()), ("cnp", &cnp), ("tier", tier), ("gnp", &hints)] {
+        let loaded = load([("t.yaml", text)], &LoadOptions::default());
+        assert!(loaded.diagnostics.is_empty(), "{name}: {:?}", loaded.diagnostics);
+    }
+    let http = gnp("order: 1\ningress:\n- action: Allow\n  http: {methods: [GET]}");
+    let loaded = load([("t.yaml", http.as_str())], &LoadOptions::default());
+    let codes: Vec<&str> = loaded.errors().map(|d| d.code).collect();
+    assert_eq!(codes, ["NP0064"], "{:?}", loaded.diagnostics);
+}

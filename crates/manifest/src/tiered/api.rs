@@ -8,8 +8,76 @@
 #![allow(dead_code)]
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
-use serde::de::IgnoredAny;
+use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+
+/// A value of any shape, read and dropped: a field the API has whose content
+/// netpol does not read (`status`, `http`, `performanceHints`...). Unlike
+/// serde's `Opaque`, which the unknown-field tracking (serde_ignored)
+/// reports as unknown, it is read as any other value.
+pub(crate) struct Opaque;
+
+impl<'de> Deserialize<'de> for Opaque {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(OpaqueVisitor).map(|()| Opaque)
+    }
+}
+
+struct OpaqueVisitor;
+
+impl<'de> Visitor<'de> for OpaqueVisitor {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_bytes<E>(self, _: &[u8]) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_none<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        Opaque::deserialize(deserializer).map(|_| ())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element::<Opaque>()?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while map.next_entry::<Opaque, Opaque>()?.is_some() {}
+        Ok(())
+    }
+}
 
 /// An AdminNetworkPolicy, BaselineAdminNetworkPolicy or ClusterNetworkPolicy.
 #[derive(Deserialize)]
@@ -17,7 +85,7 @@ pub(crate) struct Upstream<S> {
     pub metadata: ObjectMeta,
     pub spec: S,
     #[serde(default)]
-    pub status: Option<IgnoredAny>,
+    pub status: Option<Opaque>,
 }
 
 #[derive(Deserialize)]
@@ -194,7 +262,7 @@ pub(crate) struct CalicoSpec {
     #[serde(rename = "preDNAT")]
     pub pre_dnat: Option<bool>,
     pub apply_on_forward: Option<bool>,
-    pub performance_hints: Option<IgnoredAny>,
+    pub performance_hints: Option<Opaque>,
 }
 
 #[derive(Deserialize)]
@@ -211,8 +279,8 @@ pub(crate) struct CalicoRule {
     pub source: CalicoEntityRule,
     #[serde(default)]
     pub destination: CalicoEntityRule,
-    pub http: Option<IgnoredAny>,
-    pub metadata: Option<IgnoredAny>,
+    pub http: Option<Opaque>,
+    pub metadata: Option<Opaque>,
 }
 
 #[derive(Deserialize)]
@@ -228,12 +296,12 @@ pub(crate) struct CalicoEntityRule {
     pub nets: Option<Vec<String>>,
     pub selector: Option<String>,
     pub namespace_selector: Option<String>,
-    pub services: Option<IgnoredAny>,
+    pub services: Option<Opaque>,
     pub ports: Option<Vec<NumOrString>>,
     pub not_nets: Option<Vec<String>>,
     pub not_selector: Option<String>,
     pub not_ports: Option<Vec<NumOrString>>,
-    pub service_accounts: Option<IgnoredAny>,
+    pub service_accounts: Option<Opaque>,
     // Calico v1 only (converted as Calico's upgrade did).
     pub net: Option<String>,
     pub not_net: Option<String>,
@@ -265,7 +333,7 @@ pub(crate) struct CalicoTier {
     #[serde(default)]
     pub spec: CalicoTierSpec,
     #[serde(default)]
-    pub status: Option<IgnoredAny>,
+    pub status: Option<Opaque>,
 }
 
 #[derive(Deserialize, Default)]
