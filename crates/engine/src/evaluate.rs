@@ -44,6 +44,9 @@ pub struct Engine<'c> {
     policies_by_ns: HashMap<&'c str, Vec<&'c NetworkPolicy>>,
     /// Namespaces that pods or policies use but the cluster does not hold.
     implicit: HashMap<String, Namespace>,
+    /// The pod label keys that peer selectors read (for [`Engine::peer_key`]);
+    /// owned, since a cell of borrows would make `Engine` invariant in `'c`.
+    pub(crate) peer_label_keys: std::sync::OnceLock<std::collections::HashSet<String>>,
 }
 
 /// One end of a flow, resolved.
@@ -75,7 +78,16 @@ impl<'c> Engine<'c> {
         for policy in &cluster.policies {
             policies_by_ns.entry(policy.namespace.as_str()).or_default().push(policy);
         }
-        Engine { cluster, options, pods_by_key, pods_by_ip, host_pods_by_ip, policies_by_ns, implicit }
+        Engine {
+            cluster,
+            options,
+            pods_by_key,
+            pods_by_ip,
+            host_pods_by_ip,
+            policies_by_ns,
+            implicit,
+            peer_label_keys: std::sync::OnceLock::new(),
+        }
     }
 
     pub fn cluster(&self) -> &'c Cluster {

@@ -15,11 +15,12 @@
 //! computes the same for every port at once, as port-set algebra. A test holds
 //! them equal.
 
+use std::collections::HashSet;
 use std::net::IpAddr;
 
 use netpol_model::{
-    Action, ContainerPort, Direction, Labels, Node, PeerEnd, PodView, Protocol, RuleProtocol, Tier, TierDefault,
-    TieredEnd, TieredPolicy, TieredRule, WorkloadKind, DEFAULT_TIER, V1_POLICY_ORDER,
+    Action, Cluster, ContainerPort, Direction, Labels, Node, Peer, PeerEnd, PodView, Protocol, RuleProtocol, Tier, TierDefault,
+    TieredEnd, TieredPeer, TieredPolicy, TieredRule, WorkloadKind, DEFAULT_TIER, V1_POLICY_ORDER,
 };
 use serde::Serialize;
 
@@ -31,7 +32,8 @@ use crate::{Endpoint, Engine, PortSet};
 /// [`Engine::peer_key`].
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PeerKey<'c> {
-    pod: Option<(&'c str, &'c Labels, &'c [ContainerPort], bool, WorkloadKind)>,
+    #[allow(clippy::type_complexity)]
+    pod: Option<(&'c str, Vec<(&'c str, &'c str)>, &'c [ContainerPort], bool, WorkloadKind)>,
     node: Option<&'c str>,
 }
 
@@ -156,16 +158,20 @@ impl<'c> Engine<'c> {
     }
 
     /// Everything about the endpoint at `peer` that [`Engine::direction_connections`]
-    /// reads, but the address itself: the pod there (its namespace, labels,
-    /// declared ports, hostNetwork, kind; not its name or node) and the Node it
-    /// is. Two addresses with equal keys that no CIDR of any policy tells apart
+    /// reads, but the address itself: the pod there (its namespace, the labels
+    /// whose keys some peer selector reads, declared ports, hostNetwork, kind;
+    /// not its name, node or other labels) and the Node it is. Two addresses with equal keys that no CIDR of any policy tells apart
     /// get equal port sets for the same direction and subject: what lets the nft
     /// renderer ask once per key instead of once per address.
     pub fn peer_key(&self, peer: IpAddr) -> PeerKey<'c> {
         let pod = self.resolve(&Endpoint::Ip(peer)).ok().and_then(|(pod, _)| pod);
         let side = Side { endpoint: Endpoint::Ip(peer), pod, addr: Some(peer) };
         PeerKey {
-            pod: pod.map(|p| (p.namespace.as_str(), &p.labels, p.ports.as_slice(), p.host_network, p.kind)),
+            pod: pod.map(|p| {
+                let keys = self.peer_label_keys.get_or_init(|| peer_label_keys(self.cluster()));
+                let labels = p.labels.iter().filter(|(k, _)| keys.contains(*k)).collect();
+                (p.namespace.as_str(), labels, p.ports.as_slice(), p.host_network, p.kind)
+            }),
             node: self.node_of(&side).map(|n| n.name.as_str()),
         }
     }
@@ -372,4 +378,36 @@ fn v1_step(tier: &Tier, action: StepAction, v1: &V1) -> TierStep {
         rule_name: None,
         origin: None,
     }
+}
+
+/// The pod label keys a peer-side selector reads: v1 rule peers' pod
+/// selectors, and ordered rules' pod and Calico peer selectors. (Subject-side
+/// selectors judge the subject, which a peer key does not describe.)
+fn peer_label_keys(cluster: &Cluster) -> HashSet<String> {
+    let mut keys = HashSet::new();
+    for p in &cluster.policies {
+        for rule in p.ingress.iter().chain(&p.egress) {
+            for peer in &rule.peers {
+                if let Peer::Pods { pod_selector: Some(s), .. } = peer {
+                    keys.extend(s.keys().map(str::to_string));
+                }
+            }
+        }
+    }
+    for p in &cluster.tiered {
+        for rule in p.ingress.iter().chain(&p.egress) {
+            for peer in &rule.peers {
+                match peer {
+                    TieredPeer::Pods { pods, .. } => keys.extend(pods.keys().map(str::to_string)),
+                    TieredPeer::Calico(e) => {
+                        for s in e.selector.iter().chain(&e.not_selector) {
+                            keys.extend(s.keys().into_iter().map(str::to_string));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    keys
 }
