@@ -49,6 +49,13 @@ pub struct Engine<'c> {
     pub(crate) peer_label_keys: std::sync::OnceLock<std::collections::HashSet<String>>,
 }
 
+/// One direction's verdicts for a subject, as far as they do not depend on the peer.
+struct Plan<'c> {
+    isolating: Vec<&'c NetworkPolicy>,
+    isolated_by: Vec<String>,
+    tiers: Vec<(netpol_model::Tier, Vec<crate::tiers::Entry<'c>>)>,
+}
+
 /// One end of a flow, resolved.
 pub(crate) struct Side<'c> {
     pub endpoint: Endpoint,
@@ -275,6 +282,49 @@ impl<'c> Engine<'c> {
         })
     }
 
+    /// [`Engine::direction_connections`] of one subject towards many peers (in
+    /// order), what depends on the subject alone (the policies that select it,
+    /// the ordered policies that apply to it) worked out once.
+    pub fn direction_connections_many(
+        &self,
+        direction: Direction,
+        subject: &PodKey,
+        peers: &[IpAddr],
+    ) -> Result<Vec<PortSet>, EngineError> {
+        let mut plan = None;
+        let mut out = Vec::with_capacity(peers.len());
+        for &peer in peers {
+            let (s, p) = self.sides(&Endpoint::Pod(subject.clone()), &Endpoint::Ip(peer))?;
+            let dst = match direction {
+                Direction::Egress => &p,
+                Direction::Ingress => &s,
+            };
+            let Some(pod) = s.pod.filter(|p| !p.host_network) else {
+                out.push(PortSet::all());
+                continue;
+            };
+            let plan = plan.get_or_insert_with(|| self.plan(direction, pod, &s));
+            out.push(self.planned_ports(plan, direction, &s, &p, dst));
+        }
+        Ok(out)
+    }
+
+    /// What one direction's verdicts for `pod` (its side `subject`) depend on besides the peer.
+    fn plan(&self, direction: Direction, pod: &Pod, subject: &Side) -> Plan<'c> {
+        let isolating = self.isolating(direction, pod);
+        let tiers = if self.cluster.tiered.is_empty() { Vec::new() } else { self.tiers_for(direction, subject) };
+        Plan { isolated_by: isolating.iter().map(|p| p.key()).collect(), isolating, tiers }
+    }
+
+    fn planned_ports(&self, plan: &Plan<'c>, direction: Direction, subject: &Side, peer: &Side, dst: &Side) -> PortSet {
+        let ports = self.v1_ports(&plan.isolating, direction, peer, dst);
+        if self.cluster.tiered.is_empty() {
+            return ports;
+        }
+        let v1 = V1 { isolated_by: plan.isolated_by.clone(), allowed: false, ports };
+        self.tiers_ports(&plan.tiers, direction, subject, peer, dst, &v1)
+    }
+
     fn isolating(&self, direction: Direction, pod: &Pod) -> Vec<&'c NetworkPolicy> {
         let mut v = self.selecting_policies(pod);
         v.retain(|p| p.affects(direction));
@@ -289,16 +339,19 @@ impl<'c> Engine<'c> {
         if self.cluster.tiered.is_empty() {
             return self.direction_ports_v1(direction, subject, peer, dst);
         }
-        let isolated_by = self.isolating(direction, pod).iter().map(|p| p.key()).collect();
-        let ports = self.direction_ports_v1(direction, subject, peer, dst);
-        self.tier_ports(direction, subject, peer, dst, &V1 { isolated_by, allowed: false, ports })
+        let plan = self.plan(direction, pod, subject);
+        self.planned_ports(&plan, direction, subject, peer, dst)
     }
 
     fn direction_ports_v1(&self, direction: Direction, subject: &Side, peer: &Side, dst: &Side) -> PortSet {
         let Some(pod) = subject.pod else {
             return PortSet::all();
         };
-        let isolating = self.isolating(direction, pod);
+        self.v1_ports(&self.isolating(direction, pod), direction, peer, dst)
+    }
+
+    /// What the v1 policies `isolating` the subject allow for `direction` with `peer`.
+    fn v1_ports(&self, isolating: &[&'c NetworkPolicy], direction: Direction, peer: &Side, dst: &Side) -> PortSet {
         if isolating.is_empty() {
             return PortSet::all();
         }

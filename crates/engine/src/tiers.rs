@@ -11,7 +11,7 @@
 //! applied and decided nothing applies its default action (Deny, or Pass to the
 //! next tier). After the last tier, traffic is allowed.
 //!
-//! [`Engine::tier_chain`] explains one (protocol, port); [`Engine::tier_ports`]
+//! [`Engine::tier_chain`] explains one (protocol, port); [`Engine::tiers_ports`]
 //! computes the same for every port at once, as port-set algebra. A test holds
 //! them equal.
 
@@ -119,14 +119,14 @@ pub(crate) struct V1 {
 }
 
 /// The policies of one tier, in order, with the v1 block in its place.
-enum Entry<'c> {
+pub(crate) enum Entry<'c> {
     Policy(&'c TieredPolicy),
     V1,
 }
 
 impl<'c> Engine<'c> {
     /// Every tier in order with its policies that apply to `subject` for `direction`.
-    fn tiers_for(&self, direction: Direction, subject: &Side) -> Vec<(Tier, Vec<Entry<'c>>)> {
+    pub(crate) fn tiers_for(&self, direction: Direction, subject: &Side) -> Vec<(Tier, Vec<Entry<'c>>)> {
         let pod = subject.pod.expect("the caller checked the subject is a pod");
         let ns = self.namespace(&pod.namespace);
         let view = PodView::from(pod);
@@ -325,14 +325,23 @@ impl<'c> Engine<'c> {
         Chain { steps, verdict: None }
     }
 
-    /// The same chain for every port at once: what the direction allows.
-    pub(crate) fn tier_ports(&self, direction: Direction, subject: &Side, peer: &Side, dst: &Side, v1: &V1) -> PortSet {
+    /// The same chain for every port at once: what the direction allows, given
+    /// the tiers that apply to the subject ([`Engine::tiers_for`]).
+    pub(crate) fn tiers_ports(
+        &self,
+        tiers: &[(Tier, Vec<Entry<'c>>)],
+        direction: Direction,
+        subject: &Side,
+        peer: &Side,
+        dst: &Side,
+        v1: &V1,
+    ) -> PortSet {
         let mut undecided = PortSet::all();
         let mut allowed = PortSet::none();
-        for (tier, entries) in self.tiers_for(direction, subject) {
+        for (tier, entries) in tiers {
             let mut applied = false;
             let mut passed = PortSet::none();
-            for entry in &entries {
+            for entry in entries {
                 match entry {
                     Entry::V1 => {
                         if v1.isolated_by.is_empty() {

@@ -118,7 +118,7 @@ struct Renderer<'a> {
     /// Pods a peer matches, by (policy, direction, rule, peer).
     peer_cache: BTreeMap<(String, Direction, usize, usize), Vec<&'a Pod>>,
     /// The address segments of each family for ordered chains (computed once).
-    segments: BTreeMap<Family, std::rc::Rc<[ordered::Segment]>>,
+    segments: BTreeMap<Family, std::rc::Rc<ordered::Segments>>,
     sets: BTreeMap<String, Arc<Set>>,
     chains: Vec<Chain>,
     warnings: Vec<String>,

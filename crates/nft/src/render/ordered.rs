@@ -10,10 +10,12 @@
 //! ([`netpol_engine::Engine::direction_connections`], the reference), evaluated
 //! once per *address segment*: the address space cut at every pod and node
 //! address and every CIDR edge any policy names, so every address of a segment
-//! meets every peer the same way. The engine is asked once per group and
-//! distinct (peer key, CIDR region) of the segments ([`netpol_engine::PeerKey`]:
-//! the pod or node at the address, without its name and address), so that
-//! replicas with the same labels cost one evaluation, not one each.
+//! meets every peer the same way. Segments fall into classes, by peer key
+//! ([`netpol_engine::PeerKey`]: the pod or node at the address, without its
+//! name, address and the labels no peer selector reads) and CIDR region; the
+//! engine evaluates one address per class for each group
+//! ([`netpol_engine::Engine::direction_connections_many`], the group's own side
+//! worked out once), so replicas cost one evaluation, not one each.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
@@ -50,13 +52,21 @@ fn top(family: Family) -> u128 {
     }
 }
 
-/// Addresses `first..=last` of a family, and the index of the region between
-/// two CIDR edges of the policies they lie in.
+/// The address segments of a family, each in a class: segments of one class
+/// have equal peer keys ([`Engine::peer_key`]) and lie between the same CIDR
+/// edges, so every chain gives them equal sets.
+pub(super) struct Segments {
+    list: Vec<Segment>,
+    /// An address of each class, by class.
+    representatives: Vec<IpAddr>,
+}
+
+/// Addresses `first..=last` of a family, and their class.
 #[derive(Clone, Copy, Debug)]
-pub(super) struct Segment {
+struct Segment {
     first: u128,
     last: u128,
-    region: usize,
+    class: usize,
 }
 
 impl<'a> Renderer<'a> {
@@ -114,19 +124,34 @@ impl<'a> Renderer<'a> {
         members
     }
 
-    /// The segments of one family (computed once per render).
-    fn segments(&mut self, family: Family) -> Rc<[Segment]> {
+    /// The segments of one family and their classes (computed once per render).
+    fn segments(&mut self, family: Family, engine: &Engine<'_>) -> Rc<Segments> {
         if let Some(s) = self.segments.get(&family) {
             return s.clone();
         }
-        let s: Rc<[Segment]> = self.compute_segments(family).into();
+        let mut classes: HashMap<(PeerKey<'_>, usize), usize> = HashMap::new();
+        let mut representatives = Vec::new();
+        let list = self
+            .compute_segments(family)
+            .into_iter()
+            .map(|(first, last, region)| {
+                let at = ip(family, first);
+                let next = classes.len();
+                let class = *classes.entry((engine.peer_key(at), region)).or_insert_with(|| {
+                    representatives.push(at);
+                    next
+                });
+                Segment { first, last, class }
+            })
+            .collect();
+        let s = Rc::new(Segments { list, representatives });
         self.segments.insert(family, s.clone());
         s
     }
 
     /// Every pod and node address alone, cut at every CIDR edge the policies
-    /// name; each with its region (which CIDR edges it lies between).
-    fn compute_segments(&self, family: Family) -> Vec<Segment> {
+    /// name: (first, last, region), the region being which CIDR edges it lies between.
+    fn compute_segments(&self, family: Family) -> Vec<(u128, u128, usize)> {
         let mut cuts: BTreeSet<u128> = BTreeSet::from([0]);
         let mut point = |start: u128, end: u128| {
             cuts.insert(start);
@@ -177,10 +202,9 @@ impl<'a> Renderer<'a> {
         let cuts: Vec<u128> = cuts.into_iter().collect();
         cuts.iter()
             .enumerate()
-            .map(|(i, &first)| Segment {
-                first,
-                last: cuts.get(i + 1).map_or(top(family), |next| next - 1),
-                region: regions.partition_point(|&edge| edge <= first),
+            .map(|(i, &first)| {
+                let last = cuts.get(i + 1).map_or(top(family), |next| next - 1);
+                (first, last, regions.partition_point(|&edge| edge <= first))
             })
             .collect()
     }
@@ -214,20 +238,15 @@ impl<'a> Renderer<'a> {
                     }
                 }
             };
-            // Addresses with the same peer key in the same region get the same set
-            // (`Engine::peer_key`): the engine is asked once per (key, region).
-            let mut known: HashMap<(PeerKey<'_>, usize), PortSet> = HashMap::new();
-            for &Segment { first: lo, last: hi, region } in self.segments(family).iter() {
-                // Members share every input of the chain; a pod reaching itself passes
-                // in the base chain, and `direction_connections` judges a member's own
-                // address as any peer's.
-                let at = ip(family, lo);
-                let set = known
-                    .entry((engine.peer_key(at), region))
-                    .or_insert_with(|| {
-                        engine.direction_connections(direction, &members[0].key(), at).unwrap_or_else(|_| PortSet::none())
-                    })
-                    .clone();
+            // Members share every input of the chain; a pod reaching itself passes
+            // in the base chain, and `direction_connections` judges a member's own
+            // address as any peer's. One evaluation per class of segments.
+            let segments = self.segments(family, engine);
+            let sets = engine
+                .direction_connections_many(direction, &members[0].key(), &segments.representatives)
+                .unwrap_or_else(|_| vec![PortSet::none(); segments.representatives.len()]);
+            for &Segment { first: lo, last: hi, class } in &segments.list {
+                let set = sets[class].clone();
                 match &mut last {
                     Some((_, end, prev)) if *prev == set && *end + 1 == lo => *end = hi,
                     _ => {
