@@ -19,8 +19,8 @@ use std::collections::HashSet;
 use std::net::IpAddr;
 
 use netpol_model::{
-    Action, Cluster, ContainerPort, Direction, Labels, Node, Peer, PeerEnd, PodView, Protocol, RuleProtocol, Tier, TierDefault,
-    TieredEnd, TieredPeer, TieredPolicy, TieredRule, WorkloadKind, DEFAULT_TIER, V1_POLICY_ORDER,
+    Action, Cluster, ContainerPort, Direction, Labels, Node, Peer, PeerEnd, PodView, Protocol, RuleProtocol, Tier,
+    TierDefault, TieredEnd, TieredPeer, TieredPolicy, TieredRule, WorkloadKind, DEFAULT_TIER, V1_POLICY_ORDER,
 };
 use serde::Serialize;
 
@@ -160,9 +160,10 @@ impl<'c> Engine<'c> {
     /// Everything about the endpoint at `peer` that [`Engine::direction_connections`]
     /// reads, but the address itself: the pod there (its namespace, the labels
     /// whose keys some peer selector reads, declared ports, hostNetwork, kind;
-    /// not its name, node or other labels) and the Node it is. Two addresses with equal keys that no CIDR of any policy tells apart
-    /// get equal port sets for the same direction and subject: what lets the nft
-    /// renderer ask once per key instead of once per address.
+    /// not its name, node or other labels) and the Node it is. Two addresses
+    /// with equal keys that no CIDR of any policy tells apart get equal port
+    /// sets for the same direction and subject: what lets the nft renderer ask
+    /// once per key instead of once per address.
     pub fn peer_key(&self, peer: IpAddr) -> PeerKey<'c> {
         let pod = self.resolve(&Endpoint::Ip(peer)).ok().and_then(|(pod, _)| pod);
         let side = Side { endpoint: Endpoint::Ip(peer), pod, addr: Some(peer) };
