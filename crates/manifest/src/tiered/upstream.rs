@@ -113,6 +113,25 @@ fn egress_peer(p: &EgressPeer, path: Walk<'_>, out: &mut Vec<Finding>) -> Tiered
     TieredPeer::DomainNames(names)
 }
 
+/// An AdminNetworkPolicy rule's `ports`, and whether it names a port.
+fn anp_rule_ports(ports: Option<&[AnpPort]>, at: Walk<'_>, out: &mut Vec<Finding>) -> (Vec<PolicyPort>, bool) {
+    if let Some(ports) = ports {
+        non_empty(ports, "ports", "a portNumber, namedPort or portRange", at.key("ports").path(), out);
+    }
+    let named = ports.into_iter().flatten().any(|p| p.named_port.is_some());
+    (anp_ports(ports.unwrap_or(&[]), at.key("ports"), out), named)
+}
+
+/// A ClusterNetworkPolicy rule's `protocols`, and whether it names a port.
+fn cnp_rule_ports(protocols: Option<&[CnpProtocol]>, at: Walk<'_>, out: &mut Vec<Finding>) -> (Vec<PolicyPort>, bool) {
+    if let Some(protocols) = protocols {
+        let item = "tcp, udp, sctp or destinationNamedPort";
+        non_empty(protocols, "protocols", item, at.key("protocols").path(), out);
+    }
+    let named = protocols.into_iter().flatten().any(|p| p.destination_named_port.is_some());
+    (cnp_ports(protocols.unwrap_or(&[]), at.key("protocols"), out), named)
+}
+
 /// A list the CRD's schema requires at least one item of (`minItems: 1`).
 fn non_empty<T>(list: &[T], key: &str, item: &str, path: FieldPath, out: &mut Vec<Finding>) {
     if list.is_empty() {
@@ -307,11 +326,7 @@ fn anp_rules(
         .map(|(i, r)| {
             let at = ing.index(i);
             let peers = r.from.iter().enumerate().map(|(j, p)| ingress_peer(p, at.key("from").index(j), out)).collect();
-            if let Some(ports) = &r.ports {
-                non_empty(ports, "ports", "a portNumber, namedPort or portRange", at.key("ports").path(), out);
-            }
-            let ports = anp_ports(r.ports.as_deref().unwrap_or(&[]), at.key("ports"), out);
-            let named = r.ports.iter().flatten().any(|p| p.named_port.is_some());
+            let (ports, named) = anp_rule_ports(r.ports.as_deref(), at, out);
             rule(&r.name, &r.action, actions, peers, ports, named, at, origin_at, out)
         })
         .collect();
@@ -322,11 +337,7 @@ fn anp_rules(
         .map(|(i, r)| {
             let at = eg.index(i);
             let peers = r.to.iter().enumerate().map(|(j, p)| egress_peer(p, at.key("to").index(j), out)).collect();
-            if let Some(ports) = &r.ports {
-                non_empty(ports, "ports", "a portNumber, namedPort or portRange", at.key("ports").path(), out);
-            }
-            let ports = anp_ports(r.ports.as_deref().unwrap_or(&[]), at.key("ports"), out);
-            let named = r.ports.iter().flatten().any(|p| p.named_port.is_some());
+            let (ports, named) = anp_rule_ports(r.ports.as_deref(), at, out);
             rule(&r.name, &r.action, actions, peers, ports, named, at, origin_at, out)
         })
         .collect();
@@ -426,17 +437,7 @@ pub(crate) fn cnp(
         .map(|(i, r)| {
             let at = ing.index(i);
             let peers = r.from.iter().enumerate().map(|(j, p)| ingress_peer(p, at.key("from").index(j), out)).collect();
-            if let Some(protocols) = &r.protocols {
-                non_empty(
-                    protocols,
-                    "protocols",
-                    "tcp, udp, sctp or destinationNamedPort",
-                    at.key("protocols").path(),
-                    out,
-                );
-            }
-            let ports = cnp_ports(r.protocols.as_deref().unwrap_or(&[]), at.key("protocols"), out);
-            let named = r.protocols.iter().flatten().any(|p| p.destination_named_port.is_some());
+            let (ports, named) = cnp_rule_ports(r.protocols.as_deref(), at, out);
             rule(&r.name, &r.action, CNP_ACTIONS, peers, ports, named, at, origin_at, out)
         })
         .collect();
@@ -449,17 +450,7 @@ pub(crate) fn cnp(
         .map(|(i, r)| {
             let at = eg.index(i);
             let peers = r.to.iter().enumerate().map(|(j, p)| egress_peer(p, at.key("to").index(j), out)).collect();
-            if let Some(protocols) = &r.protocols {
-                non_empty(
-                    protocols,
-                    "protocols",
-                    "tcp, udp, sctp or destinationNamedPort",
-                    at.key("protocols").path(),
-                    out,
-                );
-            }
-            let ports = cnp_ports(r.protocols.as_deref().unwrap_or(&[]), at.key("protocols"), out);
-            let named = r.protocols.iter().flatten().any(|p| p.destination_named_port.is_some());
+            let (ports, named) = cnp_rule_ports(r.protocols.as_deref(), at, out);
             rule(&r.name, &r.action, CNP_ACTIONS, peers, ports, named, at, origin_at, out)
         })
         .collect();
