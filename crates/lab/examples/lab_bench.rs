@@ -14,6 +14,12 @@
 //! a BaselineAdminNetworkPolicy denying every namespace: the client's connection
 //! passes the admin tier, is allowed by the last NetworkPolicy, and never reaches
 //! the baseline.
+//!
+//! `--elements` (issue 12): every one of the N policies selects the server with
+//! peers and ports of its own (10 addresses outside the cluster as /32
+//! ipBlocks, 3 ports), so each adds 30 (address, port) elements to the server's
+//! ingress set (300,000 at 10,000 policies); the client is admitted by the last
+//! policy. The table then also gives the elements of the applied ruleset.
 
 use std::io::Read;
 use std::net::{SocketAddr, TcpStream};
@@ -103,6 +109,34 @@ fn bench_cluster(policies: usize) -> Cluster {
     c.build()
 }
 
+/// The `--elements` cluster: every policy adds elements to the server's set.
+fn elements_cluster(policies: usize) -> Cluster {
+    let mut c = cluster()
+        .namespace(namespace("bench"))
+        .pod(pod("bench", "client").label("app", "client").ip("10.77.0.1"))
+        .pod(pod("bench", "server").label("app", "server").ip("10.77.0.2").port("http", 80, Protocol::Tcp));
+    for i in 0..policies {
+        let mut r = rule();
+        for j in 0..10 {
+            // 100.64.0.0/10, never the lab's pods: address i * 10 + j of it.
+            let n = i * 10 + j;
+            r = r.from(ip_block(&format!("100.{}.{}.{}/32", 64 + n / 65536, (n / 256) % 256, n % 256), &[]));
+        }
+        for k in 0..3 {
+            r = r.port(tcp(1024 + ((i * 3 + k) % 60000) as u16));
+        }
+        c = c.policy(policy("bench", &format!("p-{i:05}")).select(sel!("app" => "server")).ingress(r));
+    }
+    if policies > 0 {
+        c = c.policy(
+            policy("bench", "zz-allow-client")
+                .select(sel!("app" => "server"))
+                .ingress(rule().from(pods(sel!("app" => "client")))),
+        );
+    }
+    c.build()
+}
+
 fn iperf3(client_ns: &str, server_ns: &str, server: &str, seconds: u64) -> f64 {
     let mut srv = Command::new("ip")
         .args(["netns", "exec", server_ns, "iperf3", "-s", "-1", "-B", server, "-p", "5201"])
@@ -152,7 +186,12 @@ fn main() {
     let seconds: u64 = arg("--seconds", "5").parse().expect("--seconds");
     let repeat: usize = arg("--repeat", "3").parse().expect("--repeat");
     let tiered = std::env::args().any(|a| a == "--tiered");
-    let make = |n: usize| if tiered { tiered_cluster(n) } else { bench_cluster(n) };
+    let elements = std::env::args().any(|a| a == "--elements");
+    let make = |n: usize| match (tiered, elements) {
+        (true, _) => tiered_cluster(n),
+        (false, true) => elements_cluster(n),
+        (false, false) => bench_cluster(n),
+    };
     let mut baseline: Option<(f64, f64)> = None;
     // Every lab up at once (own namespaces, own node), then measured in
     // interleaved rounds, so a drift of the machine's load biases no size.
@@ -182,14 +221,17 @@ fn main() {
             samples[i].1.push(connection_rate(client_ns, "10.77.0.2:80".parse().expect("addr"), seconds));
         }
     }
-    println!("| policies | rules | script bytes | apply ms | throughput Gbit/s | ratio | connections/s | ratio |");
-    println!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    println!(
+        "| policies | rules | set elements | script bytes | apply ms | throughput Gbit/s | ratio | connections/s | ratio |"
+    );
+    println!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for ((n, lab, apply, _, _), (gbits, rates)) in labs.into_iter().zip(samples) {
         let (g, r) = (median(gbits), median(rates));
         let (g0, r0) = *baseline.get_or_insert((g, r));
         println!(
-            "| {n} | {} | {} | {:.1} | {g:.2} | {:.3} | {r:.0} | {:.3} |",
+            "| {n} | {} | {} | {} | {:.1} | {g:.2} | {:.3} | {r:.0} | {:.3} |",
             apply.stats.rules,
+            apply.stats.elements,
             apply.bytes,
             apply.duration.as_secs_f64() * 1000.0,
             g / g0,
