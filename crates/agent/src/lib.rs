@@ -196,7 +196,7 @@ pub const DEFAULT_RESYNC: Duration = Duration::from_secs(300);
 /// `stop` is set (or once). Only setting up the watch fails; everything after
 /// is reported through `on_event` and retried.
 pub fn run(config: &Config, stop: &AtomicBool, on_event: &mut dyn FnMut(Event)) -> Result<(), AgentError> {
-    let options = LoadOptions { lenient: config.lenient };
+    let options = LoadOptions { lenient: config.lenient, ..LoadOptions::default() };
     let mut source = FolderSource::new(&config.manifests, options, config.debounce, !config.once)?;
     if let Some(metrics) = &config.metrics {
         source = source.with_metrics(Arc::clone(metrics));

@@ -25,11 +25,16 @@
 //!   same way.
 //! - An optional kind the server does not serve (its CRD is not installed)
 //!   or RBAC refuses counts as known and empty, with one log line
-//!   ([`Note::Absent`]) and no watch-restart count; its watcher keeps
+//!   ([`Note::Absent`]) and no `netpol_watch_restarts_total` (the test
+//!   [`Counters`] count it); its watcher keeps
 //!   retrying with backoff, and the first whole list after a CRD is
 //!   installed (or a grant given) replaces the empty set. A kind refused
 //!   after it was listed keeps what was listed (fail static); one no longer
-//!   served is emptied (its objects went with its CRD).
+//!   served is emptied (its objects went with its CRD). Any other failure of
+//!   an optional kind (a 503 from an aggregated API server that is down, a
+//!   500 from a broken conversion webhook) is an outage like any other: the
+//!   kind stays unknown and, before its first list, nothing is applied, since
+//!   its Deny rules would otherwise be silently missing (fail closed).
 //! - Threads: one thread runs a single-threaded tokio runtime driving the
 //!   watchers; it converts each object to the model at once (the API's
 //!   JSON is dropped there) and sends it over a std channel. The agent's

@@ -40,7 +40,7 @@
 //! assert_eq!(first.to_string(), "db.yaml:8:7: error[NP0010]: unknown field `spec.ingress[0].ports[0].protoco`\n  = help: did you mean `protocol`?");
 //! assert!(strict.cluster.policies.is_empty()); // rejected, as the API server would
 //!
-//! let lenient = load([("db.yaml", yaml)], &LoadOptions { lenient: true });
+//! let lenient = load([("db.yaml", yaml)], &LoadOptions { lenient: true, ..LoadOptions::default() });
 //! assert!(!lenient.has_errors());
 //! assert_eq!(lenient.diagnostics[0].severity, Severity::Warning);
 //! // `protoco` was dropped, so the port defaults to TCP, as the API server stores it.
@@ -76,6 +76,10 @@ pub struct LoadOptions {
     /// errors: what the API server stores with field validation off. Validation
     /// errors still reject the object.
     pub lenient: bool,
+    /// The Tiers that Calico policies name are declared outside this load (an
+    /// object read alone from the API, where Calico refuses a policy in a tier
+    /// that does not exist): no NP0062 for a tier the load does not declare.
+    pub tiers_declared_elsewhere: bool,
 }
 
 /// The loaded cluster and every finding, sorted by file (in the order given),

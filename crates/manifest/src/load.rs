@@ -404,7 +404,9 @@ impl<'o> Loader<'o> {
             self.diagnostics.push((file_index, diag));
         }
         self.same_priority();
-        self.unknown_tiers();
+        if !self.options.tiers_declared_elsewhere {
+            self.unknown_tiers();
+        }
         for finding in dns::check(&self.cluster) {
             let o = finding.origin;
             let file_index = self.first_use.get(&finding.namespace).map_or(0, |(i, _)| *i);
@@ -603,7 +605,7 @@ mod tests {
             "# pods\n---\napiVersion: v1\nkind: Pod  # a pod\nmetadata:\n{}  name: a  # its name\n  namespace: ns-0\n",
             "# off\n".repeat(40)
         );
-        for options in [LoadOptions::default(), LoadOptions { lenient: true }] {
+        for options in [LoadOptions::default(), LoadOptions { lenient: true, ..LoadOptions::default() }] {
             let loaded = load(&[("pod.yaml", &text)], &options);
             assert_eq!(loaded.errors().count(), 0, "{:?}", loaded.diagnostics);
             assert_eq!(loaded.cluster.pods.len(), 1);
@@ -636,7 +638,7 @@ mod tests {
             format!("apiVersion: v1\nkind: Namespace\nmetadata: {{name: ns-0}}\n---\napiVersion: v1\nkind: List\nitems:\n{body}---\napiVersion: v1\nkind: Namespace\nmetadata: {{name: ns-1}}\n"),
         ];
         for (i, text) in cases.iter().enumerate() {
-            for options in [LoadOptions::default(), LoadOptions { lenient: true }] {
+            for options in [LoadOptions::default(), LoadOptions { lenient: true, ..LoadOptions::default() }] {
                 let fast = load(&[("list.yaml", text)], &options);
                 let want = slow("list.yaml", text, &options);
                 assert_eq!(fast.diagnostics, want.diagnostics, "case {i}");

@@ -15,7 +15,7 @@ fn cases(n: u32) -> ProptestConfig {
 }
 
 fn load_one(text: &str, lenient: bool) -> Loaded {
-    load([("f.yaml", text)], &LoadOptions { lenient })
+    load([("f.yaml", text)], &LoadOptions { lenient, ..LoadOptions::default() })
 }
 
 fn positions_are_one_based(loaded: &Loaded) -> Result<(), TestCaseError> {

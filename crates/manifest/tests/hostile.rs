@@ -33,7 +33,7 @@ fn policy_names(loaded: &Loaded) -> Vec<&str> {
 }
 
 fn load_one(text: &str, lenient: bool) -> Loaded {
-    load([("f.yaml", text)], &LoadOptions { lenient })
+    load([("f.yaml", text)], &LoadOptions { lenient, ..LoadOptions::default() })
 }
 
 #[test]

@@ -9,7 +9,7 @@ fn strict(text: &str) -> Loaded {
 }
 
 fn lenient(text: &str) -> Loaded {
-    load([("t.yaml", text)], &LoadOptions { lenient: true })
+    load([("t.yaml", text)], &LoadOptions { lenient: true, ..LoadOptions::default() })
 }
 
 fn render(loaded: &Loaded) -> String {

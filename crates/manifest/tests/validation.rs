@@ -366,3 +366,12 @@ fn fields_the_api_has_are_known_even_when_unread() {
     let codes: Vec<&str> = loaded.errors().map(|d| d.code).collect();
     assert_eq!(codes, ["NP0064"], "{:?}", loaded.diagnostics);
 }
+
+/// A peer that sets nothing is one error (NP0061), not also an empty `domainNames` it never wrote.
+#[test]
+fn an_empty_peer_is_one_finding() {
+    let text = anp("priority: 1\nsubject: {namespaces: {}}\negress:\n- action: Deny\n  to: [{}]");
+    let loaded = load([("t.yaml", text.as_str())], &LoadOptions::default());
+    let codes: Vec<&str> = loaded.errors().map(|d| d.code).collect();
+    assert_eq!(codes, ["NP0061"], "{:?}", loaded.diagnostics);
+}

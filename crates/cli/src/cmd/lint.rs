@@ -49,7 +49,10 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         let sources = read_sources(&args.input)?;
         let sources: Vec<(&str, &str)> = sources.iter().map(|s| (s.name.as_str(), s.text.as_str())).collect();
         let progress = Progress::start("loading manifests");
-        let loaded = netpol_manifest::load(sources.iter().copied(), &LoadOptions { lenient: args.input.lenient });
+        let loaded = netpol_manifest::load(
+            sources.iter().copied(),
+            &LoadOptions { lenient: args.input.lenient, ..LoadOptions::default() },
+        );
         progress.finish();
         // What lint does not report itself goes to stderr, as every command prints it.
         let rest: String =

@@ -67,7 +67,7 @@ pub fn read(input: &InputArgs) -> anyhow::Result<Loaded> {
         return Ok(Loaded::default());
     }
     let sources = read_sources(input)?;
-    let options = LoadOptions { lenient: input.lenient };
+    let options = LoadOptions { lenient: input.lenient, ..LoadOptions::default() };
     Ok(netpol_manifest::load(sources.iter().map(|s| (s.name.as_str(), s.text.as_str())), &options))
 }
 

@@ -46,7 +46,9 @@ pub fn ordered(resource: &str, object: &serde_json::Value) -> Result<Ordered, St
     let namespace = meta["namespace"].as_str().unwrap_or_default();
     let name = meta["name"].as_str().unwrap_or_default();
     let at = origin(resource, namespace, name);
-    let loaded = load([(&*at.file, text.as_str())], &LoadOptions::default());
+    // Its Tier, if any, is another object: the API holds both or neither.
+    let options = LoadOptions { tiers_declared_elsewhere: true, ..LoadOptions::default() };
+    let loaded = load([(&*at.file, text.as_str())], &options);
     if loaded.has_errors() {
         let errors: Vec<String> = loaded.errors().map(|d| format!("error[{}]: {}", d.code, d.message)).collect();
         return Err(errors.join("; "));
@@ -134,6 +136,18 @@ mod tests {
                     json!({"selector": "app == 'web'", "ingress": [{"action": "Allow"}]}),
                 ),
                 Ok("CalicoNetworkPolicy shop/p"),
+            ),
+            (
+                // Its Tier is another object of the API (Calico refuses a policy in a tier that does not exist).
+                "a Calico policy in a tier of its own",
+                "globalnetworkpolicies",
+                calico(
+                    "GlobalNetworkPolicy",
+                    None,
+                    json!({"tier": "security", "order": 10, "selector": "all()",
+                    "ingress": [{"action": "Deny"}]}),
+                ),
+                Ok("GlobalNetworkPolicy p"),
             ),
             ("a Tier", "tiers", calico("Tier", None, json!({"order": 100})), Ok("Tier p")),
             (

@@ -108,9 +108,15 @@ fn egress_peer(p: &EgressPeer, path: Walk<'_>, out: &mut Vec<Finding>) -> Tiered
         });
         return TieredPeer::Networks(nets.collect());
     }
-    let names = p.domain_names.clone().unwrap_or_default();
-    non_empty(&names, "domainNames", "a domain name, e.g. `*.example.com`", path.key("domainNames").path(), out);
-    TieredPeer::DomainNames(names)
+    match &p.domain_names {
+        Some(names) => {
+            let item = "a domain name, e.g. `*.example.com`";
+            non_empty(names, "domainNames", item, path.key("domainNames").path(), out);
+            TieredPeer::DomainNames(names.clone())
+        }
+        // Nothing set (NP0061 above; the policy is refused): a peer of no address.
+        None => TieredPeer::Networks(Vec::new()),
+    }
 }
 
 /// An AdminNetworkPolicy rule's `ports`, and whether it names a port.
