@@ -46,7 +46,7 @@ pub struct Engine<'c> {
     implicit: HashMap<String, Namespace>,
     /// The pod label keys that peer selectors read (for [`Engine::peer_key`]);
     /// owned, since a cell of borrows would make `Engine` invariant in `'c`.
-    pub(crate) peer_label_keys: std::sync::OnceLock<std::collections::HashSet<String>>,
+    pub(crate) peer_label_keys: std::sync::OnceLock<(std::collections::HashSet<String>, bool)>,
 }
 
 /// One direction's verdicts for a subject, as far as they do not depend on the peer.

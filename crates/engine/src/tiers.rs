@@ -19,8 +19,9 @@ use std::collections::HashSet;
 use std::net::IpAddr;
 
 use netpol_model::{
-    Action, Cluster, ContainerPort, Direction, Labels, Node, Peer, PeerEnd, PodView, Protocol, RuleProtocol, Tier,
-    TierDefault, TieredEnd, TieredPeer, TieredPolicy, TieredRule, WorkloadKind, DEFAULT_TIER, V1_POLICY_ORDER,
+    Action, Cluster, ContainerPort, Direction, Labels, Node, Peer, PeerEnd, PodServiceAccount, PodView, Protocol,
+    RuleProtocol, Tier, TierDefault, TieredEnd, TieredPeer, TieredPolicy, TieredRule, WorkloadKind,
+    CALICO_SERVICE_ACCOUNT_LABEL, CALICO_SERVICE_ACCOUNT_PREFIX, DEFAULT_TIER, V1_POLICY_ORDER,
 };
 use serde::Serialize;
 
@@ -34,6 +35,8 @@ use crate::{Endpoint, Engine, PortSet};
 pub struct PeerKey<'c> {
     #[allow(clippy::type_complexity)]
     pod: Option<(&'c str, Vec<(&'c str, &'c str)>, &'c [ContainerPort], bool, WorkloadKind)>,
+    /// The pod's ServiceAccount, when some Calico selector reads one of its labels.
+    service_account: Option<&'c PodServiceAccount>,
     node: Option<&'c str>,
 }
 
@@ -159,20 +162,23 @@ impl<'c> Engine<'c> {
 
     /// Everything about the endpoint at `peer` that [`Engine::direction_connections`]
     /// reads, but the address itself: the pod there (its namespace, the labels
-    /// whose keys some peer selector reads, declared ports, hostNetwork, kind;
-    /// not its name, node or other labels) and the Node it is. Two addresses
+    /// whose keys some peer selector reads, declared ports, hostNetwork, kind,
+    /// and its ServiceAccount when a selector reads `projectcalico.org/serviceaccount`
+    /// or a `pcsa.` key; not its name, node or other labels) and the Node it is. Two addresses
     /// with equal keys that no CIDR of any policy tells apart get equal port
     /// sets for the same direction and subject: what lets the nft renderer ask
     /// once per key instead of once per address.
     pub fn peer_key(&self, peer: IpAddr) -> PeerKey<'c> {
         let pod = self.resolve(&Endpoint::Ip(peer)).ok().and_then(|(pod, _)| pod);
         let side = Side { endpoint: Endpoint::Ip(peer), pod, addr: Some(peer) };
+        let (keys, reads_service_accounts) = self.peer_label_keys.get_or_init(|| peer_label_keys(self.cluster()));
+        let reads_service_accounts = *reads_service_accounts;
         PeerKey {
             pod: pod.map(|p| {
-                let keys = self.peer_label_keys.get_or_init(|| peer_label_keys(self.cluster()));
                 let labels = p.labels.iter().filter(|(k, _)| keys.contains(*k)).collect();
                 (p.namespace.as_str(), labels, p.ports.as_slice(), p.host_network, p.kind)
             }),
+            service_account: pod.filter(|_| reads_service_accounts).map(|p| &p.service_account),
             node: self.node_of(&side).map(|n| n.name.as_str()),
         }
     }
@@ -393,7 +399,8 @@ fn v1_step(tier: &Tier, action: StepAction, v1: &V1) -> TierStep {
 /// The pod label keys a peer-side selector reads: v1 rule peers' pod
 /// selectors, and ordered rules' pod and Calico peer selectors. (Subject-side
 /// selectors judge the subject, which a peer key does not describe.)
-fn peer_label_keys(cluster: &Cluster) -> HashSet<String> {
+/// The label keys peer selectors read, and whether one is a ServiceAccount's.
+fn peer_label_keys(cluster: &Cluster) -> (HashSet<String>, bool) {
     let mut keys = HashSet::new();
     for p in &cluster.policies {
         for rule in p.ingress.iter().chain(&p.egress) {
@@ -419,5 +426,7 @@ fn peer_label_keys(cluster: &Cluster) -> HashSet<String> {
             }
         }
     }
-    keys
+    let service_accounts =
+        keys.iter().any(|k| k == CALICO_SERVICE_ACCOUNT_LABEL || k.starts_with(CALICO_SERVICE_ACCOUNT_PREFIX));
+    (keys, service_accounts)
 }

@@ -287,6 +287,7 @@ mod tests {
             host_network: false,
             node: Some("elsewhere".into()),
             origin: None,
+            service_account: Default::default(),
         };
         let mut cluster = Cluster { pods: vec![web], ..Cluster::default() };
         cluster.namespaces.insert("shop".into(), Namespace::new("shop", Labels::from_iter([("team", "a")])));

@@ -252,6 +252,7 @@ mod tests {
             host_network: false,
             node: None,
             origin: None,
+            service_account: Default::default(),
         };
         let service = |ns: &str, name: &str, selector: Option<&str>| Service {
             namespace: ns.into(),

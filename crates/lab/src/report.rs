@@ -300,6 +300,7 @@ x/b     !       .       !
             host_network: false,
             node: None,
             origin: None,
+            service_account: Default::default(),
         };
         // No policies: everything is allowed, so x/b's silence towards 8.8.8.8 disagrees.
         let cluster = Cluster { pods: vec![pod(&a, "10.0.0.1"), pod(&b, "10.0.0.2")], ..Cluster::default() };

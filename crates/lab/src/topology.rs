@@ -417,6 +417,7 @@ fn default_dns_pod() -> Pod {
         host_network: false,
         node: None,
         origin: None,
+        service_account: Default::default(),
     }
 }
 
@@ -435,6 +436,7 @@ mod tests {
             host_network: false,
             node: None,
             origin: None,
+            service_account: Default::default(),
         }
     }
 

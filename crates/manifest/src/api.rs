@@ -490,6 +490,7 @@ mod tests {
             host_network: false,
             node: Some("node-1".into()),
             origin: None,
+            service_account: Default::default(),
         };
         let svc = netpol_model::Service {
             namespace: "shop".into(),

@@ -37,6 +37,7 @@ pub(crate) enum Category {
     Service,
     Policy,
     Node,
+    ServiceAccount,
     Tier,
     Tiered(netpol_model::TieredKind),
 }
@@ -256,6 +257,7 @@ impl<'o> Checker<'o> {
             "Service" => self.service(obj, level, findings),
             "Namespace" => self.namespace(obj, level, findings),
             "Node" => self.node(obj, level, findings),
+            "ServiceAccount" => self.service_account(obj, level, findings),
             "Deployment" => self.workload::<apps::Deployment>(obj, level, findings),
             "StatefulSet" => self.workload::<apps::StatefulSet>(obj, level, findings),
             "DaemonSet" => self.workload::<apps::DaemonSet>(obj, level, findings),
@@ -495,6 +497,7 @@ pub(crate) enum Insert {
     Service(netpol_model::Service),
     Policy(netpol_model::NetworkPolicy),
     Node(netpol_model::Node),
+    ServiceAccount(netpol_model::ServiceAccount),
     Tier(netpol_model::Tier),
     Tiered(netpol_model::TieredPolicy),
 }
@@ -523,6 +526,10 @@ impl Insert {
                 cluster.nodes.push(n);
                 cluster.nodes.len() - 1
             }
+            Insert::ServiceAccount(sa) => {
+                cluster.service_accounts.push(sa);
+                cluster.service_accounts.len() - 1
+            }
             Insert::Tier(t) => {
                 cluster.tiers.push(t);
                 cluster.tiers.len() - 1
@@ -543,6 +550,7 @@ impl Insert {
             Insert::Service(s) => cluster.services[index] = s,
             Insert::Policy(p) => cluster.policies[index] = p,
             Insert::Node(n) => cluster.nodes[index] = n,
+            Insert::ServiceAccount(sa) => cluster.service_accounts[index] = sa,
             Insert::Tier(t) => cluster.tiers[index] = t,
             Insert::Tiered(p) => cluster.tiered[index] = p,
         }

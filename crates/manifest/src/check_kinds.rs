@@ -8,7 +8,7 @@ use crate::validate::Finding;
 /// The apiVersion that serves each kind netpol reads.
 pub(super) fn served_api_version(kind: &str) -> Option<&'static str> {
     Some(match kind {
-        "Namespace" | "Pod" | "Service" | "Node" => "v1",
+        "Namespace" | "Pod" | "Service" | "Node" | "ServiceAccount" => "v1",
         "NetworkPolicy" => "networking.k8s.io/v1",
         "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" => "apps/v1",
         "Job" | "CronJob" => "batch/v1",
@@ -22,6 +22,7 @@ pub(super) const KNOWN_KINDS: &[&str] = &[
     "Service",
     "NetworkPolicy",
     "Node",
+    "ServiceAccount",
     "AdminNetworkPolicy",
     "BaselineAdminNetworkPolicy",
     "ClusterNetworkPolicy",

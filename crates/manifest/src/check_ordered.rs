@@ -137,6 +137,25 @@ impl Checker<'_> {
         let model = crate::convert::node(&n, &name, obj.origin());
         self.upsert(obj, Category::Node, "Node", String::new(), name, Insert::Node(model));
     }
+
+    /// A ServiceAccount: its labels are what Calico's ServiceAccount selectors read.
+    pub(super) fn service_account(&mut self, obj: &Obj<'_>, level: Option<&'static Level>, mut findings: Vec<Finding>) {
+        let sa = self.typed::<core::ServiceAccount>(obj, level, &mut findings);
+        let mut name = String::new();
+        if let Some(sa) = &sa {
+            name = validate::object_meta(&sa.metadata, NameRule::Subdomain, true, &mut findings);
+        }
+        let rejected = self.emit(obj, findings);
+        let Some(sa) = sa.filter(|_| !rejected) else { return };
+        let namespace = effective_namespace(&sa.metadata);
+        let model = netpol_model::ServiceAccount {
+            labels: crate::convert::labels(sa.metadata.labels.as_ref()),
+            namespace: namespace.clone(),
+            name: name.clone(),
+            origin: Some(obj.origin()),
+        };
+        self.upsert(obj, Category::ServiceAccount, "ServiceAccount", namespace, name, Insert::ServiceAccount(model));
+    }
 }
 
 fn kind_label(flavor: tiered::CalicoFlavor) -> &'static str {

@@ -14,7 +14,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1 as meta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use netpol_model::{
     ContainerPort, Direction, IpBlock, LabelSelector, Labels, NetworkPolicy, ObjectMeta, Operator, Origin, Peer,
-    PolicyPort, PortRef, Protocol, Requirement, Rule, Service, ServicePort, WorkloadKind,
+    PodServiceAccount, PolicyPort, PortRef, Protocol, Requirement, Rule, Service, ServicePort, WorkloadKind,
 };
 
 use crate::node::FieldPath;
@@ -152,6 +152,14 @@ pub(crate) fn pod(parts: PodParts<'_>, origin: Origin) -> netpol_model::Pod {
         ports: container_ports(parts.spec),
         host_network: parts.spec.and_then(|s| s.host_network).unwrap_or(false),
         node: parts.spec.and_then(|s| s.node_name.clone()).filter(|n| !n.is_empty()),
+        service_account: PodServiceAccount {
+            // `serviceAccount` is the deprecated alias the API server still fills in.
+            name: parts
+                .spec
+                .and_then(|s| s.service_account_name.clone().or_else(|| s.service_account.clone()))
+                .filter(|n| !n.is_empty()),
+            labels: None,
+        },
         origin: Some(origin),
     }
 }

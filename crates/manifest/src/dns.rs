@@ -81,6 +81,7 @@ mod tests {
             host_network,
             node: None,
             origin: None,
+            service_account: Default::default(),
         }
     }
 

@@ -385,6 +385,7 @@ impl<'o> Loader<'o> {
 
     fn finish(mut self) -> Loaded {
         let created = self.cluster.add_implicit_namespaces();
+        self.cluster.link_service_accounts();
         for ns in created {
             let Some((file_index, origin)) = self.first_use.get(&ns).cloned() else { continue };
             let message = format!(

@@ -207,6 +207,7 @@ mod tests {
             host_network: false,
             node: None,
             origin: None,
+            service_account: Default::default(),
         }
     }
 

@@ -75,6 +75,11 @@ level!(NAMESPACE, "Namespace", true, [
     "apiVersion" => Leaf, "kind" => Leaf, "metadata" => Obj(&OBJECT_META), "spec" => Leaf, "status" => Leaf,
 ]);
 
+level!(SERVICE_ACCOUNT, "ServiceAccount", true, [
+    "apiVersion" => Leaf, "kind" => Leaf, "metadata" => Obj(&OBJECT_META), "secrets" => Leaf, "imagePullSecrets" => Leaf,
+    "automountServiceAccountToken" => Leaf,
+]);
+
 level!(POD, "Pod", true, [
     "apiVersion" => Leaf, "kind" => Leaf, "metadata" => Obj(&OBJECT_META), "spec" => Obj(&POD_SPEC), "status" => Obj(&POD_STATUS),
 ]);
@@ -135,6 +140,7 @@ pub(crate) fn root_level(kind: &str) -> Option<&'static Level> {
         "Pod" => &POD,
         "Service" => &SERVICE,
         "Node" => &NAMESPACE,
+        "ServiceAccount" => &SERVICE_ACCOUNT,
         "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => &WORKLOAD,
         "CronJob" => &CRON_JOB,
         _ => return None,
@@ -180,9 +186,10 @@ level!(CALICO_RULE, "Rule (projectcalico.org/v3)", true, [
 ]);
 level!(CALICO_ENTITY, "EntityRule (projectcalico.org/v3)", true, [
     "nets" => Leaf, "selector" => Leaf, "namespaceSelector" => Leaf, "services" => Leaf, "ports" => Leaf,
-    "notNets" => Leaf, "notSelector" => Leaf, "notPorts" => Leaf, "serviceAccounts" => Leaf,
+    "notNets" => Leaf, "notSelector" => Leaf, "notPorts" => Leaf, "serviceAccounts" => Obj(&CALICO_SA_MATCH),
     "net" => Leaf, "notNet" => Leaf, "tag" => Leaf, "notTag" => Leaf,
 ]);
+level!(CALICO_SA_MATCH, "ServiceAccountMatch (projectcalico.org/v3)", true, ["names" => Leaf, "selector" => Leaf]);
 level!(CALICO_TIER, "Tier (projectcalico.org/v3)", true, [
     "apiVersion" => Leaf, "kind" => Leaf, "metadata" => Obj(&OBJECT_META), "spec" => Leaf, "status" => Leaf,
 ]);

@@ -4,16 +4,14 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use netpol_model::Labels;
-
 use crate::classes::ClassKey;
 use crate::compile::{place, AtomId, Class, ClassId, Compiled};
 
 impl Compiled {
     /// Allocates an empty class (no atom bits evaluated yet).
     pub(crate) fn new_class(&mut self, key: ClassKey, ips: Vec<IpAddr>) -> ClassId {
-        let labels = Labels::from_iter(key.labels.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        let class = Class { key: key.clone(), labels, ips, size: 0, subject_of: Vec::new() };
+        let (labels, service_account) = (key.label_set(), key.service_account());
+        let class = Class { key: key.clone(), labels, service_account, ips, size: 0, subject_of: Vec::new() };
         let id = place(&mut self.classes, &mut self.free_classes, class);
         self.classes_by_namespace.entry(key.namespace.clone()).or_default().push(id);
         self.class_ids.insert(key, id);
@@ -99,7 +97,8 @@ impl Compiled {
                     let ips = entry.pod.ips.clone();
                     let id = if claimed.insert(old, ()).is_none() {
                         let class = self.class_mut(old);
-                        class.labels = Labels::from_iter(key.labels.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+                        class.labels = key.label_set();
+                        class.service_account = key.service_account();
                         class.key = key.clone();
                         class.ips = ips;
                         self.class_ids.insert(key.clone(), old);

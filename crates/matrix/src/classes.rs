@@ -3,6 +3,9 @@
 //!
 //! Two pods get the same key exactly when no policy can tell them apart:
 //! same namespace, same values for every label key some pod selector reads,
+//! when a Calico selector reads a ServiceAccount label
+//! (`projectcalico.org/serviceaccount` or a `pcsa.` key) the same
+//! ServiceAccount name, existence and values for the keys read,
 //! same resolution of every port name some rule uses, for each of their IPs
 //! the same set of ipBlock ranges (`cidr`s and `except`s) containing it, and
 //! the same hostNetwork flag.
@@ -16,7 +19,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
 use netpol_model::{
-    IpBlock, LabelSelector, NetworkPolicy, Peer, Pod, PolicyPort, PortRef, Protocol, Subject, TieredPeer, TieredPolicy,
+    IpBlock, LabelSelector, Labels, NetworkPolicy, Peer, Pod, PodServiceAccount, PolicyPort, PortRef, Protocol,
+    Subject, TieredPeer, TieredPolicy, CALICO_SERVICE_ACCOUNT_LABEL, CALICO_SERVICE_ACCOUNT_PREFIX,
 };
 
 /// An IP as a point on one line: IPv4 below IPv6.
@@ -272,6 +276,27 @@ impl Context {
         }
     }
 
+    /// Whether some Calico selector reads a ServiceAccount label.
+    fn reads_service_accounts(&self) -> bool {
+        self.label_keys.contains_key(CALICO_SERVICE_ACCOUNT_LABEL)
+            || self
+                .label_keys
+                .range::<str, _>((std::ops::Bound::Included(CALICO_SERVICE_ACCOUNT_PREFIX), std::ops::Bound::Unbounded))
+                .next()
+                .is_some_and(|(k, _)| k.starts_with(CALICO_SERVICE_ACCOUNT_PREFIX))
+    }
+
+    /// The ServiceAccount part of a key: the name, and (when the ServiceAccount
+    /// exists) its labels whose `pcsa.` keys some selector reads.
+    fn service_account_key(&self, sa: &PodServiceAccount) -> (String, Option<Vec<(String, String)>>) {
+        let read = |k: &str| self.label_keys.contains_key(&format!("{CALICO_SERVICE_ACCOUNT_PREFIX}{k}"));
+        let labels = sa
+            .labels
+            .as_ref()
+            .map(|l| l.iter().filter(|(k, _)| read(k)).map(|(k, v)| (k.to_string(), v.to_string())).collect());
+        (sa.name().to_string(), labels)
+    }
+
     /// The class key of `pod` in this context.
     pub(crate) fn key(&self, pod: &Pod) -> ClassKey {
         let labels = pod
@@ -314,6 +339,7 @@ impl Context {
             regions,
             first_family: pod.ips.first().map(|ip| addr(*ip).0),
             host_network: pod.host_network,
+            service_account: self.reads_service_accounts().then(|| self.service_account_key(&pod.service_account)),
             nodes: if self.node_peers { self.node_names_of(pod) } else { Vec::new() },
         }
     }
@@ -355,12 +381,32 @@ pub(crate) struct ClassKey {
     /// The family (4 or 6) of the first IP: the family of flows towards the pod.
     pub(crate) first_family: Option<u8>,
     pub(crate) host_network: bool,
+    /// When a Calico selector reads a ServiceAccount label: the name, and the
+    /// labels read (`None`: no such ServiceAccount).
+    #[allow(clippy::type_complexity)]
+    pub(crate) service_account: Option<(String, Option<Vec<(String, String)>>)>,
     /// With `nodes` peers only: the declared node of a hostNetwork pod, then
     /// the node each IP belongs to.
     pub(crate) nodes: Vec<Option<String>>,
 }
 
 impl ClassKey {
+    /// The labels of the key as a label set, for selectors.
+    pub(crate) fn label_set(&self) -> Labels {
+        Labels::from_iter(self.labels.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    }
+
+    /// The ServiceAccount every member runs as, as far as selectors can tell.
+    pub(crate) fn service_account(&self) -> PodServiceAccount {
+        match &self.service_account {
+            None => PodServiceAccount::UNSET,
+            Some((name, labels)) => PodServiceAccount {
+                name: Some(name.clone()),
+                labels: labels.as_ref().map(|l| Labels::from_iter(l.iter().map(|(k, v)| (k.as_str(), v.as_str())))),
+            },
+        }
+    }
+
     /// Every number a named port stands for on the pods of this class.
     pub(crate) fn named_ports<'a>(&'a self, name: &'a str, protocol: Protocol) -> impl Iterator<Item = u16> + 'a {
         self.ports.iter().filter(move |(n, p, _)| n == name && *p == protocol).map(|(_, _, port)| *port)

@@ -23,7 +23,9 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use netpol_model::{Cluster, Direction, Labels, Namespace, NetworkPolicy, Pod, PodKey, PodView, PolicyPort};
+use netpol_model::{
+    Cluster, Direction, Labels, Namespace, NetworkPolicy, Pod, PodKey, PodServiceAccount, PodView, PolicyPort,
+};
 
 use crate::atoms::{Atom, AtomDef, PeerAtoms};
 use crate::classes::{ClassKey, Context};
@@ -61,6 +63,8 @@ pub(crate) struct Class {
     pub(crate) key: ClassKey,
     /// `key.labels` as a label set, for selectors.
     pub(crate) labels: Labels,
+    /// `key.service_account`, for Calico selectors.
+    pub(crate) service_account: PodServiceAccount,
     /// The IPs of one member: every member falls in the same ipBlock regions,
     /// or ipBlocks do not see its IPs ([`netpol_model::IpBlock::sees`]).
     pub(crate) ips: Vec<IpAddr>,
@@ -72,7 +76,12 @@ pub(crate) struct Class {
 impl Class {
     /// What selectors see of every member.
     pub(crate) fn view(&self) -> PodView<'_> {
-        PodView { namespace: &self.key.namespace, labels: &self.labels, host_network: self.key.host_network }
+        PodView {
+            namespace: &self.key.namespace,
+            labels: &self.labels,
+            host_network: self.key.host_network,
+            service_account: &self.service_account,
+        }
     }
 }
 

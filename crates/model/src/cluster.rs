@@ -132,6 +132,47 @@ pub struct Pod {
     /// its traffic is node traffic.
     pub host_network: bool,
     pub node: Option<String>,
+    /// The ServiceAccount the pod runs as, which Calico's `serviceAccountSelector`
+    /// and `serviceAccounts` read.
+    #[serde(default, skip_serializing_if = "PodServiceAccount::is_unset")]
+    pub service_account: PodServiceAccount,
+    pub origin: Option<Origin>,
+}
+
+/// A pod's ServiceAccount as Calico sees it: its name, and the labels of the
+/// ServiceAccount object (docs/semantics.md, "Service accounts").
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PodServiceAccount {
+    /// `spec.serviceAccountName` (or the deprecated `spec.serviceAccount`);
+    /// `None` when unset, which the API server's admission turns into `default`.
+    pub name: Option<String>,
+    /// The labels of that ServiceAccount, copied by
+    /// [`Cluster::link_service_accounts`]; `None` while the cluster has no
+    /// ServiceAccount of that name in the pod's namespace.
+    pub labels: Option<Labels>,
+}
+
+impl PodServiceAccount {
+    /// Nothing set: the `default` ServiceAccount, not (yet) found.
+    pub const UNSET: PodServiceAccount = PodServiceAccount { name: None, labels: None };
+
+    /// The name the pod runs as: `default` when `spec.serviceAccountName` is unset.
+    pub fn name(&self) -> &str {
+        self.name.as_deref().unwrap_or("default")
+    }
+
+    pub fn is_unset(&self) -> bool {
+        self.name.is_none() && self.labels.is_none()
+    }
+}
+
+/// A ServiceAccount: kept for its labels, which Calico selectors read through
+/// the pods that run as it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceAccount {
+    pub namespace: String,
+    pub name: String,
+    pub labels: Labels,
     pub origin: Option<Origin>,
 }
 
@@ -199,9 +240,29 @@ pub struct Cluster {
     /// Ordered policies: AdminNetworkPolicy, BaselineAdminNetworkPolicy,
     /// ClusterNetworkPolicy, Calico NetworkPolicy and GlobalNetworkPolicy.
     pub tiered: Vec<TieredPolicy>,
+    /// ServiceAccounts (their labels reach pods through [`Cluster::link_service_accounts`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub service_accounts: Vec<ServiceAccount>,
 }
 
 impl Cluster {
+    /// Copies each ServiceAccount's labels onto the pods that run as it (and
+    /// clears them where the ServiceAccount is gone); true when a pod changed.
+    /// Whoever changes `pods` or `service_accounts` calls it before evaluating.
+    pub fn link_service_accounts(&mut self) -> bool {
+        let index: std::collections::HashMap<(&str, &str), &Labels> =
+            self.service_accounts.iter().map(|sa| ((sa.namespace.as_str(), sa.name.as_str()), &sa.labels)).collect();
+        let mut changed = false;
+        for pod in &mut self.pods {
+            let want = index.get(&(pod.namespace.as_str(), pod.service_account.name())).copied();
+            if pod.service_account.labels.as_ref() != want {
+                pod.service_account.labels = want.cloned();
+                changed = true;
+            }
+        }
+        changed
+    }
+
     pub fn namespace_labels(&self, namespace: &str) -> Option<&Labels> {
         self.namespaces.get(namespace).map(|n| &n.labels)
     }

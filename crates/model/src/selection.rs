@@ -24,7 +24,7 @@
 //! use netpol_model::{LabelSelector, Labels, Peer, PeerEnd, PodView};
 //! let labels = Labels::from_iter([("app", "web")]);
 //! let ns_labels = Labels::from_iter([("kubernetes.io/metadata.name", "shop")]);
-//! let pod = PodView { namespace: "shop", labels: &labels, host_network: false };
+//! let pod = PodView::new("shop", &labels, false);
 //! let peer = Peer::Pods { pod_selector: Some(LabelSelector::from_labels([("app", "web")])), namespace_selector: None };
 //! assert!(peer.matches("shop", &PeerEnd::pod(pod, &ns_labels, None), true));
 //! assert!(!peer.matches("other", &PeerEnd::pod(pod, &ns_labels, None), true));
@@ -33,21 +33,35 @@
 use std::borrow::Cow;
 use std::net::IpAddr;
 
-use crate::{IpBlock, LabelSelector, Labels, NetworkPolicy, Peer, Pod};
+use crate::{IpBlock, LabelSelector, Labels, NetworkPolicy, Peer, Pod, PodServiceAccount};
 
-/// What selection reads of a pod: its namespace, its labels, and whether it is
-/// a hostNetwork pod. A class of pods that no selector can tell apart has one
-/// view for all its members.
+/// What selection reads of a pod: its namespace, its labels, whether it is a
+/// hostNetwork pod, and (for Calico selectors only) its ServiceAccount. A class
+/// of pods that no selector can tell apart has one view for all its members.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PodView<'a> {
     pub namespace: &'a str,
     pub labels: &'a Labels,
     pub host_network: bool,
+    pub service_account: &'a PodServiceAccount,
+}
+
+impl<'a> PodView<'a> {
+    /// A pod running as the `default` ServiceAccount, not found.
+    pub fn new(namespace: &'a str, labels: &'a Labels, host_network: bool) -> Self {
+        static UNSET: PodServiceAccount = PodServiceAccount::UNSET;
+        PodView { namespace, labels, host_network, service_account: &UNSET }
+    }
 }
 
 impl<'a> From<&'a Pod> for PodView<'a> {
     fn from(pod: &'a Pod) -> Self {
-        PodView { namespace: &pod.namespace, labels: &pod.labels, host_network: pod.host_network }
+        PodView {
+            namespace: &pod.namespace,
+            labels: &pod.labels,
+            host_network: pod.host_network,
+            service_account: &pod.service_account,
+        }
     }
 }
 
@@ -203,7 +217,7 @@ mod tests {
     use crate::Namespace;
 
     fn view<'a>(namespace: &'a str, labels: &'a Labels, host_network: bool) -> PodView<'a> {
-        PodView { namespace, labels, host_network }
+        PodView::new(namespace, labels, host_network)
     }
 
     #[test]

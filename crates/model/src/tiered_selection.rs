@@ -9,9 +9,17 @@
 //! - `networks` matches any address in it, pods' own included (the API says so);
 //! - `nodes` matches the addresses of the matching nodes (`status.addresses`);
 //! - `domainNames` cannot be decided offline and matches no address;
-//! - a Calico endpoint carries its pod's labels plus `projectcalico.org/namespace`
-//!   and `projectcalico.org/orchestrator: k8s`; a namespace carries its labels plus
-//!   `projectcalico.org/name`;
+//! - a Calico endpoint carries its pod's labels plus `projectcalico.org/namespace`,
+//!   `projectcalico.org/orchestrator: k8s` and `projectcalico.org/serviceaccount`
+//!   (the ServiceAccount's name), and inherits, unless the pod has a label of the
+//!   same key, `pcns.K: V` for each label of its namespace plus
+//!   `pcns.projectcalico.org/name`, and, when its ServiceAccount exists,
+//!   `pcsa.K: V` for each label of the ServiceAccount plus
+//!   `pcsa.projectcalico.org/name` (Calico's namespace and ServiceAccount
+//!   profiles); a namespace carries its labels plus `projectcalico.org/name`;
+//! - `serviceAccountSelector` and `serviceAccounts` are read as Calico's rule
+//!   conversion reads them: selectors over the `pcsa.` labels and
+//!   `projectcalico.org/serviceaccount in {names}`, ANDed into `selector`;
 //! - Calico `selector` matches pods only, `notSelector` everything that is not a
 //!   matching pod; in a namespaced policy any selector field (`notSelector`
 //!   included) without `namespaceSelector` confines the entity to pods of the
@@ -27,14 +35,39 @@ use crate::{LabelSelector, Labels, PeerEnd, PodView};
 pub const CALICO_NAMESPACE_LABEL: &str = "projectcalico.org/namespace";
 /// The label Calico gives every pod: the orchestrator (`k8s`).
 pub const CALICO_ORCHESTRATOR_LABEL: &str = "projectcalico.org/orchestrator";
-/// The label Calico gives every namespace profile: the namespace's name.
+/// The label Calico gives every namespace and ServiceAccount profile: its name.
 pub const CALICO_NAME_LABEL: &str = "projectcalico.org/name";
+/// The label Calico gives every pod: the name of its ServiceAccount.
+pub const CALICO_SERVICE_ACCOUNT_LABEL: &str = "projectcalico.org/serviceaccount";
+/// The prefix of the namespace labels a pod inherits from its namespace's profile.
+pub const CALICO_NAMESPACE_PREFIX: &str = "pcns.";
+/// The prefix of the ServiceAccount labels a pod inherits from its ServiceAccount's profile.
+pub const CALICO_SERVICE_ACCOUNT_PREFIX: &str = "pcsa.";
 
-/// The labels a Calico selector sees on a pod.
-pub fn calico_pod_labels(pod: PodView<'_>) -> Labels {
+/// The labels a Calico selector sees on a pod whose namespace has `namespace_labels`.
+pub fn calico_pod_labels(pod: PodView<'_>, namespace_labels: &Labels) -> Labels {
     let mut labels = pod.labels.clone();
     labels.insert(CALICO_NAMESPACE_LABEL, pod.namespace);
     labels.insert(CALICO_ORCHESTRATOR_LABEL, "k8s");
+    let sa = pod.service_account;
+    labels.insert(CALICO_SERVICE_ACCOUNT_LABEL, sa.name());
+    // Profile labels: the endpoint's own labels win over inherited ones.
+    let mut inherit = |prefix: &str, key: &str, value: &str| {
+        let key = format!("{prefix}{key}");
+        if labels.get(&key).is_none() {
+            labels.insert(key, value);
+        }
+    };
+    for (k, v) in namespace_labels.iter() {
+        inherit(CALICO_NAMESPACE_PREFIX, k, v);
+    }
+    inherit(CALICO_NAMESPACE_PREFIX, CALICO_NAME_LABEL, pod.namespace);
+    if let Some(sa_labels) = &sa.labels {
+        for (k, v) in sa_labels.iter() {
+            inherit(CALICO_SERVICE_ACCOUNT_PREFIX, k, v);
+        }
+        inherit(CALICO_SERVICE_ACCOUNT_PREFIX, CALICO_NAME_LABEL, sa.name());
+    }
     labels
 }
 
@@ -67,7 +100,7 @@ impl Subject {
                     && namespace_selector
                         .as_ref()
                         .is_none_or(|s| s.matches_labels(&calico_namespace_labels(pod.namespace, namespace_labels)))
-                    && selector.matches_labels(&calico_pod_labels(pod))
+                    && selector.matches_labels(&calico_pod_labels(pod, namespace_labels))
             }
         }
     }
@@ -117,12 +150,13 @@ impl CalicoEntity {
                 Some(s) => s.matches_labels(&calico_namespace_labels(pod.namespace, ns_labels)),
                 None => self.namespace.as_deref().is_none_or(|ns| ns == pod.namespace),
             };
-            if !in_scope || !self.selector.as_ref().is_none_or(|s| s.matches_labels(&calico_pod_labels(pod))) {
+            if !in_scope || !self.selector.as_ref().is_none_or(|s| s.matches_labels(&calico_pod_labels(pod, ns_labels)))
+            {
                 return false;
             }
         }
         if let Some(not) = &self.not_selector {
-            if pod.is_some_and(|(p, _)| not.matches_labels(&calico_pod_labels(p))) {
+            if pod.is_some_and(|(p, ns)| not.matches_labels(&calico_pod_labels(p, ns))) {
                 return false;
             }
         }
@@ -142,7 +176,7 @@ mod tests {
         let bad = Labels::from_iter([("role", "bad")]);
         let good = Labels::from_iter([("role", "good")]);
         let ns = Labels::new();
-        let pod = |namespace: &'static str, labels: &'static Labels| PodView { namespace, labels, host_network: false };
+        let pod = |namespace: &'static str, labels: &'static Labels| PodView::new(namespace, labels, false);
         let (bad, good): (&'static Labels, &'static Labels) = (Box::leak(Box::new(bad)), Box::leak(Box::new(good)));
         let entity = |namespace: Option<&str>| CalicoEntity {
             not_selector: Some(CalicoSelector::parse("role == 'bad'").unwrap()),

@@ -194,6 +194,7 @@ pub fn generate_shaped(spec: &Spec, shape: &Shape) -> Cluster {
             host_network: false,
             node: Some("node-0".into()),
             origin: None,
+            service_account: Default::default(),
         };
         pods.push(dns);
     }
@@ -210,6 +211,7 @@ pub fn generate_shaped(spec: &Spec, shape: &Shape) -> Cluster {
             host_network: true,
             node: Some(format!("node-{}", a * 20)),
             origin: None,
+            service_account: Default::default(),
         });
     }
     let mut apps: Vec<App> = Vec::new();
@@ -241,6 +243,7 @@ pub fn generate_shaped(spec: &Spec, shape: &Shape) -> Cluster {
                 host_network: false,
                 node: Some(format!("node-{node}")),
                 origin: None,
+                service_account: Default::default(),
             });
         }
         apps.push(App { namespace, name, tier, version, hash });

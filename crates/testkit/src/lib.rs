@@ -146,6 +146,7 @@ pub fn pod(namespace: &str, name: &str) -> PodBuilder {
             ports: Vec::new(),
             host_network: false,
             node: None,
+            service_account: Default::default(),
             origin: None,
         },
     }
@@ -157,6 +158,13 @@ pub struct PodBuilder {
 }
 
 impl PodBuilder {
+    /// `spec.serviceAccountName` (the labels come from the cluster's
+    /// ServiceAccount objects: [`Cluster::link_service_accounts`](netpol_model::Cluster::link_service_accounts)).
+    pub fn service_account(mut self, name: &str) -> Self {
+        self.pod.service_account.name = Some(name.to_string());
+        self
+    }
+
     pub fn label(mut self, key: &str, value: &str) -> Self {
         self.pod.labels.insert(key, value);
         self

@@ -301,12 +301,20 @@ pub(crate) struct CalicoEntityRule {
     pub not_nets: Option<Vec<String>>,
     pub not_selector: Option<String>,
     pub not_ports: Option<Vec<NumOrString>>,
-    pub service_accounts: Option<Opaque>,
+    pub service_accounts: Option<CalicoServiceAccountMatch>,
     // Calico v1 only (converted as Calico's upgrade did).
     pub net: Option<String>,
     pub not_net: Option<String>,
     pub tag: Option<String>,
     pub not_tag: Option<String>,
+}
+
+/// An entity rule's `serviceAccounts`: names and a selector over the
+/// ServiceAccounts' labels, ANDed.
+#[derive(Deserialize, Default)]
+pub(crate) struct CalicoServiceAccountMatch {
+    pub names: Option<Vec<String>>,
+    pub selector: Option<String>,
 }
 
 #[derive(Deserialize, Clone)]

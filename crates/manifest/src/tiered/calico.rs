@@ -4,10 +4,11 @@
 
 use netpol_model::{
     Action, CalicoEntity, CalicoSelector, Direction, ObjectMeta, Order, PolicyPort, PortRef, Protocol, RuleProtocol,
-    Subject, Tier, TierDefault, TieredKind, TieredPeer, TieredPolicy, TieredRule, CALICO_NAMESPACE_LABEL, DEFAULT_TIER,
+    Subject, Tier, TierDefault, TieredKind, TieredPeer, TieredPolicy, TieredRule, CALICO_NAMESPACE_LABEL,
+    CALICO_SERVICE_ACCOUNT_LABEL, CALICO_SERVICE_ACCOUNT_PREFIX, DEFAULT_TIER,
 };
 
-use super::api::{Calico, CalicoEntityRule, CalicoRule, CalicoTier, NumOrString};
+use super::api::{Calico, CalicoEntityRule, CalicoRule, CalicoServiceAccountMatch, CalicoTier, NumOrString};
 use super::{action, cidr, OriginAt};
 use crate::convert::labels;
 use crate::diagnostic as d;
@@ -36,17 +37,7 @@ fn parse_selector(text: &str, flavor: CalicoFlavor, path: FieldPath, out: &mut V
         text.to_string()
     };
     match CalicoSelector::parse(&text) {
-        Ok(s) => {
-            let unmodelled = s
-                .keys()
-                .into_iter()
-                .find(|k| *k == "projectcalico.org/serviceaccount" || k.starts_with("pcns.") || k.starts_with("pcsa."));
-            if let Some(key) = unmodelled {
-                unsupported(path, &format!("a selector on `{key}` (service accounts and profile labels)"), out);
-                return None;
-            }
-            Some(s)
-        }
+        Ok(s) => Some(s),
         Err(e) => {
             let mut f = Finding::value(
                 d::INVALID_SELECTOR,
@@ -203,8 +194,14 @@ fn entity(
     if e.services.is_some() {
         unsupported(path.key("services").path(), "matching by `services`", out);
     }
-    if e.service_accounts.is_some() {
-        unsupported(path.key("serviceAccounts").path(), "matching by `serviceAccounts`", out);
+    if let Some(sa) = &e.service_accounts {
+        // Calico's rule conversion: `(serviceAccounts) && (selector)`.
+        if let Some(sa) = service_account_match(sa, flavor, path.key("serviceAccounts"), out) {
+            selector = Some(match selector {
+                Some(s) => sa.and(&s),
+                None => sa,
+            });
+        }
     }
     if namespace_selector.as_ref().is_some_and(|s| s.uses_global()) {
         unsupported(path.key("namespaceSelector").path(), "`global()` (host endpoints and network sets)", out);
@@ -216,6 +213,37 @@ fn entity(
         not_selector,
         namespace_selector,
         namespace: namespace.map(str::to_string),
+    }
+}
+
+/// `serviceAccounts` as the selector Calico's rule conversion makes of it:
+/// `(pcsa.-prefixed selector) && (projectcalico.org/serviceaccount in {names})`,
+/// either part absent when unset; `None` when neither is set (no restriction).
+fn service_account_match(
+    sa: &CalicoServiceAccountMatch,
+    flavor: CalicoFlavor,
+    path: Walk<'_>,
+    out: &mut Vec<Finding>,
+) -> Option<CalicoSelector> {
+    let selector = sa
+        .selector
+        .as_deref()
+        .filter(|t| !t.trim().is_empty())
+        .and_then(|t| parse_selector(t, flavor, path.key("selector").path(), out))
+        .map(|s| s.with_prefix(CALICO_SERVICE_ACCOUNT_PREFIX));
+    let names = sa.names.as_deref().filter(|n| !n.is_empty());
+    for (i, name) in names.into_iter().flatten().enumerate() {
+        if name.is_empty() {
+            out.push(
+                Finding::value(d::INVALID_SELECTOR, path.key("names").index(i).path(), "empty ServiceAccount name")
+                    .help("name a ServiceAccount of the pods to match, or remove the entry"),
+            );
+        }
+    }
+    let names = names.map(|n| CalicoSelector::key_in(CALICO_SERVICE_ACCOUNT_LABEL, n));
+    match (selector, names) {
+        (Some(s), Some(n)) => Some(s.and(&n)),
+        (s, n) => s.or(n),
     }
 }
 
@@ -319,9 +347,14 @@ pub(crate) fn calico_policy(
         .as_deref()
         .filter(|t| !t.trim().is_empty())
         .and_then(|t| parse_selector(t, flavor, spec.key("namespaceSelector").path(), out));
-    if s.service_account_selector.as_deref().is_some_and(|t| !t.trim().is_empty()) {
-        unsupported(spec.key("serviceAccountSelector").path(), "`serviceAccountSelector`", out);
-    }
+    // Calico's policy conversion: `(selector) && (pcsa.-prefixed serviceAccountSelector)`.
+    let selector = match s.service_account_selector.as_deref().filter(|t| !t.trim().is_empty()) {
+        Some(t) => match parse_selector(t, flavor, spec.key("serviceAccountSelector").path(), out) {
+            Some(sa) => selector.and(&sa.with_prefix(CALICO_SERVICE_ACCOUNT_PREFIX)),
+            None => selector,
+        },
+        None => selector,
+    };
     let tier = s.tier.clone().filter(|t| !t.is_empty()).unwrap_or_else(|| DEFAULT_TIER.to_string());
     if s.order.is_none() {
         out.push(

@@ -115,6 +115,7 @@ fn pod_strategy() -> impl Strategy<Value = Pod> {
             host_network: host_network && !workload,
             node: node.map(str::to_string),
             origin: None,
+            service_account: Default::default(),
         })
 }
 

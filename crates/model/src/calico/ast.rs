@@ -104,6 +104,16 @@ impl Node {
         }
     }
 
+    /// Calico's `PrefixVisitor`: every label key gets `prefix` in front.
+    pub(super) fn prefix_keys(&mut self, prefix: &str) {
+        match self {
+            Node::All | Node::Global => {}
+            Node::Has(key) | Node::Compare(key, _, _) | Node::Set(key, _, _) => key.insert_str(0, prefix),
+            Node::Not(inner) => inner.prefix_keys(prefix),
+            Node::And(operands) | Node::Or(operands) => operands.iter_mut().for_each(|n| n.prefix_keys(prefix)),
+        }
+    }
+
     pub(super) fn uses_global(&self) -> bool {
         match self {
             Node::Global => true,

@@ -102,6 +102,33 @@ impl CalicoSelector {
         self.matches(&|key| labels.get(key))
     }
 
+    /// The selector with `prefix` in front of every label key, as Calico reads a
+    /// `namespaceSelector` (`pcns.`) or a ServiceAccount selector (`pcsa.`).
+    ///
+    /// ```
+    /// use netpol_model::CalicoSelector;
+    /// let sel = CalicoSelector::parse("team == 'a' && !has(x)").unwrap();
+    /// assert_eq!(sel.with_prefix("pcsa.").to_string(), r#"(pcsa.team == "a" && !has(pcsa.x))"#);
+    /// ```
+    pub fn with_prefix(&self, prefix: &str) -> CalicoSelector {
+        let mut root = self.root.clone();
+        root.prefix_keys(prefix);
+        CalicoSelector { root }
+    }
+
+    /// `(self) && (other)`, as Calico joins a rule's selectors.
+    pub fn and(&self, other: &CalicoSelector) -> CalicoSelector {
+        CalicoSelector { root: Node::And(vec![self.root.clone(), other.root.clone()]) }
+    }
+
+    /// `key in {values}` (values sorted and deduplicated, as the parser leaves them).
+    pub fn key_in<S: AsRef<str>>(key: &str, values: &[S]) -> CalicoSelector {
+        let mut values: Vec<String> = values.iter().map(|v| v.as_ref().to_string()).collect();
+        values.sort_unstable();
+        values.dedup();
+        CalicoSelector { root: Node::Set(key.to_string(), ast::SetOp::In, values) }
+    }
+
     /// Every label key the expression reads, sorted and deduplicated.
     pub fn keys(&self) -> Vec<&str> {
         let mut keys = Vec::new();
