@@ -161,6 +161,7 @@ impl Topology {
         let mut notes = Vec::new();
         if !cluster.pods.iter().any(is_dns_pod) {
             cluster.pods.push(default_dns_pod());
+            cluster.link_service_accounts();
             notes.push(format!(
                 "added {DNS_NAMESPACE}/kube-dns ({}={}, 53/UDP, 53/TCP): the manifests have no cluster DNS pod",
                 DNS_LABEL.0, DNS_LABEL.1

@@ -339,3 +339,41 @@ fn admin_network_policy_tiers_with_real_packets() {
     eprintln!("tiers: {blocked} blocked probes, all predicted\n{}", report.text());
     lab.down().unwrap();
 }
+
+fn service_accounts_example() -> Cluster {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/calico-service-accounts");
+    let sources =
+        netpol_input::read_paths(std::slice::from_ref(&dir)).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    load(&sources.into_iter().map(|s| (s.name, s.text)).collect::<Vec<_>>())
+}
+
+/// Calico policies that select by ServiceAccount (examples/calico-service-accounts):
+/// every TCP and UDP probe equals the engine's prediction, and the pairs the
+/// ServiceAccounts decide connect or are blocked as the example says.
+#[test]
+fn service_account_selectors_with_real_packets() {
+    require_privileged!();
+    let cluster = service_accounts_example();
+    assert_eq!(cluster.service_accounts.len(), 4);
+    let lab = labkit::up("o3", &cluster);
+    let targets = [(80, Tcp), (8080, Tcp), (8080, Udp), (9090, Tcp), (9090, Udp)];
+    let report = lab.probe(&targets, labkit::TIMEOUT, labkit::PARALLEL).unwrap();
+    assert!(report.disagreements.is_empty(), "lab and engine disagree:\n{}", report.text());
+    let pod = |s: &str| Endpoint::Pod(key(s));
+    let api = pod("shop/api-0");
+    let cells = [
+        ("shop/web-0", api.clone(), 8080, Tcp, true),
+        ("shop/web-0", api.clone(), 8080, Udp, false),
+        ("shop/web-0", api.clone(), 9090, Tcp, false),
+        ("shop/job-0", api.clone(), 8080, Tcp, false),
+        ("shop/legacy-0", api.clone(), 8080, Tcp, false),
+        ("ops/impostor-0", api.clone(), 8080, Tcp, false),
+        ("ops/prom-0", api.clone(), 9090, Tcp, true),
+        ("ops/prom-0", api.clone(), 8080, Tcp, false),
+        ("shop/web-0", pod("ops/prom-0"), 9090, Tcp, false),
+        ("ops/impostor-0", pod("ops/prom-0"), 9090, Tcp, true),
+    ];
+    let wrong = expect(&report, &cells);
+    assert!(wrong.is_empty(), "{}\n{}", wrong.join("\n"), report.text());
+    lab.down().unwrap();
+}

@@ -122,6 +122,12 @@ pub fn overlay(live: Live, files: Cluster, without: &[ObjectRef]) -> Result<Clus
             None => cluster.services.push(service),
         }
     }
+    // Ordered policies, Tiers, Nodes and ServiceAccounts of the files replace
+    // the live objects of the same kind and name.
+    upsert_by(&mut cluster.tiered, files.tiered, |p| (p.kind, p.namespace.clone(), p.name.clone()));
+    upsert_by(&mut cluster.tiers, files.tiers, |t| t.name.clone());
+    upsert_by(&mut cluster.nodes, files.nodes, |n| n.name.clone());
+    upsert_by(&mut cluster.service_accounts, files.service_accounts, |sa| (sa.namespace.clone(), sa.name.clone()));
     for pod in files.pods {
         let target =
             ObjectRef { kind: RefKind::Pod(pod.kind), namespace: pod.namespace.clone(), name: pod.name.clone() };
@@ -153,10 +159,22 @@ pub fn overlay(live: Live, files: Cluster, without: &[ObjectRef]) -> Result<Clus
         }
     }
     cluster.add_implicit_namespaces();
+    cluster.link_service_accounts();
     // The order the API lists them in, whatever the source: explanations name
     // policies in this order, so files and the cluster read the same.
     cluster.policies.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
     Ok(cluster)
+}
+
+/// Each of `new` replaces the item of `items` with its key, or is appended.
+fn upsert_by<T, K: PartialEq>(items: &mut Vec<T>, new: Vec<T>, key: impl Fn(&T) -> K) {
+    for item in new {
+        let k = key(&item);
+        match items.iter_mut().find(|i| key(i) == k) {
+            Some(slot) => *slot = item,
+            None => items.push(item),
+        }
+    }
 }
 
 /// Keeps what `keep` accepts; true when something was removed.

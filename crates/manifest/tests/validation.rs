@@ -229,9 +229,19 @@ fn cases() -> Vec<Case> {
         case("single-quoted selector points inside", gnp("order: 1\nselector: 'app == web'"), ("NP0063", Error, 7, 21)),
         case("calico policy in an undeclared tier", gnp("order: 1\ntier: security"), ("NP0062", Error, 1, 1)),
         case(
-            "selector on service accounts refused",
-            gnp("order: 1\nselector: projectcalico.org/serviceaccount == 'x'"),
-            ("NP0064", Error, 7, 13),
+            "serviceAccountSelector points inside",
+            gnp("order: 1\nserviceAccountSelector: team == a"),
+            ("NP0063", Error, 7, 35),
+        ),
+        case(
+            "serviceAccounts selector points inside",
+            gnp("order: 1\ningress:\n- action: Allow\n  source:\n    serviceAccounts: {selector: team = 'a'}"),
+            ("NP0063", Error, 10, 40),
+        ),
+        case(
+            "serviceAccounts names misspelt",
+            gnp("order: 1\ningress:\n- action: Allow\n  source:\n    serviceAccounts: {name: [a]}"),
+            ("NP0010", Error, 10, 25),
         ),
         case(
             "http matching refused",

@@ -117,7 +117,9 @@ pub fn random_cluster(d: &mut Dice) -> Cluster {
 /// collide, a BaselineAdminNetworkPolicy, Calico policies in the default tier
 /// and in a declared `security` tier (default action Deny or Pass), with
 /// Allow/Deny/Pass/Log rules over namespaces, pods, networks and Calico
-/// selectors; and a Node with the address of a hostNetwork pod's node.
+/// selectors (ServiceAccount names and labels, `pcns.` namespace labels among
+/// them); ServiceAccounts for the pods, one of them sometimes missing; and a
+/// Node with the address of a hostNetwork pod's node.
 pub fn random_tiered(d: &mut Dice, c: &mut Cluster) {
     use netpol_model::{
         Action, CalicoEntity, CalicoSelector, Node, Order, RuleProtocol, Subject, Tier, TierDefault, TieredKind,
@@ -135,6 +137,30 @@ pub fn random_tiered(d: &mut Dice, c: &mut Cluster) {
             }
         }
     }
+    // ServiceAccounts: pods run as `default` (unset), `api` or `web`; `api` has
+    // an object in every namespace, `web` only sometimes (then its pods have no
+    // `pcsa.` labels), `default` never.
+    for p in c.pods.iter_mut() {
+        p.service_account.name = d.pick(&[None, Some("api"), Some("web"), Some("default")]).map(str::to_string);
+    }
+    for ns in ["n1", "n2", "n3"] {
+        let team = d.pick(&["a", "b"]);
+        c.service_accounts.push(netpol_model::ServiceAccount {
+            namespace: ns.into(),
+            name: "api".into(),
+            labels: netpol_model::Labels::from_iter([("team", team)]),
+            origin: None,
+        });
+        if d.roll(2) == 0 {
+            c.service_accounts.push(netpol_model::ServiceAccount {
+                namespace: ns.into(),
+                name: "web".into(),
+                labels: netpol_model::Labels::from_iter([("team", d.pick(&["a", "b"]))]),
+                origin: None,
+            });
+        }
+    }
+    c.link_service_accounts();
     c.tiers.push(Tier {
         name: "security".into(),
         order: Some(Order(100.0)),
@@ -170,7 +196,16 @@ pub fn random_tiered(d: &mut Dice, c: &mut Cluster) {
         let subject = if kind.is_calico() {
             Subject::Calico {
                 namespace: namespace.clone(),
-                selector: calico(d.pick(&["all()", "pod == 'a'", "has(tier)", "tier != 'x'"])),
+                selector: calico(d.pick(&[
+                    "all()",
+                    "pod == 'a'",
+                    "has(tier)",
+                    "tier != 'x'",
+                    // serviceAccountSelector, as the loader ANDs it in.
+                    "(all()) && (pcsa.team == 'a')",
+                    "projectcalico.org/serviceaccount in {'api', 'default'}",
+                    "pcns.team == 'red'",
+                ])),
                 namespace_selector: None,
             }
         } else {
@@ -198,10 +233,20 @@ pub fn random_tiered(d: &mut Dice, c: &mut Cluster) {
                                 .unwrap()]),
                             3 => TieredPeer::Nodes(selector(d)),
                             _ => TieredPeer::Calico(CalicoEntity {
-                                selector: d
-                                    .roll(2)
-                                    .eq(&0)
-                                    .then(|| calico(d.pick(&["pod == 'b'", "all()", "!has(tier)"]))),
+                                selector: d.roll(2).eq(&0).then(|| {
+                                    calico(d.pick(&[
+                                        "pod == 'b'",
+                                        "all()",
+                                        "!has(tier)",
+                                        // serviceAccounts {selector, names}, as the loader converts them.
+                                        "pcsa.team == 'b'",
+                                        "(pcsa.team == 'a') && (projectcalico.org/serviceaccount in {'api'})",
+                                        "projectcalico.org/serviceaccount == 'web'",
+                                        "pcsa.projectcalico.org/name == 'web'",
+                                        "!has(pcsa.team)",
+                                        "pcns.team == 'blue'",
+                                    ]))
+                                }),
                                 not_nets: if d.roll(3) == 0 { vec!["10.0.0.0/31".parse().unwrap()] } else { vec![] },
                                 namespace: namespace.clone(),
                                 ..CalicoEntity::default()

@@ -53,7 +53,8 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                 + loaded.cluster.namespaces.values().filter(|n| n.declared).count()
                 + loaded.cluster.tiered.len()
                 + loaded.cluster.tiers.len()
-                + loaded.cluster.nodes.len();
+                + loaded.cluster.nodes.len()
+                + loaded.cluster.service_accounts.len();
             out.push_str(&format!(
                 "{errors} error{}, {warnings} warning{} ({objects} object{} accepted; {} document{}, {} byte{} read)\n",
                 plural(errors),
