@@ -308,3 +308,59 @@ fn lists_are_read_page_by_page() {
     let cells: Vec<&str> = row.split_whitespace().collect();
     assert_eq!(cells[cells.len() - 3..], ["Ingress", "1105", "1105"], "every pod of every page is selected: {wide}");
 }
+
+/// Ordered policies from the cluster (their CRDs installed) and as files on top
+/// of it: the AdminNetworkPolicy that denies what step 4 allows, first as a
+/// what-if file, then created in the API; and the Calico ServiceAccount example
+/// (ServiceAccounts, pods running as them, a NetworkPolicy and a
+/// GlobalNetworkPolicy of projectcalico.org/v3) answers from the cluster as
+/// from its files, with origins naming the API objects.
+#[test]
+fn ordered_policies_from_the_cluster_and_as_what_if() {
+    let cp = require_control_plane!().start().expect("control plane");
+    let kubeconfig = s(cp.kubeconfig()).to_string();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../kube/tests/data");
+    apply_step(&cp, "step-01-no-policies");
+    apply_step(&cp, "step-04-backend-ingress");
+    let flow = ["--from", "default/frontend", "--to", "default/backend", "--port", "80"];
+    let check = |extra: &[&str], code: i32| {
+        netpol_ok(&[&["check", "--kubeconfig", &kubeconfig][..], extra, &flow].concat(), code)
+    };
+    assert!(check(&[], 0).starts_with("ALLOWED"));
+    // What-if: the AdminNetworkPolicy as a file on top of the cluster.
+    let anp = data.join("anp-deny-frontend.yaml");
+    let text = check(&["-f", s(&anp)], 1);
+    assert!(text.contains("[admin] Deny by AdminNetworkPolicy/deny-frontend-to-backend rule 'no-frontend'"), "{text}");
+    // The same object in the API.
+    let kubectl = |args: &[&str]| cp.kubectl_output(args, None).unwrap_or_else(|e| panic!("kubectl {args:?}: {e}"));
+    kubectl(&["apply", "-f", s(&data.join("ordered-crds.yaml"))]);
+    kubectl(&["apply", "-f", s(&data.join("calico-v3-crds.yaml"))]);
+    kubectl(&["wait", "--for=condition=Established", "--timeout=30s", "crd", "--all"]);
+    kubectl(&["apply", "-f", s(&anp)]);
+    let text = check(&[], 1);
+    assert!(text.contains("[admin] Deny by AdminNetworkPolicy/deny-frontend-to-backend rule 'no-frontend'"), "{text}");
+    assert!(text.contains("(cluster:adminnetworkpolicies/deny-frontend-to-backend"), "origin in the API:\n{text}");
+
+    // Calico policies selecting by ServiceAccount, from the cluster as from the files.
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/calico-service-accounts");
+    cp.apply_with_status(&example).expect("kubectl apply the example, then the pods' status");
+    let pairs = [
+        ("shop/web-0", "shop/api-0", "8080"),
+        ("shop/job-0", "shop/api-0", "8080"),
+        ("shop/legacy-0", "shop/api-0", "8080"),
+        ("ops/prom-0", "shop/api-0", "9090"),
+        ("ops/impostor-0", "shop/api-0", "8080"),
+        ("shop/web-0", "ops/prom-0", "9090"),
+    ];
+    let mut allowed = 0;
+    for (from, to, port) in pairs {
+        let args = ["--from", from, "--to", to, "--port", port];
+        let files = netpol(&[&["check", "-f", s(&example)][..], &args].concat());
+        let cluster = netpol(&[&["check", "--kubeconfig", &kubeconfig][..], &args].concat());
+        let (f, c) = (String::from_utf8_lossy(&files.stdout), String::from_utf8_lossy(&cluster.stdout));
+        assert_eq!(files.status.code(), cluster.status.code(), "{from} -> {to}:{port}:\nfiles:\n{f}\ncluster:\n{c}");
+        assert_eq!(without_origins(&f), without_origins(&c), "{from} -> {to}:{port}: reasons");
+        allowed += usize::from(files.status.code() == Some(0));
+    }
+    assert_eq!(allowed, 2, "web-0 to api-0:8080 and prom-0 to api-0:9090 only");
+}
