@@ -385,3 +385,24 @@ fn an_empty_peer_is_one_finding() {
     let codes: Vec<&str> = loaded.errors().map(|d| d.code).collect();
     assert_eq!(codes, ["NP0061"], "{:?}", loaded.diagnostics);
 }
+
+/// UDPLite has ports in Calico (`SupportsPorts`): they are checked, accepted,
+/// and the rule matches no flow netpol evaluates; a bad port still is an error.
+#[test]
+fn udplite_rules_may_have_ports() {
+    let ok = gnp("order: 1\ningress:\n- action: Allow\n  protocol: UDPLite\n  destination: {ports: [53, '1000:2000']}");
+    let loaded = load([("t.yaml", ok.as_str())], &LoadOptions::default());
+    assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+    let rule = &loaded.cluster.tiered[0].ingress[0];
+    assert!(
+        rule.ports.is_empty() && matches!(&rule.protocol, Some(netpol_model::RuleProtocol::Other(p)) if p == "UDPLite")
+    );
+    let bad = gnp("order: 1\ningress:\n- action: Allow\n  protocol: UDPLite\n  destination: {ports: [0]}");
+    let loaded = load([("t.yaml", bad.as_str())], &LoadOptions::default());
+    let codes: Vec<&str> = loaded.errors().map(|d| d.code).collect();
+    assert_eq!(codes, ["NP0035"], "{:?}", loaded.diagnostics);
+    let icmp = gnp("order: 1\ningress:\n- action: Allow\n  protocol: ICMP\n  destination: {ports: [53]}");
+    let loaded = load([("t.yaml", icmp.as_str())], &LoadOptions::default());
+    let codes: Vec<&str> = loaded.errors().map(|d| d.code).collect();
+    assert_eq!(codes, ["NP0039"], "{:?}", loaded.diagnostics);
+}

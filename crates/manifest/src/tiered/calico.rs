@@ -95,18 +95,25 @@ fn ports(
     path: Walk<'_>,
     out: &mut Vec<Finding>,
 ) -> Vec<PolicyPort> {
-    let Some(RuleProtocol::Is(proto)) = proto else {
-        if !list.is_empty() {
-            out.push(
-                Finding::value(
-                    d::INVALID_PROTOCOL,
-                    path.path(),
-                    "ports need the rule's `protocol` to be TCP, UDP or SCTP",
-                )
-                .help("add `protocol: TCP` (or UDP, SCTP) to the rule"),
-            );
+    // UDPLite has ports too (Calico's `SupportsPorts`); netpol evaluates no
+    // UDPLite flow, so its ports are checked and then match nothing here.
+    let udplite = matches!(proto, Some(RuleProtocol::Other(p)) if p.eq_ignore_ascii_case("UDPLite") || p == "136");
+    let proto = match proto {
+        Some(RuleProtocol::Is(p)) => p,
+        _ if udplite => &Protocol::Udp,
+        _ => {
+            if !list.is_empty() {
+                out.push(
+                    Finding::value(
+                        d::INVALID_PROTOCOL,
+                        path.path(),
+                        "ports need the rule's `protocol` to be TCP, UDP, SCTP or UDPLite",
+                    )
+                    .help("add `protocol: TCP` (or UDP, SCTP, UDPLite) to the rule"),
+                );
+            }
+            return Vec::new();
         }
-        return Vec::new();
     };
     let mut v = Vec::new();
     for (i, p) in list.iter().enumerate() {
@@ -150,6 +157,9 @@ fn ports(
                 v.push(PolicyPort { protocol: *proto, port: Some(PortRef::Name(s.clone())), end_port: None })
             }
         }
+    }
+    if udplite {
+        v.clear();
     }
     v
 }
