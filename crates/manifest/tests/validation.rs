@@ -229,9 +229,9 @@ fn cases() -> Vec<Case> {
         case("single-quoted selector points inside", gnp("order: 1\nselector: 'app == web'"), ("NP0063", Error, 7, 21)),
         case("calico policy in an undeclared tier", gnp("order: 1\ntier: security"), ("NP0062", Error, 1, 1)),
         case(
-            "selector on service accounts refused",
-            gnp("order: 1\nselector: projectcalico.org/serviceaccount == 'x'"),
-            ("NP0064", Error, 7, 13),
+            "matching by services refused",
+            gnp("order: 1\ningress:\n- action: Allow\n  source:\n    services: {name: x}"),
+            ("NP0064", Error, 10, 17),
         ),
         case(
             "http matching refused",
