@@ -222,7 +222,8 @@ impl Folder {
     }
 
     /// What the files give now.
-    fn current(&self) -> Snapshot<'_> {
+    fn current(&mut self) -> Snapshot<'_> {
+        self.merged.link();
         let (mut diagnostics, mut stale, mut skipped, mut unmodeled) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for file in self.files.values() {
             diagnostics.extend(file.diagnostics.iter().cloned());

@@ -7,11 +7,17 @@
 //! the changed file, not the size of the cluster: every key remembers which
 //! files hold it and where its winner sits in the merged lists. The order of
 //! objects in those lists is unspecified (everything downstream sorts).
+//!
+//! A pod takes the labels of its ServiceAccount, which may be in another
+//! file: once the files changed, [`Merged::link`] relinks every pod (O(pods),
+//! once per read, and only when some file's pods or ServiceAccounts changed).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use netpol_model::{Cluster, Namespace, NetworkPolicy, Node, Pod, Service, Tier, TieredKind, TieredPolicy};
+use netpol_model::{
+    Cluster, Namespace, NetworkPolicy, Node, Pod, Service, ServiceAccount, Tier, TieredKind, TieredPolicy,
+};
 
 /// Where a key's winner is in the merged list, and which files hold the key.
 #[derive(Debug)]
@@ -41,6 +47,10 @@ fn policy_id(p: &NetworkPolicy) -> NamedId {
     (p.namespace.clone(), p.name.clone())
 }
 
+fn service_account_id(sa: &ServiceAccount) -> NamedId {
+    (sa.namespace.clone(), sa.name.clone())
+}
+
 fn node_id(n: &Node) -> String {
     n.name.clone()
 }
@@ -63,21 +73,36 @@ pub(crate) struct Merged {
     services: Index<NamedId>,
     policies: Index<NamedId>,
     nodes: Index<String>,
+    service_accounts: Index<NamedId>,
     tiers: Index<String>,
     tiered: Index<(TieredKind, Option<String>, String)>,
     /// The files that declare each namespace.
     declared: BTreeMap<String, BTreeSet<PathBuf>>,
     /// How many files use each namespace without declaring it.
     implicit: BTreeMap<String, usize>,
+    /// Some file's pods or ServiceAccounts changed since the last [`Merged::link`].
+    relink: bool,
 }
 
 impl Merged {
+    /// The merged cluster; [`Merged::link`] first, after any change.
     pub(crate) fn cluster(&self) -> &Cluster {
+        debug_assert!(!self.relink, "read before Merged::link");
         &self.cluster
     }
 
     pub(crate) fn pods_version(&self) -> u64 {
+        debug_assert!(!self.relink, "read before Merged::link");
         self.pods_version
+    }
+
+    /// Gives every pod the labels of its ServiceAccount in the merged cluster
+    /// (as one load of every file does), if pods or ServiceAccounts changed;
+    /// a pod that changed so is a change of pods.
+    pub(crate) fn link(&mut self) {
+        if std::mem::take(&mut self.relink) && self.cluster.link_service_accounts() {
+            self.pods_version += 1;
+        }
     }
 
     /// The file at `path` now contributes `new` instead of `old`. `of` gives
@@ -94,6 +119,7 @@ impl Merged {
         if old.pods != new.pods || old.namespaces != new.namespaces {
             self.pods_version += 1;
         }
+        self.relink |= old.pods != new.pods || old.service_accounts != new.service_accounts;
         patch(&mut self.cluster.pods, &mut self.pods, path, &old.pods, &new.pods, pod_id, |p| {
             of(p).map(|c| &c.pods[..])
         });
@@ -106,6 +132,15 @@ impl Merged {
         patch(&mut self.cluster.nodes, &mut self.nodes, path, &old.nodes, &new.nodes, node_id, |p| {
             of(p).map(|c| &c.nodes[..])
         });
+        patch(
+            &mut self.cluster.service_accounts,
+            &mut self.service_accounts,
+            path,
+            &old.service_accounts,
+            &new.service_accounts,
+            service_account_id,
+            |p| of(p).map(|c| &c.service_accounts[..]),
+        );
         patch(&mut self.cluster.tiers, &mut self.tiers, path, &old.tiers, &new.tiers, tier_id, |p| {
             of(p).map(|c| &c.tiers[..])
         });

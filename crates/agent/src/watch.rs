@@ -187,6 +187,7 @@ impl Source for FolderSource {
                 ("Service", cluster.services.len()),
                 ("NetworkPolicy", cluster.policies.len()),
                 ("Node", cluster.nodes.len()),
+                ("ServiceAccount", cluster.service_accounts.len()),
                 ("Tier", cluster.tiers.len()),
             ] {
                 metrics.set_objects(kind, u64::try_from(count).unwrap_or(u64::MAX));

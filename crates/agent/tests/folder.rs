@@ -18,10 +18,15 @@ use support::sorted;
 /// File names: nested, so path order and string order differ ("a.yaml" < "a/…").
 const FILES: [&str; 5] = ["a.yaml", "a/x.yaml", "b.yml", "c.json", "z/y/z.yaml"];
 
-/// Documents with keys that collide across files (same pod, policy, service
-/// or namespace in several files) and one that does not load.
+/// Documents with keys that collide across files (same pod, policy, service,
+/// ServiceAccount or namespace in several files) and one that does not load.
+/// The pods run as `default`, whose ServiceAccount (`i` from 24) lends them
+/// its labels from whichever file holds it.
 fn document(i: usize) -> String {
     let ns = ["default", "team"][i % 2];
+    if i >= 24 {
+        return format!("apiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: default, namespace: {ns}, labels: {{sa: \"{i}\"}}}}\n");
+    }
     match i % 6 {
         0 => format!(
             "apiVersion: v1\nkind: Pod\nmetadata: {{name: p{}, namespace: {ns}, labels: {{v: \"{i}\"}}}}\n\
@@ -51,7 +56,7 @@ fn document(i: usize) -> String {
 
 /// One step: a file gets these documents, or (`None`) is deleted.
 fn step() -> impl Strategy<Value = (usize, Option<Vec<usize>>)> {
-    (0..FILES.len(), proptest::option::weighted(0.8, proptest::collection::vec(0usize..24, 0..4)))
+    (0..FILES.len(), proptest::option::weighted(0.8, proptest::collection::vec(0usize..28, 0..4)))
 }
 
 fn text(docs: &[usize]) -> String {
@@ -253,4 +258,42 @@ fn a_file_with_an_ordered_policy_loads_it() {
     assert_eq!(read.cluster.policies.len(), 1);
     assert_eq!(read.cluster.tiered.len(), 1);
     assert_eq!(read.cluster.tiered[0].key(), "AdminNetworkPolicy/a");
+}
+
+/// A pod takes the labels of its ServiceAccount from another file; relabelled
+/// or deleted, the pod follows and the pods version changes; a ServiceAccount
+/// no pod runs as leaves it alone.
+#[test]
+fn a_service_account_in_another_file_labels_the_pods_that_run_as_it() {
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop}\n\
+               spec: {serviceAccountName: builder, containers: [{name: c, image: i}]}\nstatus: {podIP: 10.0.0.1}\n";
+    let sa = |name: &str, team: &str| {
+        format!("apiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: {name}, namespace: shop, labels: {{team: {team}}}}}\n")
+    };
+    let mut folder = Folder::new("unused", LoadOptions::default());
+    let mut files = BTreeMap::from([("a/pod.yaml".to_string(), pod.to_string())]);
+    let mut read = |files: &BTreeMap<String, String>| {
+        let read = folder.load(files.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
+        assert!(read.diagnostics.is_empty(), "{:?}", read.diagnostics);
+        let labels = read.cluster.pods[0].service_account.labels.as_ref().map(|l| l.get("team").unwrap().to_string());
+        (labels, read.pods_version)
+    };
+    let (labels, v0) = read(&files);
+    assert_eq!(labels, None, "no ServiceAccount yet");
+    files.insert("b/sa.yaml".into(), sa("builder", "a"));
+    let (labels, v1) = read(&files);
+    assert_eq!(labels.as_deref(), Some("a"));
+    assert_ne!(v1, v0);
+    files.insert("b/sa.yaml".into(), sa("builder", "b"));
+    let (labels, v2) = read(&files);
+    assert_eq!(labels.as_deref(), Some("b"));
+    assert_ne!(v2, v1);
+    files.insert("c/other.yaml".into(), sa("other", "c"));
+    let (labels, v3) = read(&files);
+    assert_eq!(labels.as_deref(), Some("b"));
+    assert_eq!(v3, v2, "no pod runs as `other`");
+    files.remove("b/sa.yaml");
+    let (labels, v4) = read(&files);
+    assert_eq!(labels, None);
+    assert_ne!(v4, v3);
 }

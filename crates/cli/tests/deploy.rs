@@ -143,6 +143,8 @@ fn deploy_has_what_the_agent_needs_and_nothing_more() {
         ("networking.k8s.io", "networkpolicies", "watch"),
         ("", "nodes", "list"),
         ("", "nodes", "watch"),
+        ("", "serviceaccounts", "list"),
+        ("", "serviceaccounts", "watch"),
         ("policy.networking.k8s.io", "adminnetworkpolicies", "list"),
         ("policy.networking.k8s.io", "adminnetworkpolicies", "watch"),
         ("policy.networking.k8s.io", "baselineadminnetworkpolicies", "list"),
@@ -454,6 +456,8 @@ fn the_agent_service_account_may_do_exactly_what_the_agent_needs() {
         &["watch", "networkpolicies.networking.k8s.io", "-A"],
         &["list", "nodes"],
         &["watch", "nodes"],
+        &["list", "serviceaccounts", "-A"],
+        &["watch", "serviceaccounts", "-A"],
         &["create", "events", "-n", "default"],
         &["patch", "events", "-n", "kube-system"],
         &["create", "events.events.k8s.io", "-n", "default"],
@@ -477,6 +481,9 @@ fn the_agent_service_account_may_do_exactly_what_the_agent_needs() {
         &["list", "services", "-A"],
         &["get", "nodes"],
         &["patch", "nodes"],
+        &["get", "serviceaccounts", "-A"],
+        &["create", "serviceaccounts", "--subresource=token", "-n", "netpol-system"],
+        &["update", "serviceaccounts", "-n", "default"],
         &["update", "daemonsets.apps", "-n", "netpol-system"],
     ];
     let mut wrong = Vec::new();

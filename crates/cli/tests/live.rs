@@ -334,7 +334,7 @@ fn ordered_policies_from_the_cluster_and_as_what_if() {
     // The same object in the API.
     let kubectl = |args: &[&str]| cp.kubectl_output(args, None).unwrap_or_else(|e| panic!("kubectl {args:?}: {e}"));
     kubectl(&["apply", "-f", s(&data.join("ordered-crds.yaml"))]);
-    kubectl(&["apply", "-f", s(&data.join("calico-v3-crds.yaml"))]);
+    kubectl(&["apply", "-f", s(&data.join("calico-crds.yaml"))]);
     kubectl(&["wait", "--for=condition=Established", "--timeout=30s", "crd", "--all"]);
     kubectl(&["apply", "-f", s(&anp)]);
     let text = check(&[], 1);

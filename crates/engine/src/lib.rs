@@ -29,6 +29,7 @@
 //!         ports: vec![],
 //!         host_network: false,
 //!         node: None,
+//!         service_account: Default::default(),
 //!         origin: None,
 //!     });
 //! }

@@ -6,10 +6,14 @@
 //!   required: without any of them netpol would enforce a part of what the
 //!   cluster asks for, so nothing is applied (and a read fails) until each
 //!   was listed whole.
-//! - Nodes and the ordered kinds (AdminNetworkPolicy, BaselineAdminNetworkPolicy,
-//!   ClusterNetworkPolicy; Calico's `projectcalico.org/v3` Tier,
-//!   GlobalNetworkPolicy and NetworkPolicy) are optional: most clusters serve
-//!   no such CRD, and an agent must still enforce v1 there. A kind the server
+//! - Nodes, ServiceAccounts and the ordered kinds (AdminNetworkPolicy,
+//!   BaselineAdminNetworkPolicy, ClusterNetworkPolicy; Calico's
+//!   `projectcalico.org/v3` Tier, GlobalNetworkPolicy and NetworkPolicy) are
+//!   optional: most clusters serve no such CRD, and an agent must still
+//!   enforce v1 there. ServiceAccounts only lend their labels to the pods
+//!   that run as them, for Calico's `serviceAccountSelector`: without them
+//!   (RBAC refuses them) pods carry no ServiceAccount labels, and such
+//!   selectors match no pod, which the note says. A kind the server
 //!   does not serve (404: its CRD is not installed) or RBAC refuses (403)
 //!   counts as known and empty, with one note; the watcher keeps retrying
 //!   with backoff, so a CRD installed (or a grant given) later is picked up,
@@ -26,6 +30,7 @@ pub enum Kind {
     Pods,
     NetworkPolicies,
     Nodes,
+    ServiceAccounts,
     AdminNetworkPolicies,
     BaselineAdminNetworkPolicies,
     ClusterNetworkPolicies,
@@ -36,7 +41,7 @@ pub enum Kind {
 }
 
 /// How many kinds there are.
-pub const KINDS: usize = 10;
+pub const KINDS: usize = 11;
 
 /// Where the API serves a kind: group, version, Kubernetes kind, plural.
 struct Served {
@@ -59,6 +64,7 @@ impl Kind {
         Kind::Pods,
         Kind::NetworkPolicies,
         Kind::Nodes,
+        Kind::ServiceAccounts,
         Kind::AdminNetworkPolicies,
         Kind::BaselineAdminNetworkPolicies,
         Kind::ClusterNetworkPolicies,
@@ -83,6 +89,7 @@ impl Kind {
             Kind::Pods => served("", "v1", "Pod", "pods"),
             Kind::NetworkPolicies => served("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies"),
             Kind::Nodes => served("", "v1", "Node", "nodes"),
+            Kind::ServiceAccounts => served("", "v1", "ServiceAccount", "serviceaccounts"),
             Kind::AdminNetworkPolicies => served(POLICY, "v1alpha1", "AdminNetworkPolicy", "adminnetworkpolicies"),
             Kind::BaselineAdminNetworkPolicies => {
                 served(POLICY, "v1alpha1", "BaselineAdminNetworkPolicy", "baselineadminnetworkpolicies")
@@ -126,6 +133,18 @@ impl Kind {
     /// as empty while not served or refused (module documentation).
     pub fn required(self) -> bool {
         matches!(self, Kind::Namespaces | Kind::Pods | Kind::NetworkPolicies)
+    }
+
+    /// What going without the kind means, where that is not just "none of
+    /// them" (for the notes on a kind not served or refused).
+    pub fn absent_means(self) -> Option<&'static str> {
+        match self {
+            Kind::ServiceAccounts => Some(
+                "pods carry no ServiceAccount labels, so Calico serviceAccountSelector selectors match no pod \
+                 (serviceAccounts names still match)",
+            ),
+            _ => None,
+        }
     }
 
     /// The model's kind of an ordered-policy kind.
@@ -185,6 +204,7 @@ mod tests {
         resources.sort_unstable();
         resources.dedup();
         assert_eq!((names.len(), resources.len()), (KINDS, KINDS));
+        assert!(!Kind::ServiceAccounts.required(), "a missing grant must not stop the agent");
         for kind in Kind::ORDERED {
             assert!(!kind.required(), "{kind:?}");
             if let Some(tiered) = kind.tiered() {
@@ -197,6 +217,7 @@ mod tests {
     fn api_resources_are_where_the_apis_serve_them() {
         let cases = [
             (Kind::Nodes, "v1", "Node", "nodes"),
+            (Kind::ServiceAccounts, "v1", "ServiceAccount", "serviceaccounts"),
             (
                 Kind::AdminNetworkPolicies,
                 "policy.networking.k8s.io/v1alpha1",

@@ -4,9 +4,10 @@
 //! `$KUBECONFIG`, `~/.kube/config`, then the in-cluster service account) and
 //! [`Connection::read`] lists, at cluster scope and paginated, everything
 //! netpol models: the required kinds, and the optional ones ([`Kind`] says
-//! which are which; Nodes and the ordered-policy kinds, read as dynamic
-//! objects, since their CRDs are often not installed). The objects go to
-//! `netpol_manifest::api`, the one place where API objects become model types.
+//! which are which; Nodes, ServiceAccounts and the ordered-policy kinds, the
+//! last read as dynamic objects, since their CRDs are often not installed).
+//! The objects go to `netpol_manifest::api`, the one place where API objects
+//! become model types.
 //!
 //! Failures are data ([`Error`]) with what a user needs: the address and the
 //! OS error when the server is unreachable, the TLS or credential problem,
@@ -105,24 +106,25 @@ pub fn connect(source: &Source) -> Result<Connection, Error> {
 struct Absent {
     not_served: Vec<&'static str>,
     forbidden: Vec<&'static str>,
+    /// What going without some of them means ([`Kind::absent_means`]).
+    means: Vec<(&'static str, &'static str)>,
 }
 
 impl Absent {
     /// The items listed, or none (noted) when the server does not serve the
     /// kind or RBAC refuses it; another error stops the read.
     fn note<K>(&mut self, kind: Kind, listed: Result<Vec<K>, Error>) -> Result<Vec<K>, Error> {
-        match listed {
-            Ok(items) => Ok(items),
-            Err(Error::NotServed { .. }) => {
-                self.not_served.push(kind.resource());
-                Ok(Vec::new())
-            }
-            Err(Error::Forbidden { .. }) => {
-                self.forbidden.push(kind.resource());
-                Ok(Vec::new())
-            }
-            Err(e) => Err(e),
+        let absent = match listed {
+            Ok(items) => return Ok(items),
+            Err(Error::NotServed { .. }) => &mut self.not_served,
+            Err(Error::Forbidden { .. }) => &mut self.forbidden,
+            Err(e) => return Err(e),
+        };
+        absent.push(kind.resource());
+        if let Some(means) = kind.absent_means() {
+            self.means.push((kind.resource(), means));
         }
+        Ok(Vec::new())
     }
 
     fn notes(self) -> Vec<String> {
@@ -135,6 +137,9 @@ impl Absent {
         }
         if !self.not_served.is_empty() {
             notes.push(format!("{} not served; treating as none", self.not_served.join(", ")));
+        }
+        for (resource, means) in self.means {
+            notes.push(format!("without {resource}, {means}"));
         }
         notes
     }
@@ -167,7 +172,7 @@ const PAGE: u32 = 500;
 
 impl Connection {
     /// Lists every Namespace, Pod and NetworkPolicy (required: an error stops
-    /// the read), and Services, workloads, Nodes and the ordered-policy kinds
+    /// the read), and Services, workloads, Nodes, ServiceAccounts and the ordered-policy kinds
     /// (optional: a refusal is a note, since without them netpol still answers
     /// for the pods and policies that exist; the ordered kinds the server does
     /// not serve, their CRDs not installed, are one note together).
@@ -188,6 +193,7 @@ impl Connection {
             o.cron_jobs = self.optional("cronjobs", &mut read.notes, progress).await?;
             let mut absent = Absent::default();
             o.nodes = absent.note(Kind::Nodes, self.list("nodes", progress).await)?;
+            o.service_accounts = absent.note(Kind::ServiceAccounts, self.list("serviceaccounts", progress).await)?;
             for kind in Kind::ORDERED {
                 let resource = kind.api_resource();
                 let api: Api<DynamicObject> = Api::all_with(self.client.clone(), &resource);
@@ -326,13 +332,16 @@ mod tests {
         assert!(absent.note::<u8>(Kind::AdminNetworkPolicies, Err(not_served())).unwrap().is_empty());
         assert!(absent.note::<u8>(Kind::CalicoNetworkPolicies, Err(not_served())).unwrap().is_empty());
         assert!(absent.note::<u8>(Kind::Tiers, Err(forbidden())).unwrap().is_empty());
+        assert!(absent.note::<u8>(Kind::ServiceAccounts, Err(forbidden())).unwrap().is_empty());
         let unreachable = Error::Unreachable { server: "s".into(), reason: "r".into() };
         assert!(absent.note::<u8>(Kind::Nodes, Err(unreachable)).is_err(), "any other error stops the read");
         assert_eq!(
             absent.notes(),
             [
-                "cannot list tiers at cluster scope (forbidden by RBAC); going on without them",
+                "cannot list tiers, serviceaccounts at cluster scope (forbidden by RBAC); going on without them",
                 "adminnetworkpolicies, networkpolicies.projectcalico.org not served; treating as none",
+                "without serviceaccounts, pods carry no ServiceAccount labels, so Calico serviceAccountSelector \
+                 selectors match no pod (serviceAccounts names still match)",
             ]
         );
     }

@@ -3,8 +3,8 @@
 //!
 //! Design (model, goals, implementation):
 //! - Model: one [`Projection`] holds the model objects of every watched
-//!   kind ([`Kind`]: Namespaces, Pods, NetworkPolicies, Nodes and the
-//!   ordered-policy kinds), already converted (the API
+//!   kind ([`Kind`]: Namespaces, Pods, NetworkPolicies, Nodes,
+//!   ServiceAccounts and the ordered-policy kinds), already converted (the API
 //!   objects are dropped as soon as they arrive: memory follows the model, not
 //!   the API's JSON), and the [`Cluster`] the sync loop renders.
 //! - Goals: never expose a partial list. A kind counts as known once its
@@ -21,11 +21,17 @@
 //!   policy uses but the API has not (yet) shown is added as implicit at read
 //!   time, as a load of files does (Calico NetworkPolicies count as users).
 //!   The ordered kinds share the cluster's `tiered` list, keyed by kind too.
+//! - ServiceAccounts lend their labels to the pods that run as them
+//!   ([`Cluster::link_service_accounts`]): a pod takes them as it arrives (one
+//!   lookup, so a pod event costs no more than before and an unchanged pod is
+//!   still no change), and a change of ServiceAccounts relinks every pod once
+//!   per report (O(pods); ServiceAccounts seldom change). It bumps the pods
+//!   version, and counts as a change, only when some pod's labels changed.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use netpol_model::{Cluster, Namespace, NetworkPolicy, Node, Pod, Tier, TieredPolicy};
+use netpol_model::{Cluster, Labels, Namespace, NetworkPolicy, Node, Pod, ServiceAccount, Tier, TieredPolicy};
 
 pub use crate::kind::Kind;
 use crate::kind::KINDS;
@@ -40,6 +46,7 @@ pub enum Object {
     Pod(Pod),
     Policy(NetworkPolicy),
     Node(Node),
+    ServiceAccount(ServiceAccount),
     Tier(Tier),
     /// An ordered policy (of the kind its `kind` says).
     Tiered(TieredPolicy),
@@ -124,6 +131,10 @@ fn node_key(n: &Node) -> Key {
     (String::new(), n.name.clone())
 }
 
+fn service_account_key(sa: &ServiceAccount) -> Key {
+    (sa.namespace.clone(), sa.name.clone())
+}
+
 fn tier_key(t: &Tier) -> Key {
     (String::new(), t.name.clone())
 }
@@ -140,6 +151,7 @@ pub struct Projection {
     pods: Keyed,
     policies: Keyed,
     nodes: Keyed,
+    service_accounts: Keyed,
     tiers: Keyed,
     tiered: Keyed<(Kind, Key)>,
     /// Namespaces added as implicit (used, not shown by the API).
@@ -149,8 +161,11 @@ pub struct Projection {
     known: [bool; KINDS],
     /// Per kind: a relist in progress, buffered until its `InitDone`.
     relist: [Option<BTreeMap<Key, Object>>; KINDS],
-    /// Bumped whenever a pod or namespace changes ([`netpol_agent::Snapshot::pods_version`]).
+    /// Bumped whenever a pod or namespace changes ([`netpol_agent::Snapshot::pods_version`]),
+    /// a pod's ServiceAccount labels included.
     pods_version: u64,
+    /// ServiceAccounts changed in the report being folded in: relink the pods.
+    relink: bool,
     /// Something changed since the last [`Projection::take_change`], first seen then.
     changed_at: Option<Instant>,
     /// Implicit namespaces need another look: a pod or policy came into a
@@ -189,6 +204,7 @@ impl Projection {
             Kind::Pods => self.cluster.pods.len(),
             Kind::NetworkPolicies => self.cluster.policies.len(),
             Kind::Nodes => self.cluster.nodes.len(),
+            Kind::ServiceAccounts => self.cluster.service_accounts.len(),
             Kind::Tiers => self.cluster.tiers.len(),
             ordered => self.cluster.tiered.iter().filter(|p| Some(p.kind) == ordered.tiered()).count(),
         }
@@ -210,7 +226,7 @@ impl Projection {
 
     /// Folds one watcher report in; `at` is when it arrived.
     pub fn apply(&mut self, kind: Kind, change: Change, at: Instant) {
-        let changed = match change {
+        let mut changed = match change {
             Change::Apply(key, object) => self.set(kind, key, object),
             Change::Delete(key) => self.set(kind, key, None),
             Change::Init => {
@@ -245,9 +261,20 @@ impl Projection {
                 emptied || first
             }
         };
+        // ServiceAccounts reach the rules only through the pods' labels.
+        if std::mem::take(&mut self.relink) && self.cluster.link_service_accounts() {
+            self.pods_version += 1;
+            changed = true;
+        }
         if changed {
             self.changed_at.get_or_insert(at);
         }
+    }
+
+    /// The labels of the ServiceAccount `pod` runs as, if the projection holds it.
+    fn service_account_labels(&self, pod: &Pod) -> Option<Labels> {
+        let key = (pod.namespace.clone(), pod.service_account.name().to_string());
+        self.service_accounts.position.get(&key).map(|&at| self.cluster.service_accounts[at].labels.clone())
     }
 
     /// The object of `kind` at `key`, if the projection holds it.
@@ -261,6 +288,11 @@ impl Projection {
                 self.policies.position.get(key).map(|&at| Object::Policy(self.cluster.policies[at].clone()))
             }
             Kind::Nodes => self.nodes.position.get(key).map(|&at| Object::Node(self.cluster.nodes[at].clone())),
+            Kind::ServiceAccounts => self
+                .service_accounts
+                .position
+                .get(key)
+                .map(|&at| Object::ServiceAccount(self.cluster.service_accounts[at].clone())),
             Kind::Tiers => self.tiers.position.get(key).map(|&at| Object::Tier(self.cluster.tiers[at].clone())),
             ordered => self
                 .tiered
@@ -283,6 +315,7 @@ impl Projection {
             Kind::Pods => self.pods.keys(),
             Kind::NetworkPolicies => self.policies.keys(),
             Kind::Nodes => self.nodes.keys(),
+            Kind::ServiceAccounts => self.service_accounts.keys(),
             Kind::Tiers => self.tiers.keys(),
             ordered => self.tiered.keys().into_iter().filter(|(k, _)| *k == ordered).map(|(_, key)| key).collect(),
         };
@@ -298,7 +331,8 @@ impl Projection {
         changed
     }
 
-    /// Sets (`Some`) or removes (`None`) one object; true when it changed.
+    /// Sets (`Some`) or removes (`None`) one object; true when it changed
+    /// (a ServiceAccount only marks the pods for relinking: see [`Projection::apply`]).
     fn set(&mut self, kind: Kind, key: Key, object: Option<Object>) -> bool {
         // Which namespaces are used changes only when a pod or policy appears in
         // a namespace not known yet, or leaves an implicit one (that one may be
@@ -334,7 +368,11 @@ impl Projection {
                 }
                 declared
             }
-            (Kind::Pods, Some(Object::Pod(pod))) => self.pods.upsert(&mut self.cluster.pods, key, pod, pod_key),
+            (Kind::Pods, Some(Object::Pod(mut pod))) => {
+                // As linked: an unchanged pod stays no change.
+                pod.service_account.labels = self.service_account_labels(&pod);
+                self.pods.upsert(&mut self.cluster.pods, key, pod, pod_key)
+            }
             (Kind::Pods, None) => self.pods.remove(&mut self.cluster.pods, &key, pod_key),
             (Kind::NetworkPolicies, Some(Object::Policy(np))) => {
                 self.policies.upsert(&mut self.cluster.policies, key, np, policy_key)
@@ -342,6 +380,16 @@ impl Projection {
             (Kind::NetworkPolicies, None) => self.policies.remove(&mut self.cluster.policies, &key, policy_key),
             (Kind::Nodes, Some(Object::Node(node))) => self.nodes.upsert(&mut self.cluster.nodes, key, node, node_key),
             (Kind::Nodes, None) => self.nodes.remove(&mut self.cluster.nodes, &key, node_key),
+            (Kind::ServiceAccounts, Some(Object::ServiceAccount(sa))) => {
+                self.relink |=
+                    self.service_accounts.upsert(&mut self.cluster.service_accounts, key, sa, service_account_key);
+                return false;
+            }
+            (Kind::ServiceAccounts, None) => {
+                self.relink |=
+                    self.service_accounts.remove(&mut self.cluster.service_accounts, &key, service_account_key);
+                return false;
+            }
             (Kind::Tiers, Some(Object::Tier(tier))) => self.tiers.upsert(&mut self.cluster.tiers, key, tier, tier_key),
             (Kind::Tiers, None) => self.tiers.remove(&mut self.cluster.tiers, &key, tier_key),
             (kind, Some(Object::Tiered(p))) if kind.tiered() == Some(p.kind) => {

@@ -178,6 +178,11 @@ fn same_namespaces_as_a_rebuild(p: &mut Projection, step: &str) {
                 c.policies.iter().map(|x| (policy_key(x), Some(Object::Policy(x.clone())))).collect()
             }
             Kind::Nodes => c.nodes.iter().map(|x| (node_key(x), Some(Object::Node(x.clone())))).collect(),
+            Kind::ServiceAccounts => c
+                .service_accounts
+                .iter()
+                .map(|x| (service_account_key(x), Some(Object::ServiceAccount(x.clone()))))
+                .collect(),
             Kind::Tiers => c.tiers.iter().map(|x| (tier_key(x), Some(Object::Tier(x.clone())))).collect(),
             ordered => c
                 .tiered
@@ -331,6 +336,7 @@ fn optional_kinds_not_served_or_refused_are_known_and_empty() {
     assert!(!p.ready(), "the optional kinds have said nothing yet");
     let mut absent: Vec<(Kind, bool)> = Kind::ORDERED.into_iter().map(|k| (k, true)).collect();
     absent.push((Kind::Nodes, false)); // refused by RBAC
+    absent.push((Kind::ServiceAccounts, false));
     for (kind, empty) in absent {
         p.apply(kind, Change::Absent { empty }, at());
     }
@@ -424,4 +430,118 @@ fn nodes_tiers_and_ordered_policies_follow_events_like_a_rebuild() {
         assert_eq!(p.cluster().tiers, rebuilt.cluster().tiers, "{name}");
         assert_eq!(tiered_names(&mut p), tiered_names(&mut rebuilt), "{name}");
     }
+}
+
+fn sa_obj(ns: &str, name: &str, labels: &[(&str, &str)]) -> (Key, Option<Object>) {
+    let sa = ServiceAccount {
+        namespace: ns.into(),
+        name: name.into(),
+        labels: labels.iter().copied().collect(),
+        origin: None,
+    };
+    ((ns.into(), name.into()), Some(Object::ServiceAccount(sa)))
+}
+
+/// The ServiceAccount labels of the pod `ns/name`.
+fn sa_labels(p: &mut Projection, ns: &str, name: &str) -> Option<Labels> {
+    let pod = p.cluster().pods.iter().find(|x| x.namespace == ns && x.name == name).expect("the pod");
+    pod.service_account.labels.clone()
+}
+
+/// Every pod carries what [`Cluster::link_service_accounts`] would give it.
+fn linked_as_a_rebuild(p: &mut Projection) {
+    let mut relinked = p.cluster().clone();
+    assert!(!relinked.link_service_accounts(), "the projection left a pod unlinked: {:?}", p.cluster().pods);
+}
+
+#[test]
+fn a_service_account_lends_its_labels_to_its_pods_and_its_changes_bump_the_pods_version() {
+    let mut p = Projection::new();
+    for kind in Kind::ALL {
+        list(&mut p, kind, vec![]);
+    }
+    let builder = Object::Pod(pod("a", "x").ip("10.0.0.1").service_account("builder").build());
+    p.apply(Kind::Pods, Change::Apply(("a".into(), "x".into()), Some(builder.clone())), at());
+    p.apply(Kind::Pods, put(pod_obj("a", "y", "10.0.0.2")), at());
+    assert_eq!(sa_labels(&mut p, "a", "x"), None, "no such ServiceAccount yet");
+    p.take_change();
+
+    // The ServiceAccount appears: its pod takes its labels.
+    let version = p.pods_version();
+    p.apply(Kind::ServiceAccounts, put(sa_obj("a", "builder", &[("team", "a")])), at());
+    assert_eq!(sa_labels(&mut p, "a", "x"), Some(Labels::from_iter([("team", "a")])));
+    assert_eq!(sa_labels(&mut p, "a", "y"), None, "y runs as default");
+    assert!(p.pods_version() > version);
+    assert!(p.take_change().is_some());
+    linked_as_a_rebuild(&mut p);
+
+    // Relabelled: the pod follows, another pods version.
+    let version = p.pods_version();
+    p.apply(Kind::ServiceAccounts, put(sa_obj("a", "builder", &[("team", "b")])), at());
+    assert_eq!(sa_labels(&mut p, "a", "x"), Some(Labels::from_iter([("team", "b")])));
+    assert!(p.pods_version() > version);
+    assert!(p.take_change().is_some());
+
+    // The pod event again (as the API sends it, without labels): no change.
+    let version = p.pods_version();
+    p.apply(Kind::Pods, Change::Apply(("a".into(), "x".into()), Some(builder)), at());
+    assert_eq!(sa_labels(&mut p, "a", "x"), Some(Labels::from_iter([("team", "b")])));
+    assert_eq!(p.pods_version(), version);
+    assert!(p.take_change().is_none());
+
+    // A ServiceAccount no pod runs as, added and relabelled: the pods stay.
+    p.apply(Kind::ServiceAccounts, put(sa_obj("a", "idle", &[("team", "c")])), at());
+    p.apply(Kind::ServiceAccounts, put(sa_obj("a", "idle", &[("team", "d")])), at());
+    p.apply(Kind::ServiceAccounts, put(sa_obj("b", "builder", &[("team", "e")])), at());
+    assert_eq!(p.pods_version(), version, "no pod runs as these");
+    assert!(p.take_change().is_none());
+    assert_eq!(p.count(Kind::ServiceAccounts), 3);
+
+    // A pod that arrives after its ServiceAccount takes its labels at once.
+    let late = Object::Pod(pod("b", "z").ip("10.0.0.3").service_account("builder").build());
+    p.apply(Kind::Pods, Change::Apply(("b".into(), "z".into()), Some(late)), at());
+    assert_eq!(sa_labels(&mut p, "b", "z"), Some(Labels::from_iter([("team", "e")])));
+    linked_as_a_rebuild(&mut p);
+
+    // Deleted: its pods lose the labels.
+    let version = p.pods_version();
+    p.apply(Kind::ServiceAccounts, Change::Delete(("a".into(), "builder".into())), at());
+    assert_eq!(sa_labels(&mut p, "a", "x"), None);
+    assert!(p.pods_version() > version);
+    assert!(p.take_change().is_some());
+    linked_as_a_rebuild(&mut p);
+}
+
+#[test]
+fn a_service_account_relist_relinks_once_and_refused_ones_keep_their_labels() {
+    let mut p = Projection::new();
+    for kind in Kind::ALL.into_iter().filter(|k| *k != Kind::ServiceAccounts) {
+        list(&mut p, kind, vec![]);
+    }
+    let x = Object::Pod(pod("a", "x").ip("10.0.0.1").service_account("builder").build());
+    p.apply(Kind::Pods, Change::Apply(("a".into(), "x".into()), Some(x)), at());
+    // RBAC refuses ServiceAccounts: known and empty, the agent goes on.
+    p.apply(Kind::ServiceAccounts, Change::Absent { empty: false }, at());
+    assert!(p.ready());
+    assert_eq!(sa_labels(&mut p, "a", "x"), None);
+    // Granted later: the first whole list links the pods.
+    p.take_change();
+    let version = p.pods_version();
+    list(&mut p, Kind::ServiceAccounts, vec![sa_obj("a", "builder", &[("team", "a")]), sa_obj("a", "default", &[])]);
+    assert_eq!(sa_labels(&mut p, "a", "x"), Some(Labels::from_iter([("team", "a")])));
+    assert_eq!(p.pods_version(), version + 1, "one relink for the whole list");
+    assert!(p.take_change().is_some());
+    // Refused again: what was listed stays (fail static).
+    p.apply(Kind::ServiceAccounts, Change::Absent { empty: false }, at());
+    assert_eq!(sa_labels(&mut p, "a", "x"), Some(Labels::from_iter([("team", "a")])));
+    assert!(p.take_change().is_none());
+    // A relist without it: gone at InitDone, not before.
+    p.apply(Kind::ServiceAccounts, Change::Init, at());
+    let (key, object) = sa_obj("a", "default", &[]);
+    p.apply(Kind::ServiceAccounts, Change::InitApply(key, object), at());
+    assert_eq!(sa_labels(&mut p, "a", "x"), Some(Labels::from_iter([("team", "a")])));
+    p.apply(Kind::ServiceAccounts, Change::InitDone, at());
+    assert_eq!(sa_labels(&mut p, "a", "x"), None);
+    assert_eq!(p.count(Kind::ServiceAccounts), 1);
+    linked_as_a_rebuild(&mut p);
 }

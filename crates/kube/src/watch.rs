@@ -1,7 +1,7 @@
 //! The Kubernetes API as the agent's [`Source`]: kube-rs watchers on
-//! Namespaces, Pods and NetworkPolicies (required), Nodes and the
-//! ordered-policy kinds (optional: [`Kind`]), projected into the model as
-//! they arrive.
+//! Namespaces, Pods and NetworkPolicies (required), Nodes, ServiceAccounts
+//! and the ordered-policy kinds (optional: [`Kind`]), projected into the
+//! model as they arrive.
 //!
 //! Design (model, goals, implementation, threads):
 //! - Model: [`ApiSource`] owns a [`Projection`] (the converted objects and the
@@ -25,7 +25,9 @@
 //!   same way.
 //! - An optional kind the server does not serve (its CRD is not installed)
 //!   or RBAC refuses counts as known and empty, with one log line
-//!   ([`Note::Absent`]) and no `netpol_watch_restarts_total` (the test
+//!   ([`Note::Absent`], saying what that means where it is more than none of
+//!   them: without ServiceAccounts, pods carry no ServiceAccount labels) and
+//!   no `netpol_watch_restarts_total` (the test
 //!   [`Counters`] count it); its watcher keeps
 //!   retrying with backoff, and the first whole list after a CRD is
 //!   installed (or a grant given) replaces the empty set. A kind refused
@@ -163,8 +165,9 @@ pub enum Note {
     Invalid { resource: &'static str, object: String, error: String },
     /// A relist (after an expired or lost watch) completed.
     Relisted { resource: &'static str },
-    /// An optional kind is not served or RBAC refuses it (once, until that changes).
-    Absent { resource: &'static str, group_version: String, absence: Absence, kept: bool },
+    /// An optional kind is not served or RBAC refuses it (once, until that
+    /// changes); `means`: what going without it means ([`Kind::absent_means`]).
+    Absent { resource: &'static str, group_version: String, absence: Absence, kept: bool, means: Option<&'static str> },
     /// An optional kind not served or refused before was listed whole.
     Present { resource: &'static str },
 }
@@ -179,7 +182,7 @@ impl std::fmt::Display for Note {
                 write!(f, "{resource} {object} cannot be decoded, skipped (its last good version stays): {error}")
             }
             Note::Relisted { resource } => write!(f, "relisted {resource}: the watch had expired or was lost"),
-            Note::Absent { resource, group_version, absence, kept } => {
+            Note::Absent { resource, group_version, absence, kept, means } => {
                 match absence {
                     Absence::NotServed => write!(f, "{resource} ({group_version}) not served; treating as none")?,
                     Absence::Forbidden { verb } => write!(
@@ -187,6 +190,9 @@ impl std::fmt::Display for Note {
                         "cannot {verb} {resource} ({group_version}) at cluster scope: forbidden by RBAC; {}",
                         if *kept { "keeping what was listed before" } else { "treating as none" }
                     )?,
+                }
+                if let Some(means) = means.filter(|_| !*kept) {
+                    write!(f, "; {means}")?;
                 }
                 write!(f, " (retrying with backoff: listed once it is served and allowed)")
             }
@@ -310,8 +316,13 @@ impl ApiSource {
                     let (group, version) = kind.group_version();
                     let group_version =
                         if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
-                    let note =
-                        Note::Absent { resource: kind.resource(), group_version, absence: absence.clone(), kept };
+                    let note = Note::Absent {
+                        resource: kind.resource(),
+                        group_version,
+                        absence: absence.clone(),
+                        kept,
+                        means: kind.absent_means(),
+                    };
                     tracing::info!(event = "absent", resource = kind.resource(), "{note}");
                 }
                 let empty = absence == Absence::NotServed;
@@ -430,7 +441,7 @@ pub fn run_agent(
     tracing::info!(
         event = "watching",
         server = %server,
-        "watching namespaces, pods and networkpolicies, and where served and allowed nodes and the ordered-policy kinds, at {server}{node}"
+        "watching namespaces, pods and networkpolicies, and where served and allowed nodes, serviceaccounts and the ordered-policy kinds, at {server}{node}"
     );
     if config.once && !source.wait_ready(FIRST_LISTS) {
         return Err(Error::FirstLists { server, waited: FIRST_LISTS });
@@ -483,6 +494,9 @@ async fn watch_all(
             Ok(Some(Object::Policy(api::network_policy(np))))
         }),
         typed(Kind::Nodes).stream::<core::Node>(Api::all(client.clone()), (), |n| Ok(Some(Object::Node(api::node(n))))),
+        typed(Kind::ServiceAccounts).stream::<core::ServiceAccount>(Api::all(client.clone()), (), |sa| {
+            Ok(Some(Object::ServiceAccount(api::service_account(sa))))
+        }),
     ];
     for kind in Kind::ORDERED {
         let resource = kind.api_resource();
@@ -658,6 +672,14 @@ mod tests {
             group_version: "policy.networking.k8s.io/v1alpha1".into(),
             absence,
             kept,
+            means: Kind::AdminNetworkPolicies.absent_means(),
+        };
+        let service_accounts = |kept| Note::Absent {
+            resource: "serviceaccounts",
+            group_version: "v1".into(),
+            absence: Absence::Forbidden { verb: "list" },
+            kept,
+            means: Kind::ServiceAccounts.absent_means(),
         };
         let cases = [
             (
@@ -675,6 +697,17 @@ mod tests {
                 "cannot watch adminnetworkpolicies (policy.networking.k8s.io/v1alpha1) at cluster scope: \
                  forbidden by RBAC; keeping what was listed before (retrying with backoff: listed once it is \
                  served and allowed)",
+            ),
+            (
+                service_accounts(false),
+                "cannot list serviceaccounts (v1) at cluster scope: forbidden by RBAC; treating as none; pods carry \
+                 no ServiceAccount labels, so Calico serviceAccountSelector selectors match no pod (serviceAccounts \
+                 names still match) (retrying with backoff: listed once it is served and allowed)",
+            ),
+            (
+                service_accounts(true),
+                "cannot list serviceaccounts (v1) at cluster scope: forbidden by RBAC; keeping what was listed \
+                 before (retrying with backoff: listed once it is served and allowed)",
             ),
         ];
         for (note, want) in cases {

@@ -4,6 +4,9 @@
 //! picked up by the watchers' retries; an AdminNetworkPolicy that denies what
 //! v1 allows changes the applied rules, and its deletion takes it back out.
 //! The list path (`Connection::read`, what `netpol check` reads) sees the same.
+//! A Calico GlobalNetworkPolicy that selects its sources by ServiceAccount
+//! labels follows the ServiceAccounts the agent watches: relabelled, the
+//! verdicts flip.
 //!
 //! The kernel is the recording fake (no root needed); the control plane goes
 //! through the privileged-test gate.
@@ -13,8 +16,9 @@ use std::time::{Duration, Instant};
 
 use netpol_agent::testing::FakeDataplane;
 use netpol_agent::{Agent, Source, Step, Syncer, Wait};
+use netpol_engine::{Engine, Flow, Options};
 use netpol_kube::{ApiSource, Kind, WatchOptions};
-use netpol_model::Protocol;
+use netpol_model::{Cluster, PodKey, Protocol};
 use netpol_nft::{Packet, RenderOptions, Ruleset};
 use netpol_testkit::scenarios::seed_000_step as step;
 use netpol_testkit::{require_control_plane, ControlPlane};
@@ -154,4 +158,80 @@ fn ordered_kinds_not_served_then_installed_then_enforced_and_removed() {
     assert_eq!(agent.source().count(Kind::AdminNetworkPolicies), 0);
     assert!(frontend_reaches_backend(&again));
     assert!(again.same_rules(&v1), "back to the v1 rules");
+}
+
+/// `from` to the server in `shop` on 80/TCP: the engine's verdict on `cluster`.
+fn reaches_server(cluster: &Cluster, from: &str) -> bool {
+    let flow = Flow::new(PodKey::new("shop", from), PodKey::new("shop", "server"), Protocol::Tcp, 80);
+    let decision = Engine::new(cluster, Options::default()).evaluate(&flow).expect("both pods exist");
+    decision.allowed()
+}
+
+/// Whether client-a and client-b reach the server, by the engine on the
+/// cluster the watchers built and by the rules the agent applied.
+fn verdicts(agent: &mut TestAgent) -> ([bool; 2], [bool; 2]) {
+    let packet = |src: &str| Packet {
+        src: src.parse().unwrap(),
+        dst: "10.45.0.3".parse().unwrap(),
+        protocol: Protocol::Tcp,
+        port: 80,
+    };
+    let rules = applied(agent)
+        .map(|r| [r.evaluate_forward(&packet("10.45.0.1")).allowed, r.evaluate_forward(&packet("10.45.0.2")).allowed]);
+    let snapshot = agent.source_mut().read(false).expect("the projection");
+    let engine = [reaches_server(snapshot.cluster, "client-a"), reaches_server(snapshot.cluster, "client-b")];
+    (engine, rules.unwrap_or_default())
+}
+
+/// Steps the agent until the engine and the applied rules both give `want`
+/// (client-a, client-b reach the server) and the rules equal the list path's.
+fn until_verdicts(agent: &mut TestAgent, cp: &ControlPlane, want: [bool; 2], within: Duration) {
+    let deadline = Instant::now() + within;
+    loop {
+        converge(agent, cp, within);
+        let (engine, rules) = verdicts(agent);
+        if engine == want && rules == want {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not caught up within {within:?}: engine {engine:?}, rules {rules:?}, want {want:?}; applied:\n{}",
+            applied(agent).map(|r| r.script()).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_calico_policy_selecting_by_service_account_follows_the_service_accounts() {
+    let cp = require_control_plane!().start().unwrap_or_else(|e| panic!("{e}"));
+    kubectl(&cp, &["apply", "-f", data("calico-crds.yaml").to_str().unwrap()]);
+    kubectl(&cp, &["wait", "--for=condition=Established", "--timeout=30s", "crd", "--all"]);
+    cp.apply_with_status(&data("sa-team-a.yaml")).expect("apply the ServiceAccount, pods and policy");
+
+    // client-a runs as `builder` (team=a): allowed; client-b as `default`
+    // (absent): the rule does not match, the Deny does.
+    let mut agent = start_agent(cp.kubeconfig());
+    until_verdicts(&mut agent, &cp, [true, false], Duration::from_secs(30));
+    assert_eq!(agent.source().count(Kind::ServiceAccounts), 1);
+    assert_eq!(agent.source().count(Kind::GlobalNetworkPolicies), 1);
+    assert_eq!(agent.source().counters().restarts(Kind::ServiceAccounts), 0, "served and allowed");
+    // The list path (what `netpol check` reads) links them too.
+    let (_, read, notes) = listed(&cp);
+    assert!(!notes.iter().any(|n| n.contains("serviceaccounts")), "{notes:#?}");
+    assert_eq!(read.service_accounts.len(), 1);
+    assert!(reaches_server(&read, "client-a") && !reaches_server(&read, "client-b"));
+
+    // Relabelled: client-a's ServiceAccount is no longer team a.
+    kubectl(&cp, &["label", "serviceaccount", "builder", "-n", "shop", "team=b", "--overwrite"]);
+    until_verdicts(&mut agent, &cp, [false, false], Duration::from_secs(30));
+
+    // client-b's ServiceAccount appears, labelled team a; the other one goes.
+    cp.apply("apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: default, namespace: shop, labels: {team: a}}\n")
+        .expect("create the default ServiceAccount");
+    kubectl(&cp, &["label", "serviceaccount", "builder", "-n", "shop", "team=a", "--overwrite"]);
+    until_verdicts(&mut agent, &cp, [true, true], Duration::from_secs(30));
+    kubectl(&cp, &["delete", "serviceaccount", "builder", "-n", "shop"]);
+    until_verdicts(&mut agent, &cp, [false, true], Duration::from_secs(30));
+    assert_eq!(agent.source().count(Kind::ServiceAccounts), 1);
 }

@@ -44,6 +44,9 @@ pub struct Objects {
     pub jobs: Vec<batch::Job>,
     pub cron_jobs: Vec<batch::CronJob>,
     pub nodes: Vec<core::Node>,
+    /// ServiceAccounts: their labels reach the pods that run as them
+    /// (Calico's `serviceAccountSelector`).
+    pub service_accounts: Vec<core::ServiceAccount>,
     /// Objects of the ordered kinds ([`ordered`]): each with its resource
     /// (`adminnetworkpolicies`, ...), as the server sent it.
     pub ordered: Vec<(String, serde_json::Value)>,
@@ -161,6 +164,10 @@ pub fn from_api(objects: &Objects) -> Live {
     for n in &objects.nodes {
         live.cluster.nodes.push(node(n));
     }
+    for sa in &objects.service_accounts {
+        live.cluster.service_accounts.push(service_account(sa));
+    }
+    live.cluster.link_service_accounts();
     for (resource, object) in &objects.ordered {
         match ordered(resource, object) {
             Ok(Ordered::Tier(tier)) => live.cluster.tiers.push(tier),
@@ -196,6 +203,17 @@ fn add_templates<W: Workload>(live: &mut Live, owned: &BTreeSet<Owner>, items: &
 pub fn namespace(ns: &core::Namespace) -> netpol_model::Namespace {
     let (_, name) = names(&ns.metadata);
     convert::namespace(ns, &name, origin("namespaces", "", &name))
+}
+
+/// Converts one ServiceAccount read from the API (kept for its labels).
+pub fn service_account(sa: &core::ServiceAccount) -> netpol_model::ServiceAccount {
+    let (namespace, name) = names(&sa.metadata);
+    netpol_model::ServiceAccount {
+        labels: convert::labels(sa.metadata.labels.as_ref()),
+        origin: Some(origin("serviceaccounts", &namespace, &name)),
+        namespace,
+        name,
+    }
 }
 
 /// Converts one Pod read from the API; `None` for a pod that has finished
@@ -471,6 +489,28 @@ mod tests {
         assert_eq!(live.notes.len(), 2, "{:?}", live.notes);
         assert!(live.notes[0].starts_with("2 pods that finished"), "{:?}", live.notes);
         assert_eq!(live.cluster.pods[0].origin.as_ref().unwrap().to_string(), "cluster:pods/shop/web-1-a");
+    }
+
+    #[test]
+    fn pods_carry_the_labels_of_the_service_account_they_run_as() {
+        let mut pods = vec![pod("web", None, "Running"), pod("api", None, "Running")];
+        pods[1].spec.as_mut().unwrap().service_account_name = Some("builder".into());
+        let sa = |name: &str, team: &str| -> core::ServiceAccount {
+            serde_json::from_value(json!({"metadata": {"name": name, "namespace": "shop", "labels": {"team": team}}}))
+                .unwrap()
+        };
+        let objects =
+            Objects { pods, service_accounts: vec![sa("builder", "a"), sa("other", "b")], ..Objects::default() };
+        let live = from_api(&objects);
+        let by_name = |name: &str| live.cluster.pods.iter().find(|p| p.name == name).unwrap();
+        let api = &by_name("api").service_account;
+        assert_eq!(api.name(), "builder");
+        assert_eq!(api.labels, Some(netpol_model::Labels::from_iter([("team", "a")])));
+        // `default` is not among the ServiceAccounts read: no labels.
+        assert_eq!(by_name("web").service_account.labels, None);
+        assert_eq!(live.cluster.service_accounts.len(), 2);
+        let origin = live.cluster.service_accounts[0].origin.as_ref().unwrap().to_string();
+        assert_eq!(origin, "cluster:serviceaccounts/shop/builder");
     }
 
     #[test]

@@ -195,7 +195,7 @@ code_table! {
     EXACTLY_ONE = "NP0061", Error, "a subject, peer or port of an ordered policy that sets none, or more than one, of its alternatives";
     INVALID_ACTION = "NP0062", Error, "an unknown rule action, tier or tier default action (e.g. `Accept` in an AdminNetworkPolicy)";
     INVALID_SELECTOR = "NP0063", Error, "a Calico selector expression that does not parse (the column points inside it)";
-    UNSUPPORTED = "NP0064", Error, "a Calico field netpol does not model (source ports, services, service accounts, HTTP, ipVersion): the policy is refused";
+    UNSUPPORTED = "NP0064", Error, "a Calico field netpol does not model (source ports, services, HTTP, ipVersion): the policy is refused";
     NO_ORDER = "NP0065", Warning, "a Calico policy without `order`: it is applied last in its tier";
     HOST_ENDPOINT_ONLY = "NP0066", Warning, "a doNotTrack or preDNAT Calico policy: it applies to host endpoints only, so to no pod; skipped";
     SAME_PRIORITY = "NP0067", Warning, "two admin-tier policies at the same priority: upstream leaves their order undefined, netpol evaluates them by name";

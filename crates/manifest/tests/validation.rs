@@ -244,6 +244,11 @@ fn cases() -> Vec<Case> {
             ("NP0010", Error, 10, 25),
         ),
         case(
+            "matching by services refused",
+            gnp("order: 1\ningress:\n- action: Allow\n  source:\n    services: {name: x}"),
+            ("NP0064", Error, 10, 17),
+        ),
+        case(
             "http matching refused",
             gnp("order: 1\ningress:\n- action: Allow\n  http: {methods: [GET]}"),
             ("NP0064", Error, 9, 11),
