@@ -26,7 +26,7 @@
 //! let pod = |name: &str| Pod {
 //!     namespace: "shop".into(), name: name.into(), kind: WorkloadKind::Pod,
 //!     labels: Labels::from_iter([("app", name)]), ips: vec![], ports: vec![],
-//!     host_network: false, node: None, origin: None,
+//!     host_network: false, node: None, origin: None, service_account: Default::default(),
 //! };
 //! // db admits nothing: web -> db disappears, db -> web stays.
 //! let deny = NetworkPolicy {

@@ -29,7 +29,7 @@
 //!     namespace: "default".into(), name: "web".into(), kind: WorkloadKind::Pod,
 //!     labels: Labels::from_iter([("app", "web")]), ips: vec![],
 //!     ports: vec![ContainerPort { name: None, port: 80, protocol: Protocol::Tcp }],
-//!     host_network: false, node: None, origin: None,
+//!     host_network: false, node: None, origin: None, service_account: Default::default(),
 //! };
 //! let plan = Topology::plan("demo", &Cluster { pods: vec![web], ..Cluster::default() }).unwrap();
 //! assert_eq!(plan.node_netns, "np-demo-node");

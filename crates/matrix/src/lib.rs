@@ -23,7 +23,7 @@
 //! let pod = |name: &str| Pod {
 //!     namespace: "default".into(), name: name.into(), kind: WorkloadKind::Pod,
 //!     labels: Labels::from_iter([("app", name)]), ips: vec![], ports: vec![],
-//!     host_network: false, node: None, origin: None,
+//!     host_network: false, node: None, origin: None, service_account: Default::default(),
 //! };
 //! let cluster = Cluster { pods: vec![pod("a"), pod("b")], ..Cluster::default() };
 //! let mut compiled = Compiled::build(&cluster, Options::default());

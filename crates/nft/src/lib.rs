@@ -24,7 +24,7 @@
 //! let pod = |name: &str, ip: &str| Pod {
 //!     namespace: "default".into(), name: name.into(), kind: WorkloadKind::Pod,
 //!     labels: Labels::from_iter([("app", name)]), ips: vec![ip.parse().unwrap()],
-//!     ports: vec![], host_network: false, node: None, origin: None,
+//!     ports: vec![], host_network: false, node: None, origin: None, service_account: Default::default(),
 //! };
 //! let cluster = Cluster { pods: vec![pod("a", "10.0.0.1"), pod("b", "10.0.0.2")], ..Cluster::default() };
 //! let ruleset = render(&cluster, &RenderOptions::default());
