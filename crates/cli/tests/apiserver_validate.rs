@@ -64,8 +64,8 @@ const KNOWN: &[(&str, usize, Kind, &str)] = &[
         Kind::ServerRejects,
         "calicoctl v1 policy, read as Calico converts it (NP0068)",
     ),
-    ("examples/calico-service-accounts/policies.yaml", 1, Kind::ServerRejects, "CRD not installed"),
-    ("examples/calico-service-accounts/policies.yaml", 26, Kind::ServerRejects, "CRD not installed"),
+    ("examples/calico-service-accounts/policies.yaml", 4, Kind::ServerRejects, "CRD not installed"),
+    ("examples/calico-service-accounts/policies.yaml", 28, Kind::ServerRejects, "CRD not installed"),
     (
         "crates/cli/tests/data/diagnostics/NP0068-calico-v1-policy.yaml",
         1,

@@ -398,8 +398,8 @@ fn v1_step(tier: &Tier, action: StepAction, v1: &V1) -> TierStep {
 
 /// The pod label keys a peer-side selector reads: v1 rule peers' pod
 /// selectors, and ordered rules' pod and Calico peer selectors. (Subject-side
-/// selectors judge the subject, which a peer key does not describe.)
-/// The label keys peer selectors read, and whether one is a ServiceAccount's.
+/// selectors judge the subject, which a peer key does not describe.) And
+/// whether one of them is a ServiceAccount's (`projectcalico.org/serviceaccount`, `pcsa.`).
 fn peer_label_keys(cluster: &Cluster) -> (HashSet<String>, bool) {
     let mut keys = HashSet::new();
     for p in &cluster.policies {

@@ -71,7 +71,7 @@ fn pods_see_their_service_account_labels() {
     assert_eq!(sa("shop/web-0").name.as_deref(), Some("frontend"));
     assert_eq!(sa("shop/web-0").labels, Some(Labels::from_iter([("tier", "web")])));
     assert_eq!(sa("shop/job-0").labels, None, "no ServiceAccount object for batch");
-    assert_eq!(sa("shop/legacy-0").name(), "default");
+    assert_eq!(sa("shop/legacy-0").name(), Some("default"), "unset in the file: admission's default");
     assert_eq!(sa("ops/impostor-0").labels, Some(Labels::from_iter([("tier", "web")])));
 }
 

@@ -13,7 +13,7 @@
 //!   enforce v1 there. ServiceAccounts only lend their labels to the pods
 //!   that run as them, for Calico's `serviceAccountSelector`: without them
 //!   (RBAC refuses them) pods carry no ServiceAccount labels, and such
-//!   selectors match no pod, which the note says. A kind the server
+//!   selectors are evaluated as if they were absent, which the note says. A kind the server
 //!   does not serve (404: its CRD is not installed) or RBAC refuses (403)
 //!   counts as known and empty, with one note; the watcher keeps retrying
 //!   with backoff, so a CRD installed (or a grant given) later is picked up,
@@ -140,8 +140,8 @@ impl Kind {
     pub fn absent_means(self) -> Option<&'static str> {
         match self {
             Kind::ServiceAccounts => Some(
-                "pods carry no ServiceAccount labels, so Calico serviceAccountSelector selectors match no pod \
-                 (serviceAccounts names still match)",
+                "pods carry no ServiceAccount labels: Calico selectors on them see none (serviceAccountSelector \
+                 `team == 'a'` selects no pod, `!has(team)` every pod)",
             ),
             _ => None,
         }

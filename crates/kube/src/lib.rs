@@ -340,8 +340,8 @@ mod tests {
             [
                 "cannot list tiers, serviceaccounts at cluster scope (forbidden by RBAC); going on without them",
                 "adminnetworkpolicies, networkpolicies.projectcalico.org not served; treating as none",
-                "without serviceaccounts, pods carry no ServiceAccount labels, so Calico serviceAccountSelector \
-                 selectors match no pod (serviceAccounts names still match)",
+                "without serviceaccounts, pods carry no ServiceAccount labels: Calico selectors on them see none \
+                 (serviceAccountSelector `team == 'a'` selects no pod, `!has(team)` every pod)",
             ]
         );
     }

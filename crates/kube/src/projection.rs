@@ -273,7 +273,7 @@ impl Projection {
 
     /// The labels of the ServiceAccount `pod` runs as, if the projection holds it.
     fn service_account_labels(&self, pod: &Pod) -> Option<Labels> {
-        let key = (pod.namespace.clone(), pod.service_account.name().to_string());
+        let key = (pod.namespace.clone(), pod.service_account.name()?.to_string());
         self.service_accounts.position.get(&key).map(|&at| self.cluster.service_accounts[at].labels.clone())
     }
 

@@ -701,8 +701,9 @@ mod tests {
             (
                 service_accounts(false),
                 "cannot list serviceaccounts (v1) at cluster scope: forbidden by RBAC; treating as none; pods carry \
-                 no ServiceAccount labels, so Calico serviceAccountSelector selectors match no pod (serviceAccounts \
-                 names still match) (retrying with backoff: listed once it is served and allowed)",
+                 no ServiceAccount labels: Calico selectors on them see none (serviceAccountSelector `team == 'a'` \
+                 selects no pod, `!has(team)` every pod) (retrying with backoff: listed once it is served and \
+                 allowed)",
             ),
             (
                 service_accounts(true),

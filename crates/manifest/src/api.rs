@@ -225,7 +225,11 @@ pub fn pod(pod: &core::Pod) -> Option<netpol_model::Pod> {
     }
     let (namespace, name) = names(&pod.metadata);
     let parts = PodParts::of_pod(&namespace, &name, pod);
-    Some(convert::pod(parts, origin("pods", &namespace, &name)))
+    let mut model = convert::pod(parts, origin("pods", &namespace, &name));
+    // What the server stored: a pod admitted without a ServiceAccount (a mirror
+    // pod, a cluster without ServiceAccount admission) has none, for Calico too.
+    model.service_account.name = convert::service_account_name(pod.spec.as_ref());
+    Some(model)
 }
 
 /// Converts one NetworkPolicy read from the API (its rules carry the policy's origin).
@@ -385,6 +389,7 @@ pub fn pod_to_api(pod: &netpol_model::Pod, image: &str) -> core::Pod {
                 ..core::Container::default()
             }],
             node_name: pod.node.clone(),
+            service_account_name: pod.service_account.name.clone(),
             host_network: pod.host_network.then_some(true),
             ..core::PodSpec::default()
         }),
@@ -504,7 +509,7 @@ mod tests {
         let live = from_api(&objects);
         let by_name = |name: &str| live.cluster.pods.iter().find(|p| p.name == name).unwrap();
         let api = &by_name("api").service_account;
-        assert_eq!(api.name(), "builder");
+        assert_eq!(api.name(), Some("builder"));
         assert_eq!(api.labels, Some(netpol_model::Labels::from_iter([("team", "a")])));
         // `default` is not among the ServiceAccounts read: no labels.
         assert_eq!(by_name("web").service_account.labels, None);

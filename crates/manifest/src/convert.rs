@@ -142,6 +142,11 @@ impl<'a> PodParts<'a> {
     }
 }
 
+/// `spec.serviceAccountName`, or `serviceAccount` (the deprecated alias the API server still fills in).
+pub(crate) fn service_account_name(spec: Option<&core::PodSpec>) -> Option<String> {
+    spec.and_then(|s| s.service_account_name.clone().or_else(|| s.service_account.clone())).filter(|n| !n.is_empty())
+}
+
 pub(crate) fn pod(parts: PodParts<'_>, origin: Origin) -> netpol_model::Pod {
     netpol_model::Pod {
         namespace: parts.namespace.to_string(),
@@ -153,11 +158,10 @@ pub(crate) fn pod(parts: PodParts<'_>, origin: Origin) -> netpol_model::Pod {
         host_network: parts.spec.and_then(|s| s.host_network).unwrap_or(false),
         node: parts.spec.and_then(|s| s.node_name.clone()).filter(|n| !n.is_empty()),
         service_account: PodServiceAccount {
-            // `serviceAccount` is the deprecated alias the API server still fills in.
-            name: parts
-                .spec
-                .and_then(|s| s.service_account_name.clone().or_else(|| s.service_account.clone()))
-                .filter(|n| !n.is_empty()),
+            // Unset is `default`, as the API server's ServiceAccount admission sets it
+            // on a pod created from a file or a template ([`crate::api::pod`] keeps a
+            // live pod's own value).
+            name: Some(service_account_name(parts.spec).unwrap_or_else(|| "default".to_string())),
             labels: None,
         },
         origin: Some(origin),

@@ -288,13 +288,13 @@ impl Context {
 
     /// The ServiceAccount part of a key: the name, and (when the ServiceAccount
     /// exists) its labels whose `pcsa.` keys some selector reads.
-    fn service_account_key(&self, sa: &PodServiceAccount) -> (String, Option<Vec<(String, String)>>) {
+    fn service_account_key(&self, sa: &PodServiceAccount) -> (Option<String>, Option<Vec<(String, String)>>) {
         let read = |k: &str| self.label_keys.contains_key(&format!("{CALICO_SERVICE_ACCOUNT_PREFIX}{k}"));
         let labels = sa
             .labels
             .as_ref()
             .map(|l| l.iter().filter(|(k, _)| read(k)).map(|(k, v)| (k.to_string(), v.to_string())).collect());
-        (sa.name().to_string(), labels)
+        (sa.name.clone(), labels)
     }
 
     /// The class key of `pod` in this context.
@@ -384,7 +384,7 @@ pub(crate) struct ClassKey {
     /// When a Calico selector reads a ServiceAccount label: the name, and the
     /// labels read (`None`: no such ServiceAccount).
     #[allow(clippy::type_complexity)]
-    pub(crate) service_account: Option<(String, Option<Vec<(String, String)>>)>,
+    pub(crate) service_account: Option<(Option<String>, Option<Vec<(String, String)>>)>,
     /// With `nodes` peers only: the declared node of a hostNetwork pod, then
     /// the node each IP belongs to.
     pub(crate) nodes: Vec<Option<String>>,
@@ -401,7 +401,7 @@ impl ClassKey {
         match &self.service_account {
             None => PodServiceAccount::UNSET,
             Some((name, labels)) => PodServiceAccount {
-                name: Some(name.clone()),
+                name: name.clone(),
                 labels: labels.as_ref().map(|l| Labels::from_iter(l.iter().map(|(k, v)| (k.as_str(), v.as_str())))),
             },
         }

@@ -143,8 +143,11 @@ pub struct Pod {
 /// ServiceAccount object (docs/semantics.md, "Service accounts").
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct PodServiceAccount {
-    /// `spec.serviceAccountName` (or the deprecated `spec.serviceAccount`);
-    /// `None` when unset, which the API server's admission turns into `default`.
+    /// `spec.serviceAccountName` (or the deprecated `spec.serviceAccount`).
+    /// The file loader reads an unset one as `default`, as the API server's
+    /// ServiceAccount admission sets it; `None` is a pod the API returned
+    /// without one (a mirror pod, a cluster without that admission), which
+    /// Calico gives no ServiceAccount label and no ServiceAccount profile.
     pub name: Option<String>,
     /// The labels of that ServiceAccount, copied by
     /// [`Cluster::link_service_accounts`]; `None` while the cluster has no
@@ -153,12 +156,12 @@ pub struct PodServiceAccount {
 }
 
 impl PodServiceAccount {
-    /// Nothing set: the `default` ServiceAccount, not (yet) found.
+    /// No ServiceAccount.
     pub const UNSET: PodServiceAccount = PodServiceAccount { name: None, labels: None };
 
-    /// The name the pod runs as: `default` when `spec.serviceAccountName` is unset.
-    pub fn name(&self) -> &str {
-        self.name.as_deref().unwrap_or("default")
+    /// The name the pod runs as, if any.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
     }
 
     pub fn is_unset(&self) -> bool {
@@ -254,7 +257,7 @@ impl Cluster {
             self.service_accounts.iter().map(|sa| ((sa.namespace.as_str(), sa.name.as_str()), &sa.labels)).collect();
         let mut changed = false;
         for pod in &mut self.pods {
-            let want = index.get(&(pod.namespace.as_str(), pod.service_account.name())).copied();
+            let want = pod.service_account.name().and_then(|name| index.get(&(pod.namespace.as_str(), name)).copied());
             if pod.service_account.labels.as_ref() != want {
                 pod.service_account.labels = want.cloned();
                 changed = true;

@@ -52,6 +52,6 @@ pub use tiered::{
     TieredPolicy, TieredRule, DEFAULT_TIER, KUBE_ADMIN_TIER, KUBE_BASELINE_TIER, V1_POLICY_ORDER,
 };
 pub use tiered_selection::{
-    calico_namespace_labels, calico_pod_labels, TieredEnd, CALICO_NAMESPACE_LABEL, CALICO_NAMESPACE_PREFIX,
+    calico_namespace_labels, calico_pod_label, TieredEnd, CALICO_NAMESPACE_LABEL, CALICO_NAMESPACE_PREFIX,
     CALICO_NAME_LABEL, CALICO_ORCHESTRATOR_LABEL, CALICO_SERVICE_ACCOUNT_LABEL, CALICO_SERVICE_ACCOUNT_PREFIX,
 };

@@ -29,7 +29,7 @@
 use std::net::IpAddr;
 
 use crate::tiered::{CalicoEntity, Subject, TieredPeer};
-use crate::{LabelSelector, Labels, PeerEnd, PodView};
+use crate::{CalicoSelector, LabelSelector, Labels, PeerEnd, PodView};
 
 /// The label Calico gives every pod: its namespace.
 pub const CALICO_NAMESPACE_LABEL: &str = "projectcalico.org/namespace";
@@ -44,31 +44,47 @@ pub const CALICO_NAMESPACE_PREFIX: &str = "pcns.";
 /// The prefix of the ServiceAccount labels a pod inherits from its ServiceAccount's profile.
 pub const CALICO_SERVICE_ACCOUNT_PREFIX: &str = "pcsa.";
 
-/// The labels a Calico selector sees on a pod whose namespace has `namespace_labels`.
-pub fn calico_pod_labels(pod: PodView<'_>, namespace_labels: &Labels) -> Labels {
-    let mut labels = pod.labels.clone();
-    labels.insert(CALICO_NAMESPACE_LABEL, pod.namespace);
-    labels.insert(CALICO_ORCHESTRATOR_LABEL, "k8s");
+/// The value of label `key` that a Calico selector sees on a pod whose
+/// namespace has `namespace_labels`, as libcalico-go builds a workload
+/// endpoint (`podToDefaultWorkloadEndpoint`) and felix resolves a label
+/// (`labelindex`: the endpoint's own labels, then its profiles'):
+/// - the pod's labels, with `projectcalico.org/namespace`,
+///   `projectcalico.org/orchestrator: k8s` and, when the pod has a
+///   ServiceAccount whose name is shorter than 63 characters,
+///   `projectcalico.org/serviceaccount` set over them;
+/// - else, from the namespace's profile: `pcns.K` for each namespace label
+///   `K`, and `pcns.projectcalico.org/name` (the namespace's name, over a
+///   namespace label of that key);
+/// - else, from the ServiceAccount's profile (when the ServiceAccount exists):
+///   `pcsa.K` for each of its labels, and `pcsa.projectcalico.org/name`.
+pub fn calico_pod_label<'a>(pod: PodView<'a>, namespace_labels: &'a Labels, key: &str) -> Option<&'a str> {
     let sa = pod.service_account;
-    labels.insert(CALICO_SERVICE_ACCOUNT_LABEL, sa.name());
-    // Profile labels: the endpoint's own labels win over inherited ones.
-    let mut inherit = |prefix: &str, key: &str, value: &str| {
-        let key = format!("{prefix}{key}");
-        if labels.get(&key).is_none() {
-            labels.insert(key, value);
+    match key {
+        CALICO_NAMESPACE_LABEL => return Some(pod.namespace),
+        CALICO_ORCHESTRATOR_LABEL => return Some("k8s"),
+        CALICO_SERVICE_ACCOUNT_LABEL => {
+            if let Some(name) = sa.name().filter(|n| n.len() < 63) {
+                return Some(name);
+            }
         }
-    };
-    for (k, v) in namespace_labels.iter() {
-        inherit(CALICO_NAMESPACE_PREFIX, k, v);
+        _ => {}
     }
-    inherit(CALICO_NAMESPACE_PREFIX, CALICO_NAME_LABEL, pod.namespace);
-    if let Some(sa_labels) = &sa.labels {
-        for (k, v) in sa_labels.iter() {
-            inherit(CALICO_SERVICE_ACCOUNT_PREFIX, k, v);
-        }
-        inherit(CALICO_SERVICE_ACCOUNT_PREFIX, CALICO_NAME_LABEL, sa.name());
+    if let Some(value) = pod.labels.get(key) {
+        return Some(value);
     }
-    labels
+    if let Some(k) = key.strip_prefix(CALICO_NAMESPACE_PREFIX) {
+        return if k == CALICO_NAME_LABEL { Some(pod.namespace) } else { namespace_labels.get(k) };
+    }
+    if let Some(k) = key.strip_prefix(CALICO_SERVICE_ACCOUNT_PREFIX) {
+        let labels = sa.labels.as_ref()?;
+        return if k == CALICO_NAME_LABEL { sa.name() } else { labels.get(k) };
+    }
+    None
+}
+
+/// Whether `selector` matches `pod` as Calico sees it ([`calico_pod_label`]).
+fn calico_matches(selector: &CalicoSelector, pod: PodView<'_>, namespace_labels: &Labels) -> bool {
+    selector.matches(&|key| calico_pod_label(pod, namespace_labels, key))
 }
 
 /// The labels a Calico `namespaceSelector` sees on a namespace.
@@ -100,7 +116,7 @@ impl Subject {
                     && namespace_selector
                         .as_ref()
                         .is_none_or(|s| s.matches_labels(&calico_namespace_labels(pod.namespace, namespace_labels)))
-                    && selector.matches_labels(&calico_pod_labels(pod, namespace_labels))
+                    && calico_matches(selector, pod, namespace_labels)
             }
         }
     }
@@ -150,13 +166,12 @@ impl CalicoEntity {
                 Some(s) => s.matches_labels(&calico_namespace_labels(pod.namespace, ns_labels)),
                 None => self.namespace.as_deref().is_none_or(|ns| ns == pod.namespace),
             };
-            if !in_scope || !self.selector.as_ref().is_none_or(|s| s.matches_labels(&calico_pod_labels(pod, ns_labels)))
-            {
+            if !in_scope || !self.selector.as_ref().is_none_or(|s| calico_matches(s, pod, ns_labels)) {
                 return false;
             }
         }
         if let Some(not) = &self.not_selector {
-            if pod.is_some_and(|(p, ns)| not.matches_labels(&calico_pod_labels(p, ns))) {
+            if pod.is_some_and(|(p, ns)| calico_matches(not, p, ns)) {
                 return false;
             }
         }
@@ -167,7 +182,63 @@ impl CalicoEntity {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::CalicoSelector;
+
+    /// What a Calico selector sees on a pod (libcalico-go's workload endpoint
+    /// and profiles): the labels Calico sets over the pod's own, the pod's own
+    /// over the inherited `pcns.`/`pcsa.` ones, the profiles' names over a
+    /// namespace or ServiceAccount label of that key, no ServiceAccount label
+    /// for a pod without one or a name of 63 characters or more.
+    #[test]
+    fn calico_pod_label_table() {
+        use crate::PodServiceAccount;
+        let own = Labels::from_iter([
+            ("app", "web"),
+            ("projectcalico.org/namespace", "spoofed"),
+            ("pcsa.team", "own"),
+            ("projectcalico.org/serviceaccount", "own-sa"),
+        ]);
+        let ns = Labels::from_iter([("team", "red"), ("projectcalico.org/name", "kube-system")]);
+        let sa = |name: Option<&str>, labels: Option<&[(&str, &str)]>| PodServiceAccount {
+            name: name.map(str::to_string),
+            labels: labels.map(|l| Labels::from_iter(l.iter().copied())),
+        };
+        let long = "x".repeat(63);
+        let cases: Vec<(&str, PodServiceAccount, &str, Option<&str>)> = vec![
+            ("own label", sa(None, None), "app", Some("web")),
+            ("namespace set over the pod's", sa(None, None), "projectcalico.org/namespace", Some("shop")),
+            ("orchestrator", sa(None, None), "projectcalico.org/orchestrator", Some("k8s")),
+            (
+                "no ServiceAccount: the pod's own label stays",
+                sa(None, None),
+                "projectcalico.org/serviceaccount",
+                Some("own-sa"),
+            ),
+            ("ServiceAccount name set over it", sa(Some("api"), None), "projectcalico.org/serviceaccount", Some("api")),
+            ("63 characters: not set", sa(Some(&long), None), "projectcalico.org/serviceaccount", Some("own-sa")),
+            ("namespace label inherited", sa(None, None), "pcns.team", Some("red")),
+            ("namespace profile name over the label", sa(None, None), "pcns.projectcalico.org/name", Some("shop")),
+            (
+                "ServiceAccount label: the pod's own wins",
+                sa(Some("api"), Some(&[("team", "a")])),
+                "pcsa.team",
+                Some("own"),
+            ),
+            ("ServiceAccount label inherited", sa(Some("api"), Some(&[("tier", "x")])), "pcsa.tier", Some("x")),
+            (
+                "ServiceAccount profile name over the label",
+                sa(Some("api"), Some(&[("projectcalico.org/name", "admin")])),
+                "pcsa.projectcalico.org/name",
+                Some("api"),
+            ),
+            ("no ServiceAccount object: no profile", sa(Some("api"), None), "pcsa.projectcalico.org/name", None),
+            ("long names still have a profile", sa(Some(&long), Some(&[])), "pcsa.projectcalico.org/name", Some(&long)),
+            ("unknown key", sa(Some("api"), Some(&[])), "pcsa.nope", None),
+        ];
+        for (name, account, key, want) in &cases {
+            let view = PodView { namespace: "shop", labels: &own, host_network: false, service_account: account };
+            assert_eq!(calico_pod_label(view, &ns, key), *want, "{name}");
+        }
+    }
 
     /// `notSelector` alone: confined to the policy's namespace in a namespaced
     /// policy (Calico's rule conversion), anything not matching in a global one.

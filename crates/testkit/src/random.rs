@@ -148,7 +148,8 @@ pub fn random_tiered(d: &mut Dice, c: &mut Cluster) {
         c.service_accounts.push(netpol_model::ServiceAccount {
             namespace: ns.into(),
             name: "api".into(),
-            labels: netpol_model::Labels::from_iter([("team", team)]),
+            // `owner` is read by no selector: it must not split classes.
+            labels: netpol_model::Labels::from_iter([("team", team), ("owner", d.pick(&["x", "y"]))]),
             origin: None,
         });
         if d.roll(2) == 0 {

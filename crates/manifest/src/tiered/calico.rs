@@ -241,15 +241,8 @@ fn service_account_match(
         .filter(|t| !t.trim().is_empty())
         .and_then(|t| parse_selector(t, flavor, path.key("selector").path(), out))
         .map(|s| s.with_prefix(CALICO_SERVICE_ACCOUNT_PREFIX));
+    // Calico accepts any string here (an empty name matches no pod).
     let names = sa.names.as_deref().filter(|n| !n.is_empty());
-    for (i, name) in names.into_iter().flatten().enumerate() {
-        if name.is_empty() {
-            out.push(
-                Finding::value(d::INVALID_SELECTOR, path.key("names").index(i).path(), "empty ServiceAccount name")
-                    .help("name a ServiceAccount of the pods to match, or remove the entry"),
-            );
-        }
-    }
     let names = names.map(|n| CalicoSelector::key_in(CALICO_SERVICE_ACCOUNT_LABEL, n));
     match (selector, names) {
         (Some(s), Some(n)) => Some(s.and(&n)),
