@@ -110,6 +110,12 @@ const KNOWN: &[(&str, usize, Kind, &str)] = &[
     ("crates/cli/tests/data/diagnostics/NP0067-same-priority.yaml", 1, Kind::ServerRejects, "CRD not installed"),
     ("crates/cli/tests/data/diagnostics/NP0067-same-priority.yaml", 10, Kind::ServerRejects, "CRD not installed"),
     (
+        "crates/cli/tests/data/diagnostics/NP0070-undeclared-service-account.yaml",
+        12,
+        Kind::ServerRejects,
+        "CRD not installed",
+    ),
+    (
         "crates/cli/tests/data/diagnostics/NP0069-empty-ports.yaml",
         1,
         Kind::ElsewhereThanTheServer,

@@ -201,6 +201,7 @@ code_table! {
     SAME_PRIORITY = "NP0067", Warning, "two admin-tier policies at the same priority: upstream leaves their order undefined, netpol evaluates them by name";
     CALICO_V1 = "NP0068", Note, "a Calico v1 (`calicoctl`) policy, read as Calico's v1-to-v3 conversion reads it (`netpol convert` prints the v3 form)";
     EMPTY_LIST = "NP0069", Error, "an empty list where an ordered policy's schema requires an item (`ports: []`, `protocols: []`, `networks: []`, `domainNames: []`): the API server rejects it";
+    UNDECLARED_SERVICE_ACCOUNT = "NP0070", Warning, "pods run as a ServiceAccount the input does not declare, and a Calico selector reads ServiceAccount labels";
 }
 
 /// The single code table, in code order.

@@ -62,6 +62,7 @@ mod node;
 pub mod overlay;
 mod parse;
 mod schema;
+mod service_accounts;
 mod tiered;
 mod validate;
 

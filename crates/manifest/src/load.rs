@@ -408,6 +408,21 @@ impl<'o> Loader<'o> {
         if !self.options.tiers_declared_elsewhere {
             self.unknown_tiers();
         }
+        if !self.options.tiers_declared_elsewhere {
+            for f in crate::service_accounts::check(&self.cluster) {
+                let file_index = self.first_use.get(&f.namespace).map_or(0, |(i, _)| *i);
+                let o = f.origin;
+                let diag = d::UNDECLARED_SERVICE_ACCOUNT.at(
+                    self.options.lenient,
+                    &o.file,
+                    o.line,
+                    o.column,
+                    f.message,
+                    Some(f.help),
+                );
+                self.diagnostics.push((file_index, diag));
+            }
+        }
         for finding in dns::check(&self.cluster) {
             let o = finding.origin;
             let file_index = self.first_use.get(&finding.namespace).map_or(0, |(i, _)| *i);

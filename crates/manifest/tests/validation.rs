@@ -262,6 +262,14 @@ fn cases() -> Vec<Case> {
         ),
         case("calico v1 policy", "apiVersion: v1\nkind: policy\nmetadata: {name: a}\nspec: {order: 1}\n".into(), ("NP0068", Note, 2, 7)),
         case(
+            "undeclared service account",
+            format!(
+                "apiVersion: v1\nkind: Pod\nmetadata: {{name: p, namespace: default}}\nspec:\n  serviceAccountName: api\n  containers: [{{name: c, image: i}}]\n---\n{}",
+                gnp("order: 1\nserviceAccountSelector: team == 'a'")
+            ),
+            ("NP0070", Warning, 1, 1),
+        ),
+        case(
             "empty ports",
             anp("priority: 1\nsubject: {namespaces: {}}\ningress:\n- action: Allow\n  from: [{namespaces: {}}]\n  ports: []"),
             ("NP0069", Error, 11, 12),

@@ -203,6 +203,28 @@ impl TieredPolicy {
         self.types.contains(&direction)
     }
 
+    /// Every Calico selector of the policy: its subject's `selector` and
+    /// `namespaceSelector`, and each rule entity's `selector`, `notSelector`
+    /// and `namespaceSelector` (peers and the subject side).
+    pub fn calico_selectors(&self) -> impl Iterator<Item = &CalicoSelector> {
+        let subject: Vec<&CalicoSelector> = match &self.subject {
+            Subject::Calico { selector, namespace_selector, .. } => {
+                std::iter::once(selector).chain(namespace_selector).collect()
+            }
+            _ => Vec::new(),
+        };
+        let entities = self.ingress.iter().chain(&self.egress).flat_map(|r| {
+            let peers = r.peers.iter().filter_map(|p| match p {
+                TieredPeer::Calico(e) => Some(e),
+                _ => None,
+            });
+            peers.chain(&r.local)
+        });
+        subject
+            .into_iter()
+            .chain(entities.flat_map(|e| e.selector.iter().chain(&e.not_selector).chain(&e.namespace_selector)))
+    }
+
     /// Calico's defaulting of `types` when absent: Ingress unless there are egress
     /// rules only (Egress) or both (both).
     pub fn default_calico_types(has_ingress: bool, has_egress: bool) -> Vec<Direction> {

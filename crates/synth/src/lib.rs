@@ -37,7 +37,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use netpol_model::{
     Cluster, ContainerPort, Direction, IpBlock, LabelSelector, Labels, Namespace, NetworkPolicy, Operator, Peer, Pod,
-    PolicyPort, Protocol, Requirement, Rule, WorkloadKind,
+    PodServiceAccount, PolicyPort, Protocol, Requirement, Rule, WorkloadKind,
 };
 
 pub use admin::{add_admin_policies, render_admin};
@@ -194,7 +194,7 @@ pub fn generate_shaped(spec: &Spec, shape: &Shape) -> Cluster {
             host_network: false,
             node: Some("node-0".into()),
             origin: None,
-            service_account: Default::default(),
+            service_account: PodServiceAccount { name: Some("default".into()), labels: None },
         };
         pods.push(dns);
     }
@@ -211,7 +211,7 @@ pub fn generate_shaped(spec: &Spec, shape: &Shape) -> Cluster {
             host_network: true,
             node: Some(format!("node-{}", a * 20)),
             origin: None,
-            service_account: Default::default(),
+            service_account: PodServiceAccount { name: Some("default".into()), labels: None },
         });
     }
     let mut apps: Vec<App> = Vec::new();
@@ -243,7 +243,7 @@ pub fn generate_shaped(spec: &Spec, shape: &Shape) -> Cluster {
                 host_network: false,
                 node: Some(format!("node-{node}")),
                 origin: None,
-                service_account: Default::default(),
+                service_account: PodServiceAccount { name: Some("default".into()), labels: None },
             });
         }
         apps.push(App { namespace, name, tier, version, hash });
