@@ -86,18 +86,16 @@ fn tiered_cluster(policies: usize) -> Cluster {
     c
 }
 
-fn bench_cluster(policies: usize) -> Cluster {
+/// bench/client and bench/server, `policies` policies selecting the server
+/// with the ingress rule `rule_of(i)` each, and (when there is any) one that
+/// lets the client in.
+fn server_cluster(policies: usize, rule_of: impl Fn(usize) -> RuleBuilder) -> Cluster {
     let mut c = cluster()
         .namespace(namespace("bench"))
         .pod(pod("bench", "client").label("app", "client").ip("10.77.0.1"))
         .pod(pod("bench", "server").label("app", "server").ip("10.77.0.2").port("http", 80, Protocol::Tcp));
     for i in 0..policies {
-        let peer = format!("peer-{i}");
-        c = c.policy(
-            policy("bench", &format!("p-{i:05}"))
-                .select(sel!("app" => "server"))
-                .ingress(rule().from(pods(sel!("app" => peer.as_str()))).port(tcp(1024 + (i % 60000) as u16))),
-        );
+        c = c.policy(policy("bench", &format!("p-{i:05}")).select(sel!("app" => "server")).ingress(rule_of(i)));
     }
     if policies > 0 {
         c = c.policy(
@@ -109,13 +107,17 @@ fn bench_cluster(policies: usize) -> Cluster {
     c.build()
 }
 
+/// Every policy admits a peer no pod has, on its own port: no set elements.
+fn bench_cluster(policies: usize) -> Cluster {
+    server_cluster(policies, |i| {
+        let peer = format!("peer-{i}");
+        rule().from(pods(sel!("app" => peer.as_str()))).port(tcp(1024 + (i % 60000) as u16))
+    })
+}
+
 /// The `--elements` cluster: every policy adds elements to the server's set.
 fn elements_cluster(policies: usize) -> Cluster {
-    let mut c = cluster()
-        .namespace(namespace("bench"))
-        .pod(pod("bench", "client").label("app", "client").ip("10.77.0.1"))
-        .pod(pod("bench", "server").label("app", "server").ip("10.77.0.2").port("http", 80, Protocol::Tcp));
-    for i in 0..policies {
+    server_cluster(policies, |i| {
         let mut r = rule();
         for j in 0..10 {
             // 100.64.0.0/10, never the lab's pods: address i * 10 + j of it.
@@ -125,16 +127,8 @@ fn elements_cluster(policies: usize) -> Cluster {
         for k in 0..3 {
             r = r.port(tcp(1024 + ((i * 3 + k) % 60000) as u16));
         }
-        c = c.policy(policy("bench", &format!("p-{i:05}")).select(sel!("app" => "server")).ingress(r));
-    }
-    if policies > 0 {
-        c = c.policy(
-            policy("bench", "zz-allow-client")
-                .select(sel!("app" => "server"))
-                .ingress(rule().from(pods(sel!("app" => "client")))),
-        );
-    }
-    c.build()
+        r
+    })
 }
 
 fn iperf3(client_ns: &str, server_ns: &str, server: &str, seconds: u64) -> f64 {

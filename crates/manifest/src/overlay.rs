@@ -110,20 +110,9 @@ pub fn overlay(live: Live, files: Cluster, without: &[ObjectRef]) -> Result<Clus
     for ns in files.namespaces.into_values().filter(|n| n.declared) {
         cluster.namespaces.insert(ns.name.clone(), ns);
     }
-    for policy in files.policies {
-        match cluster.policies.iter_mut().find(|p| p.namespace == policy.namespace && p.name == policy.name) {
-            Some(slot) => *slot = policy,
-            None => cluster.policies.push(policy),
-        }
-    }
-    for service in files.services {
-        match cluster.services.iter_mut().find(|s| s.namespace == service.namespace && s.name == service.name) {
-            Some(slot) => *slot = service,
-            None => cluster.services.push(service),
-        }
-    }
-    // Ordered policies, Tiers, Nodes and ServiceAccounts of the files replace
-    // the live objects of the same kind and name.
+    // Objects of the files replace the live ones of the same kind and name.
+    upsert_by(&mut cluster.policies, files.policies, |p| (p.namespace.clone(), p.name.clone()));
+    upsert_by(&mut cluster.services, files.services, |s| (s.namespace.clone(), s.name.clone()));
     upsert_by(&mut cluster.tiered, files.tiered, |p| (p.kind, p.namespace.clone(), p.name.clone()));
     upsert_by(&mut cluster.tiers, files.tiers, |t| t.name.clone());
     upsert_by(&mut cluster.nodes, files.nodes, |n| n.name.clone());
