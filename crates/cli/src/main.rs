@@ -80,6 +80,11 @@ fn parse() -> Cli {
     Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
 
+/// Loading builds millions of small trees and strings: mimalloc is about a
+/// quarter faster at it than the system allocator (benches/RESULTS.md, issue 12).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = parse();
     let result = match cli.command {

@@ -48,6 +48,7 @@
 //! ```
 
 pub mod api;
+mod block;
 mod calico_v3;
 mod check;
 mod convert;

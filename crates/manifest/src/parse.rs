@@ -187,8 +187,15 @@ pub(crate) fn shallow(text: &str, depth: usize) -> bool {
     true
 }
 
-/// Parses one chunk into its non-null documents, or `None` when serde-saphyr must decide.
+/// Parses one chunk into its non-null documents, or `None` when serde-saphyr
+/// must decide: by the line scanner ([`crate::block`]) when it takes the
+/// chunk, else by granit-parser's events.
 pub(crate) fn parse_fast(chunk: Chunk<'_>) -> Option<(Vec<Node<'_>>, Cost)> {
+    crate::block::parse_block(chunk).or_else(|| parse_events(chunk))
+}
+
+/// [`parse_fast`] by granit-parser's events alone.
+pub(crate) fn parse_events(chunk: Chunk<'_>) -> Option<(Vec<Node<'_>>, Cost)> {
     let mut parser = Parser::with_options(StrInput::new(chunk.text), parser_options());
     let mut docs = Vec::new();
     let mut cost = Cost::default();
@@ -255,6 +262,11 @@ pub(crate) fn parse_fast(chunk: Chunk<'_>) -> Option<(Vec<Node<'_>>, Cost)> {
         }
     }
     (stack.is_empty() && items.is_empty()).then_some((docs, cost))
+}
+
+/// An untagged plain scalar as serde-saphyr's `deserialize_any` reads it.
+pub(crate) fn scalar_value(text: Cow<'_, str>) -> Option<Value<'_>> {
+    scalar(text, ScalarStyle::Plain)
 }
 
 /// An untagged scalar as serde-saphyr's `deserialize_any` reads it; `None` for
@@ -407,9 +419,19 @@ mod tests {
             let mut fast = Vec::new();
             let mut ok = true;
             for chunk in split(text, target) {
-                match parse_fast(chunk) {
-                    Some((docs, _)) => fast.extend(docs),
-                    None => ok = false,
+                // Both fast paths, each when it takes the chunk.
+                let block = crate::block::parse_block(chunk);
+                match parse_events(chunk) {
+                    Some((docs, _)) => {
+                        if let Some((block, _)) = block {
+                            assert_eq!(block, docs, "line scanner, target {target}: {text:?}");
+                        }
+                        fast.extend(docs)
+                    }
+                    None => {
+                        assert!(block.is_none(), "line scanner took what the events refuse: {text:?}");
+                        ok = false
+                    }
                 }
             }
             if ok {

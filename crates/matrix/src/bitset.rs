@@ -106,6 +106,17 @@ impl Bitset {
     pub(crate) fn words(&self) -> &[u64] {
         &self.words
     }
+
+    /// The set whose words are `words` (bits past `len` cleared).
+    pub(crate) fn from_words(mut words: Vec<u64>, len: usize) -> Self {
+        words.resize(len.div_ceil(64), 0);
+        if !len.is_multiple_of(64) {
+            if let Some(last) = words.last_mut() {
+                *last &= (1u64 << (len % 64)) - 1;
+            }
+        }
+        Bitset { words }
+    }
 }
 
 /// A square matrix of bits: `rows[i]` holds the columns set in row `i`.
@@ -176,7 +187,7 @@ impl BitMatrix {
 }
 
 /// Transposes a 64x64 bit block in place (bit `j` of word `i` moves to bit `i` of word `j`).
-fn transpose64(a: &mut [u64; 64]) {
+pub(crate) fn transpose64(a: &mut [u64; 64]) {
     let mut j = 32;
     let mut m: u64 = 0x0000_0000_FFFF_FFFF;
     while j != 0 {

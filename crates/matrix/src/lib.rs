@@ -49,6 +49,7 @@ mod bitset;
 mod change;
 mod classes;
 mod compile;
+mod count;
 mod diff;
 mod slots;
 mod table;

@@ -164,9 +164,10 @@ impl Compiled {
         total
     }
 
-    /// Ordered pairs of distinct pods allowed on (protocol, port).
-    pub fn allowed_pairs(&self, protocol: Protocol, port: u16) -> u64 {
-        self.allowed_pairs_in(&self.port_table(protocol, port))
+    /// The class verdict of pods of `s` reaching (distinct) pods of `d` on (protocol, port).
+    pub(crate) fn class_pair_allowed(&self, s: ClassId, d: ClassId, protocol: Protocol, port: u16) -> bool {
+        self.direction_allows(Direction::Egress, s, d, protocol, port)
+            && self.direction_allows(Direction::Ingress, s, d, protocol, port)
     }
 
     fn isolating(&self, direction: Direction, class: ClassId) -> impl Iterator<Item = &[CompiledRule]> {
@@ -289,7 +290,7 @@ impl Compiled {
     }
 
     /// Source classes that may send to class `d` on (protocol, port), as far as `d`'s ingress goes.
-    fn ingress_row(&self, d: ClassId, protocol: Protocol, port: u16) -> Bitset {
+    pub(crate) fn ingress_row(&self, d: ClassId, protocol: Protocol, port: u16) -> Bitset {
         let n = self.classes.len();
         if !self.is_isolated(Direction::Ingress, d) {
             return Bitset::full(n);
@@ -320,16 +321,36 @@ impl Compiled {
         port: u16,
         named: &mut HashMap<&'a str, Bitset>,
     ) -> Bitset {
+        let mut words = vec![0u64; self.classes.len().div_ceil(64)];
+        let len = words.len();
+        self.egress_words(s, protocol, port, named, 0..len, &mut words);
+        Bitset::from_words(words, self.classes.len())
+    }
+
+    /// [`Self::egress_row`] restricted to the words `range` (destination classes
+    /// `64 * range.start..64 * range.end`), written into `out` (`range.len()` words).
+    pub(crate) fn egress_words<'a>(
+        &'a self,
+        s: ClassId,
+        protocol: Protocol,
+        port: u16,
+        named: &mut HashMap<&'a str, Bitset>,
+        range: std::ops::Range<usize>,
+        out: &mut [u64],
+    ) {
         let n = self.classes.len();
         if !self.is_isolated(Direction::Egress, s) {
-            return Bitset::full(n);
+            out.copy_from_slice(&Bitset::full(n).words()[range]);
+            return;
         }
-        let mut row = Bitset::with_len(n);
+        out.fill(0);
+        let full = || Bitset::full(n);
         for rule in self.isolating(Direction::Egress, s).flatten() {
-            // Destinations the rule's ports admit: all of them, or those whose named port resolves to `port`.
-            let mut dsts: Option<Bitset> = None;
+            // Destinations the rule's ports admit: all of them (`None` inside), or
+            // those whose named port resolves to `port`.
+            let mut dsts: Option<Option<Bitset>> = None;
             match &rule.ports {
-                None => dsts = Some(Bitset::full(n)),
+                None => dsts = Some(None),
                 Some(ports) => {
                     for p in ports.iter().filter(|p| p.protocol == protocol) {
                         match &p.port {
@@ -337,10 +358,14 @@ impl Compiled {
                                 let bits = named
                                     .entry(name.as_str())
                                     .or_insert_with(|| self.named_port_classes(name, protocol, port));
-                                dsts.get_or_insert_with(|| Bitset::with_len(n)).union_with(bits);
+                                match &mut dsts {
+                                    Some(None) => {}
+                                    Some(Some(d)) => d.union_with(bits),
+                                    None => dsts = Some(Some(bits.clone())),
+                                }
                             }
                             _ if self.policy_port_matches(p, s, protocol, port) => {
-                                dsts = Some(Bitset::full(n));
+                                dsts = Some(None);
                                 break;
                             }
                             _ => {}
@@ -349,16 +374,32 @@ impl Compiled {
                 }
             }
             let Some(dsts) = dsts else { continue };
+            let all;
+            let dsts = match &dsts {
+                Some(d) => d,
+                None => {
+                    all = full();
+                    &all
+                }
+            };
+            let dsts = &dsts.words()[range.clone()];
             match &rule.peers {
-                None => row.union_with(&dsts),
+                None => {
+                    for (o, d) in out.iter_mut().zip(dsts) {
+                        *o |= d;
+                    }
+                }
                 Some(atoms) => {
                     for a in atoms {
-                        row.union_with_and(&self.atom(a.first).bits, &dsts);
+                        let bits = self.atom(a.first).bits.words();
+                        let bits = bits.get(range.clone()).unwrap_or(&[]);
+                        for ((o, b), d) in out.iter_mut().zip(bits).zip(dsts) {
+                            *o |= b & d;
+                        }
                     }
                 }
             }
         }
-        row
     }
 
     /// Classes whose pods declare `name`/`protocol` as `port`.

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use netpol_matrix::{Compiled, PortTable};
+use netpol_matrix::Compiled;
 use netpol_model::Protocol;
 use serde::Serialize;
 
@@ -29,13 +29,19 @@ pub struct TableCount {
 }
 
 impl Summary {
-    pub fn new(compiled: &Compiled, tables: &[PortTable]) -> Summary {
+    /// Counts every (protocol, port) of `probes` with [`Compiled::allowed_pairs`]
+    /// (tile by tile: no classes x classes matrix is built).
+    pub fn new(compiled: &Compiled, probes: &[(Protocol, u16)]) -> Summary {
         Summary {
             pods: compiled.pod_count(),
             classes: compiled.classes(),
-            tables: tables
+            tables: probes
                 .iter()
-                .map(|t| TableCount { port: t.port, protocol: t.protocol, allowed_pairs: compiled.allowed_pairs_in(t) })
+                .map(|&(protocol, port)| TableCount {
+                    port,
+                    protocol,
+                    allowed_pairs: compiled.allowed_pairs(protocol, port),
+                })
                 .collect(),
         }
     }

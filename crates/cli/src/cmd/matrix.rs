@@ -65,18 +65,24 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
     let options = Options { ipblock_matches_pods: !args.ipblock_ignores_pods };
     let compiled = Compiled::build(&cluster, options);
     drop(cluster);
+    let probes: Vec<(Protocol, u16)> =
+        args.port.iter().flat_map(|&port| dedup(&args.protocol).into_iter().map(move |p| (p, port))).collect();
+    let format = args.output.into();
+    if args.summary {
+        // Counted tile by tile: no table of classes x classes is built.
+        progress.message(format!("counting allowed pairs over {} classes", compiled.classes()));
+        let text = Summary::new(&compiled, &probes).print(format);
+        progress.finish();
+        print(&text)?;
+        return Ok(Outcome::Clean);
+    }
     let mut tables = Vec::new();
-    for &port in &args.port {
-        for &protocol in &dedup(&args.protocol) {
-            progress.message(format!("computing {port}/{protocol} over {} classes", compiled.classes()));
-            tables.push(compiled.port_table(protocol, port));
-        }
+    for &(protocol, port) in &probes {
+        progress.message(format!("computing {port}/{protocol} over {} classes", compiled.classes()));
+        tables.push(compiled.port_table(protocol, port));
     }
     progress.finish();
-    let format = args.output.into();
-    let text = if args.summary {
-        Summary::new(&compiled, &tables).print(format)
-    } else {
+    let text = {
         let view = MatrixView::new(&compiled);
         if tables.is_empty() {
             netpol_print::connections(&view, format)
