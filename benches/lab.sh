@@ -3,7 +3,8 @@
 # lab pods with 0, 1,000 and 10,000 policies selecting the server (on the path of
 # every new connection). Needs root, iproute2, nftables and iperf3:
 #   apt-get install -y iproute2 nftables iperf3
-# Usage: bash benches/lab.sh [--policies 0,1000,10000] [--seconds 5] [--repeat 3] [--tiered | --elements]
+# Usage: bash benches/lab.sh [--policies 0,1000,10000] [--seconds 5] [--repeat 3] [--tiered | --elements] [--render-only]
+# (--render-only: no traffic; render time, and nft -f time and peak memory of each ruleset.)
 # Prints a Markdown table for benches/RESULTS.md ("Lab dataplane throughput and connection rate").
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -14,8 +14,13 @@ pub enum Outcome {
 
 /// Writes `text` to stdout; a closed pipe is not an error.
 pub fn print(text: &str) -> anyhow::Result<()> {
+    stream(|out| out.write_all(text.as_bytes()))
+}
+
+/// Writes to stdout with `write`, then flushes; a closed pipe is [`BrokenPipe`].
+pub fn stream(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+    match write(&mut out).and_then(|()| out.flush()) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(BrokenPipe.into()),
         Err(e) => Err(e.into()),

@@ -20,6 +20,11 @@
 //! ipBlocks, 3 ports), so each adds 30 (address, port) elements to the server's
 //! ingress set (300,000 at 10,000 policies); the client is admitted by the last
 //! policy. The table then also gives the elements of the applied ruleset.
+//!
+//! `--render-only` (with any of the above): no lab and no traffic; for each N,
+//! the time to render the ruleset and its script, then `nft -f` of that script
+//! in a namespace of its own (created and deleted here), timed with
+//! `/usr/bin/time` for its wall time and peak memory.
 
 use std::io::Read;
 use std::net::{SocketAddr, TcpStream};
@@ -131,6 +136,61 @@ fn elements_cluster(policies: usize) -> Cluster {
     })
 }
 
+/// Render and `nft -f` costs of each size's ruleset, without a lab.
+fn render_only(sizes: &[usize], make: &dyn Fn(usize) -> Cluster) {
+    println!("| policies | rules | set elements | script bytes | render + script ms | nft -f s | nft peak RSS MiB |");
+    println!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for &n in sizes {
+        let cluster = make(n);
+        let start = Instant::now();
+        let ruleset = netpol_nft::render(&cluster, &netpol_nft::RenderOptions::default());
+        let script = ruleset.script();
+        let render_ms = start.elapsed().as_secs_f64() * 1000.0;
+        let stats = ruleset.stats();
+        let scratch = Scratch::new(n);
+        std::fs::write(&scratch.file, &script).expect("write the script");
+        let out = Command::new("/usr/bin/time")
+            .args(["-f", "%e %M", "ip", "netns", "exec", &scratch.netns, "nft", "-f"])
+            .arg(&scratch.file)
+            .output()
+            .expect("/usr/bin/time ip netns exec nft -f");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "nft -f failed: {stderr}");
+        let last = stderr.lines().last().unwrap_or_default().to_string();
+        let (secs, kib) = last.split_once(' ').expect("/usr/bin/time output");
+        let mib = kib.trim().parse::<f64>().expect("peak KiB") / 1024.0;
+        println!(
+            "| {n} | {} | {} | {} | {render_ms:.0} | {secs} | {mib:.0} |",
+            stats.rules,
+            stats.elements,
+            script.len()
+        );
+    }
+}
+
+/// A network namespace and a script file of this process, removed on drop (even on a panic).
+struct Scratch {
+    netns: String,
+    file: std::path::PathBuf,
+}
+
+impl Scratch {
+    fn new(n: usize) -> Scratch {
+        let netns = format!("netpol-rb{}x{n}", std::process::id() % 100_000);
+        let status = Command::new("ip").args(["netns", "add", &netns]).status().expect("ip netns add");
+        assert!(status.success(), "ip netns add {netns}");
+        let file = std::env::temp_dir().join(format!("{netns}.nft"));
+        Scratch { netns, file }
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["netns", "del", &self.netns]).status();
+        let _ = std::fs::remove_file(&self.file);
+    }
+}
+
 fn iperf3(client_ns: &str, server_ns: &str, server: &str, seconds: u64) -> f64 {
     let mut srv = Command::new("ip")
         .args(["netns", "exec", server_ns, "iperf3", "-s", "-1", "-B", server, "-p", "5201"])
@@ -186,6 +246,10 @@ fn main() {
         (false, true) => elements_cluster(n),
         (false, false) => bench_cluster(n),
     };
+    if std::env::args().any(|a| a == "--render-only") {
+        render_only(&sizes, &make);
+        return;
+    }
     let mut baseline: Option<(f64, f64)> = None;
     // Every lab up at once (own namespaces, own node), then measured in
     // interleaved rounds, so a drift of the machine's load biases no size.

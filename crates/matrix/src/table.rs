@@ -83,7 +83,7 @@ impl Compiled {
 
     /// Pairs no policy can deny: a pod and itself, and a hostNetwork pod (node
     /// traffic) towards a pod on its own node.
-    pub(crate) fn always_allowed(&self, src: PodId, dst: PodId) -> bool {
+    pub fn always_allowed(&self, src: PodId, dst: PodId) -> bool {
         let (Some(a), Some(b)) = (self.pod(src), self.pod(dst)) else { return false };
         if src == dst {
             return a.kind == WorkloadKind::Pod;

@@ -43,7 +43,7 @@ mod matrix;
 mod summary;
 mod tables;
 
-pub use connections::connections;
+pub use connections::{connections, write_connections};
 pub use describe::{describe, describe_policies, matches};
 pub use diff::{diff, signed, DiffCounts, DiffFormat, Workloads};
 pub use exposure::{exposure_text, exposures_grouped, ports_text};

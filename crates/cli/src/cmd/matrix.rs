@@ -76,20 +76,20 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
         print(&text)?;
         return Ok(Outcome::Clean);
     }
+    if probes.is_empty() {
+        // N x (N - 1) lines: written as they are computed, never held whole.
+        progress.finish();
+        let view = MatrixView::new(&compiled);
+        crate::output::stream(|out| netpol_print::write_connections(&view, format, out))?;
+        return Ok(Outcome::Clean);
+    }
     let mut tables = Vec::new();
     for &(protocol, port) in &probes {
         progress.message(format!("computing {port}/{protocol} over {} classes", compiled.classes()));
         tables.push(compiled.port_table(protocol, port));
     }
     progress.finish();
-    let text = {
-        let view = MatrixView::new(&compiled);
-        if tables.is_empty() {
-            netpol_print::connections(&view, format)
-        } else {
-            netpol_print::truth_tables(&view, &tables, format, terminal_width())
-        }
-    };
+    let text = netpol_print::truth_tables(&MatrixView::new(&compiled), &tables, format, terminal_width());
     print(&text)?;
     Ok(Outcome::Clean)
 }
