@@ -119,7 +119,10 @@ impl Merged {
         if old.pods != new.pods || old.namespaces != new.namespaces {
             self.pods_version += 1;
         }
-        self.relink |= old.pods != new.pods || old.service_accounts != new.service_accounts;
+        // A file's pods are patched in as the file gives them, without the labels
+        // of ServiceAccounts other files declare: relink whenever it has pods,
+        // even unchanged ones (found by `whole_listings_merge_like_one_load`).
+        self.relink |= !old.pods.is_empty() || !new.pods.is_empty() || old.service_accounts != new.service_accounts;
         patch(&mut self.cluster.pods, &mut self.pods, path, &old.pods, &new.pods, pod_id, |p| {
             of(p).map(|c| &c.pods[..])
         });

@@ -76,7 +76,12 @@ pub(crate) fn parse_block(chunk: Chunk<'_>) -> Option<(Vec<Node<'_>>, Cost)> {
 /// The chunk's lines with content, or `None` for what the scanner leaves to the event parser.
 fn lines(text: &str) -> Option<Vec<Line>> {
     let bytes = text.as_bytes();
-    if bytes.iter().any(|&b| b == b'\t' || b == b'\r') {
+    // Tabs, carriage returns, and what YAML does not allow in a stream (C0
+    // controls, DEL): the event parser decides.
+    if bytes.iter().any(|&b| (b < 0x20 && b != b'\n') || b == 0x7f) {
+        return None;
+    }
+    if !bytes.is_ascii() && text.chars().any(unsure_char) {
         return None;
     }
     let mut lines = Vec::with_capacity(bytes.len() / 16);
@@ -104,6 +109,13 @@ fn lines(text: &str) -> Option<Vec<Line>> {
         number = number.checked_add(1)?;
     }
     Some(lines)
+}
+
+/// Characters the scanner leaves to the event parser: C1 controls (NEL
+/// included), the line and paragraph separators, a byte-order mark anywhere,
+/// and the non-characters U+FFFE and U+FFFF.
+fn unsure_char(c: char) -> bool {
+    matches!(c, '\u{80}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}')
 }
 
 /// Whether `row[from..]` is spaces and perhaps a comment (after a space).
@@ -378,10 +390,15 @@ impl<'a> Scanner<'a> {
             i += 1;
         } else {
             loop {
+                // A flow mapping's key: a scalar of at most MAX_KEY_BYTES, not a merge key.
+                if map && (matches!(bytes.get(i), Some(b'[' | b'{')) || bytes[i..].starts_with(b"<<")) {
+                    return None;
+                }
                 let (item, end) = self.flow_item(line, i, depth)?;
                 let next = skip_spaces(bytes, end);
                 if map {
-                    if bytes.get(next) != Some(&b':') || bytes.get(next + 1) != Some(&b' ') {
+                    if bytes.get(next) != Some(&b':') || bytes.get(next + 1) != Some(&b' ') || next - i > MAX_KEY_BYTES
+                    {
                         return None;
                     }
                     let (value, end) = self.flow_item(line, skip_spaces(bytes, next + 1), depth)?;

@@ -90,7 +90,22 @@ fn leaves_the_rest_to_the_event_parser() {
         "a: @x\n",
         "\u{feff}a: 1\n",
         "a:\n  b: 1\n c: 2\n",
+        // Found in review: collection and merge keys in flow mappings, characters
+        // YAML refuses, a flow key past the simple-key limit.
+        "a: {[x]: y}\n",
+        "a: {{}: y}\n",
+        "a: {<<: {b: 1}, c: 2}\n",
+        "a: b\u{1}c\n",
+        "a: x\u{7f}\n",
+        "a: '\u{9f}'\n",
+        "# \u{1}\na: 1\n",
+        "a: \u{feff}x\n",
+        "a:\n  \u{feff}b: 1\n",
+        "- \u{feff}x\n",
+        "a: x\u{85}y\n",
     ];
+    let long_key = format!("a: {{{}: v}}\n", "k".repeat(1100));
+    assert!(!same_as_events(&long_key));
     for text in cases {
         assert!(!same_as_events(text), "taken: {text:?}");
     }

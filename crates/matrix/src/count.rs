@@ -138,4 +138,37 @@ mod tests {
         }
         assert!(some_allowed);
     }
+
+    /// Classes created by changes after the build make the classes outgrow the
+    /// atoms' bitsets (a class an atom does not select does not grow it): the
+    /// counts must read missing words as empty, and equal a rebuild's.
+    #[test]
+    fn counts_after_changes_past_a_word_boundary_equal_a_rebuild() {
+        let mut cluster =
+            generate_shaped(&Spec { namespaces: 6, pods: 600, policies: 60, seed: 3 }, &Shape::realistic());
+        let mut compiled = Compiled::build(&cluster, Options::default());
+        let before = compiled.classes();
+        // Copies of existing pods with a `version` no selector names: a new class
+        // each, still selected by the selectors on other keys.
+        for i in 0..(64 + before % 64) {
+            let mut pod = cluster.pods[i * 7 % cluster.pods.len()].clone();
+            pod.name = format!("{}-copy-{i}", pod.name);
+            pod.labels.insert("version", format!("v-copy-{i}"));
+            cluster.pods.push(pod.clone());
+            compiled.apply(crate::Change::UpsertPod(pod)).unwrap();
+        }
+        assert!(compiled.classes().div_ceil(64) > before.div_ceil(64), "{before} -> {} classes", compiled.classes());
+        let rebuilt = Compiled::build(&cluster, Options::default());
+        for (protocol, port) in
+            [(Protocol::Tcp, 8080), (Protocol::Tcp, 5432), (Protocol::Tcp, 6379), (Protocol::Udp, 53)]
+        {
+            let want = rebuilt.allowed_pairs(protocol, port);
+            assert_eq!(compiled.allowed_pairs(protocol, port), want, "{port}/{protocol}");
+            assert_eq!(
+                compiled.allowed_pairs_in(&compiled.port_table(protocol, port)),
+                want,
+                "{port}/{protocol} table"
+            );
+        }
+    }
 }

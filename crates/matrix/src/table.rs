@@ -339,12 +339,21 @@ impl Compiled {
         out: &mut [u64],
     ) {
         let n = self.classes.len();
+        // Every destination of the range: all ones, the bits past `n` cleared.
+        let all = |out: &mut [u64]| {
+            out.fill(u64::MAX);
+            if range.end == n.div_ceil(64) && !n.is_multiple_of(64) {
+                if let Some(last) = out.last_mut() {
+                    *last = (1u64 << (n % 64)) - 1;
+                }
+            }
+        };
         if !self.is_isolated(Direction::Egress, s) {
-            out.copy_from_slice(&Bitset::full(n).words()[range]);
+            all(out);
             return;
         }
         out.fill(0);
-        let full = || Bitset::full(n);
+        let mut scratch = vec![0u64; out.len()];
         for rule in self.isolating(Direction::Egress, s).flatten() {
             // Destinations the rule's ports admit: all of them (`None` inside), or
             // those whose named port resolves to `port`.
@@ -374,15 +383,21 @@ impl Compiled {
                 }
             }
             let Some(dsts) = dsts else { continue };
-            let all;
-            let dsts = match &dsts {
-                Some(d) => d,
+            // The rule's destinations over the range (an atom's or a named port's
+            // bitset may be shorter than the classes: missing words are empty).
+            let word = |b: &Bitset, k: usize| b.words().get(range.start + k).copied().unwrap_or(0);
+            let dsts: &[u64] = match &dsts {
+                Some(d) => {
+                    for (k, w) in scratch.iter_mut().enumerate() {
+                        *w = word(d, k);
+                    }
+                    &scratch
+                }
                 None => {
-                    all = full();
-                    &all
+                    all(&mut scratch);
+                    &scratch
                 }
             };
-            let dsts = &dsts.words()[range.clone()];
             match &rule.peers {
                 None => {
                     for (o, d) in out.iter_mut().zip(dsts) {
@@ -391,10 +406,9 @@ impl Compiled {
                 }
                 Some(atoms) => {
                     for a in atoms {
-                        let bits = self.atom(a.first).bits.words();
-                        let bits = bits.get(range.clone()).unwrap_or(&[]);
-                        for ((o, b), d) in out.iter_mut().zip(bits).zip(dsts) {
-                            *o |= b & d;
+                        let bits = &self.atom(a.first).bits;
+                        for (k, (o, d)) in out.iter_mut().zip(dsts).enumerate() {
+                            *o |= word(bits, k) & d;
                         }
                     }
                 }
