@@ -177,8 +177,7 @@ struct Scratch {
 impl Scratch {
     fn new(n: usize) -> Scratch {
         let netns = format!("netpol-rb{}x{n}", std::process::id() % 100_000);
-        let status = Command::new("ip").args(["netns", "add", &netns]).status().expect("ip netns add");
-        assert!(status.success(), "ip netns add {netns}");
+        netns::add(&netns).expect("ip netns add");
         let file = std::env::temp_dir().join(format!("{netns}.nft"));
         Scratch { netns, file }
     }
@@ -186,7 +185,7 @@ impl Scratch {
 
 impl Drop for Scratch {
     fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.netns]).status();
+        let _ = netns::delete(&self.netns);
         let _ = std::fs::remove_file(&self.file);
     }
 }

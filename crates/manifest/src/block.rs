@@ -94,9 +94,8 @@ fn lines(text: &str) -> Option<Vec<Line>> {
             None | Some(b'#') => {}
             // A directive, a document end, a byte-order mark: the event parser decides.
             Some(b'%') if indent == 0 => return None,
-            Some(_) if indent == 0 && (row.starts_with(b"...") || row.starts_with("\u{feff}".as_bytes())) => {
-                return None
-            }
+            // A byte-order mark is an `unsure_char`, refused above.
+            Some(_) if indent == 0 && row.starts_with(b"...") => return None,
             Some(_) => {
                 let marker = indent == 0 && row.starts_with(b"---") && matches!(row.get(3), None | Some(b' '));
                 if marker && !rest_is_blank(row, 3) {
@@ -180,11 +179,7 @@ impl<'a> Scanner<'a> {
             } else if self.key_end(&line, content).is_some() {
                 items.push(self.mapping(content, content - line.start, depth + 1)?);
             } else {
-                items.push(self.inline(&line, content)?);
-                self.at += 1;
-                if self.next_indent().is_some_and(|i| i > indent) {
-                    return None;
-                }
+                items.push(self.inline_value(&line, content, indent)?);
             }
             match self.next_indent() {
                 Some(i) if i == indent => {
@@ -216,12 +211,7 @@ impl<'a> Scanner<'a> {
                 self.at += 1;
                 self.nested_or_null(&line, after - 1, indent, depth, true)?
             } else {
-                let value = self.inline(&line, content)?;
-                self.at += 1;
-                if self.next_indent().is_some_and(|i| i > indent) {
-                    return None;
-                }
-                value
+                self.inline_value(&line, content, indent)?
             };
             entries.push((key, value));
             match self.next_indent() {
@@ -238,6 +228,15 @@ impl<'a> Scanner<'a> {
             }
         }
         Some(Node { line: line_no, column, value: Value::Map(entries) })
+    }
+
+    /// The value of `key:` or `-` that stands on its line at `at` ([`Self::inline`]),
+    /// the line read; `None` when the next line continues it (more indented
+    /// than the collection at `indent`: a multi-line scalar, or an error).
+    fn inline_value(&mut self, line: &Line, at: usize, indent: usize) -> Option<Node<'a>> {
+        let value = self.inline(line, at)?;
+        self.at += 1;
+        self.next_indent().is_none_or(|i| i <= indent).then_some(value)
     }
 
     /// The value of `key:` or `-` with nothing after it on its line; `null_at`:

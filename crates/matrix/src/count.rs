@@ -35,17 +35,20 @@ impl Compiled {
         let sizes: Vec<u64> = (0..n).map(|c| self.classes[c].as_ref().map_or(0, |c| c.size as u64)).collect();
         let mut named = HashMap::new();
         let mut total = 0u64;
+        let tile_words = tile_words.max(1);
         let mut egress = vec![0u64; tile_words];
+        // `by_source[s * width + k]`: the tile's destinations `64 * (lo + k)..`
+        // that let source `s` in (one buffer for every tile).
+        let mut by_source = vec![0u64; n.max(1) * tile_words];
         let mut block = [0u64; 64];
-        for lo in (0..words).step_by(tile_words.max(1)) {
-            let hi = (lo + tile_words.max(1)).min(words);
+        for lo in (0..words).step_by(tile_words) {
+            let hi = (lo + tile_words).min(words);
             let width = hi - lo;
-            // Ingress rows of the tile's destinations, then by source: `by_source[s * width + k]`
-            // holds destinations `64 * (lo + k)..` that let `s` in.
+            // Ingress rows of the tile's destinations, then by source.
             let rows: Vec<Option<crate::Bitset>> = (lo * 64..(hi * 64).min(n))
                 .map(|d| self.classes[d].as_ref().map(|_| self.ingress_row(d, protocol, port)))
                 .collect();
-            let mut by_source = vec![0u64; n.max(1) * width];
+            by_source.fill(0);
             for k in 0..width {
                 for sw in 0..words {
                     for (i, slot) in block.iter_mut().enumerate() {
